@@ -1,0 +1,30 @@
+// Per-backend launch choices, in one place so core's kernels stay written once: team sizes and vector
+// lengths for TeamPolicy launches on each execution space.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+
+namespace perfex::backends {
+
+template <class ExecutionSpace>
+struct LaunchConfig {
+  // Host backends: one thread per team, the team's work is serial and vectorised by the compiler.
+  static constexpr int team_size = 1;
+  static constexpr int vector_length = 1;
+};
+
+#if defined(KOKKOS_ENABLE_CUDA)
+template <>
+struct LaunchConfig<Kokkos::Cuda> {
+  static constexpr int team_size = 128;
+  static constexpr int vector_length = 1;
+};
+#endif
+
+template <class ExecutionSpace>
+Kokkos::TeamPolicy<ExecutionSpace> team_policy(const ExecutionSpace& exec, int league_size) {
+  using Config = LaunchConfig<ExecutionSpace>;
+  return Kokkos::TeamPolicy<ExecutionSpace>(exec, league_size, Config::team_size, Config::vector_length);
+}
+
+}  // namespace perfex::backends

@@ -1,0 +1,22 @@
+// The perfex command line: subcommands register themselves on a CLI11 app and leave the action to run.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace perfex::drivers {
+
+// The action a parsed subcommand runs; returns the exit code (0 success, 1 data error, 2 usage error).
+using Action = std::function<int()>;
+
+// Each subcommand adds itself to `app` and, when selected by the parser, sets `action`.
+void add_info_command(CLI::App& app, Action& action);
+
+// Parses the command line, runs the selected subcommand, maps perfex::Error to its exit code with a
+// one-line message on stderr. Kokkos is initialised around the action.
+int run_cli(int argc, char* argv[]);
+
+}  // namespace perfex::drivers

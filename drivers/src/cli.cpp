@@ -1,0 +1,91 @@
+// Command-line dispatch: parse with CLI11, then run the chosen subcommand inside a Kokkos session,
+// turning every error into a one-line message and the documented exit code.
+#include "perfex/drivers/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <Kokkos_Core.hpp>
+#include <cstdlib>
+#include <exception>
+#include <fmt/core.h>
+#include <string>
+#include <vector>
+
+#include "perfex/core/error.hpp"
+#include "perfex/core/version.hpp"
+
+namespace perfex::drivers {
+
+namespace {
+
+// Kokkos 3.4 warns unless OpenMP threads are pinned; set the documented defaults only when the user has
+// not chosen (OMP_PROC_BIND/OMP_PLACES from the environment always win).
+void set_openmp_defaults() {
+  setenv("OMP_PROC_BIND", "spread", 0);
+  setenv("OMP_PLACES", "threads", 0);
+}
+
+// Removes Kokkos' own --kokkos-* options so CLI11 does not reject them; Kokkos reads them itself.
+std::vector<std::string> cli_arguments(int argc, char* argv[]) {
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) {  // CLI11 wants them reversed
+    std::string a = argv[i];
+    if (a.rfind("--kokkos-", 0) == 0) continue;
+    args.push_back(a);
+  }
+  return args;
+}
+
+}  // namespace
+
+int run_cli(int argc, char* argv[]) {
+  CLI::App app{"perfex: spectroperfectionism extraction of fiber spectrograph CCD frames", "perfex"};
+  app.set_version_flag("--version", std::string("perfex ") + PERFEX_VERSION_STRING);
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success, 1 data error (unreadable or invalid input), 2 usage error.\n"
+      "Kokkos options (--kokkos-threads=N, --kokkos-device-id=N) and OMP_NUM_THREADS set the parallelism.");
+
+  Action action;
+  add_info_command(app, action);
+
+  try {
+    auto args = cli_arguments(argc, argv);
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "perfex: error: {}\n", e.what());
+    return 2;
+  } catch (const perfex::Error& e) {  // validation inside option callbacks
+    fmt::print(stderr, "perfex: error: {}\n", e.what());
+    return e.exit_code();
+  }
+  if (!action) {
+    fmt::print(stderr, "perfex: error: no command given (see perfex --help)\n");
+    return 2;
+  }
+
+  set_openmp_defaults();
+  int code = 0;
+  Kokkos::initialize(argc, argv);
+  try {
+    code = action();
+  } catch (const perfex::Error& e) {
+    fmt::print(stderr, "perfex: error: {}\n", e.what());
+    code = e.exit_code();
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "perfex: error: out of memory\n");
+    code = 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "perfex: error: {}\n", e.what());
+    code = 1;
+  }
+  Kokkos::finalize();
+  return code;
+}
+
+}  // namespace perfex::drivers

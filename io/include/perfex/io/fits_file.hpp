@@ -1,0 +1,96 @@
+// RAII handle for a CFITSIO file: every CFITSIO status becomes a perfex::Error naming the file, the HDU
+// and the keyword or column involved.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace perfex::io {
+
+class FitsFile {
+ public:
+  enum class Mode { Read, Create };
+  // Read: opens an existing file (".gz" inputs are read transparently by CFITSIO).
+  // Create: creates a new file at `path` (which must not exist).
+  FitsFile(const std::string& path, Mode mode);
+  // Opens a FITS file held in memory (used by the fuzzers); `name` is used in messages.
+  static FitsFile open_memory(const void* data, std::size_t size, const std::string& name);
+  ~FitsFile();
+  FitsFile(FitsFile&& other) noexcept;
+  FitsFile& operator=(FitsFile&&) = delete;
+  FitsFile(const FitsFile&) = delete;
+  FitsFile& operator=(const FitsFile&) = delete;
+
+  const std::string& path() const { return m_path; }
+  // Context for messages: "file.fits[HDU NAME]".
+  std::string where() const;
+
+  // --- HDU navigation
+  int hdu_count();
+  bool has_hdu(const std::string& extname);
+  void move_to(const std::string& extname);  // throws naming the missing HDU
+  void move_to_index(int index0);            // 0 = primary
+  std::string current_hdu_name() const { return m_hdu; }
+
+  // --- keywords of the current HDU
+  std::optional<std::string> read_key_string(const std::string& key);
+  std::optional<double> read_key_double(const std::string& key);
+  std::optional<long long> read_key_int(const std::string& key);
+  double require_key_double(const std::string& key);
+  long long require_key_int(const std::string& key);
+  std::string require_key_string(const std::string& key);
+  void write_key(const std::string& key, const std::string& value, const std::string& comment = "");
+  void write_key(const std::string& key, double value, const std::string& comment = "");
+  void write_key(const std::string& key, long long value, const std::string& comment = "");
+  void write_key(const std::string& key, int value, const std::string& comment = "") {
+    write_key(key, static_cast<long long>(value), comment);
+  }
+  void write_key(const std::string& key, bool value, const std::string& comment = "");
+  void write_key(const std::string& key, const char* value, const std::string& comment = "") {
+    write_key(key, std::string(value), comment);
+  }
+  void write_comment(const std::string& text);
+
+  // --- images of the current HDU (row-major: dims = {ny, nx} for 2D, slowest first)
+  std::vector<long> image_shape();
+  int image_bitpix();  // equivalent BITPIX (accounts for BZERO)
+  std::vector<double> read_image_double();
+  std::vector<float> read_image_float();
+  std::vector<std::int32_t> read_image_int32();
+  // Creates an image HDU and writes its data; extname "" keeps the HDU unnamed.
+  void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<double>& data);
+  void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<float>& data);
+  void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<std::int32_t>& data);
+  void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<std::uint32_t>& data);
+  void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<std::int16_t>& data);
+
+  // --- binary tables of the current HDU
+  long table_rows();
+  int column_number(const std::string& name);  // throws naming the column
+  std::optional<int> find_column(const std::string& name);
+  long column_repeat(const std::string& name);  // elements per row
+  std::vector<std::string> read_column_string(const std::string& name);
+  std::vector<double> read_column_double(const std::string& name);  // all rows x repeat, row-major
+  std::vector<long long> read_column_int(const std::string& name);
+
+  // Raw CFITSIO pointer for operations not wrapped here (table copies); status handling is the caller's.
+  void* raw() { return m_fptr; }
+  // Throws a perfex::Error for a CFITSIO status, with `what` naming the operation/keyword.
+  [[noreturn]] void fail(int status, const std::string& what) const;
+  void check(int status, const std::string& what) const {
+    if (status != 0) fail(status, what);
+  }
+  void close();  // flushes and closes; throws on failure (destructor closes silently)
+
+ private:
+  FitsFile() = default;
+  void update_hdu_name();
+
+  void* m_fptr = nullptr;  // fitsfile*
+  std::string m_path;
+  std::string m_hdu;
+};
+
+}  // namespace perfex::io

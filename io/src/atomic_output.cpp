@@ -1,0 +1,119 @@
+// Atomic outputs: write to "<dir>/.<name>.tmp-XXXXXX", fsync, rename. Pending temporaries are registered
+// so a SIGINT/SIGTERM handler can unlink them before the process exits.
+#include "perfex/io/atomic_output.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "perfex/core/error.hpp"
+
+namespace perfex::io {
+
+namespace {
+namespace fs = std::filesystem;
+
+// A fixed table that a signal handler may read without locks or allocation.
+constexpr int max_pending = 64;
+constexpr int max_path = 4096;
+char g_pending[max_pending][max_path];
+std::atomic<bool> g_used[max_pending];
+
+int register_pending(const std::string& path) {
+  if (path.size() + 1 > max_path) return -1;
+  for (int i = 0; i < max_pending; ++i) {
+    bool expected = false;
+    if (g_used[i].compare_exchange_strong(expected, true)) {
+      std::memcpy(g_pending[i], path.c_str(), path.size() + 1);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void unregister_pending(int slot) {
+  if (slot >= 0) g_used[slot].store(false);
+}
+
+extern "C" void cleanup_and_exit(int sig) {
+  for (int i = 0; i < max_pending; ++i)
+    if (g_used[i].load()) unlink(g_pending[i]);
+  const char msg[] = "perfex: interrupted, temporary output removed\n";
+  ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+  (void)ignored;
+  _exit(128 + sig);
+}
+
+fs::path directory_of(const std::string& path) {
+  fs::path dir = fs::path(path).parent_path();
+  return dir.empty() ? fs::path(".") : dir;
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path, bool overwrite, const std::string& option_name) {
+  if (path.empty()) throw_usage_error(option_name + ": an output file name is required");
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw_usage_error(option_name + " " + path + ": is a directory, expected a file name");
+  if (fs::exists(path, ec) && !overwrite)
+    throw_usage_error(option_name + " " + path + ": the file exists (use --overwrite to replace it)");
+  const fs::path dir = directory_of(path);
+  if (!fs::is_directory(dir, ec))
+    throw_data_error(option_name + " " + path + ": directory " + dir.string() + " does not exist");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw_data_error(option_name + " " + path + ": directory " + dir.string() + " is not writable");
+}
+
+AtomicOutput::AtomicOutput(const std::string& path, bool overwrite) : m_path(path) {
+  check_output_path(path, overwrite, "output");
+  const fs::path dir = directory_of(path);
+  std::string templ = (dir / ("." + fs::path(path).filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = mkstemp(templ.data());
+  if (fd < 0) throw_data_error(path + ": cannot create a temporary file in " + dir.string() + " (" + std::strerror(errno) + ")");
+  close(fd);
+  // The writers (CFITSIO, HDF5) create the file themselves: hand them a name that does not exist yet,
+  // reserved by the empty file we just made and replace atomically.
+  unlink(templ.c_str());
+  m_temp = templ;
+  m_slot = register_pending(m_temp);
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!m_committed) {
+    std::error_code ec;
+    fs::remove(m_temp, ec);
+  }
+  unregister_pending(m_slot);
+}
+
+void AtomicOutput::commit() {
+  const int fd = open(m_temp.c_str(), O_RDONLY);
+  if (fd < 0) throw_data_error(m_path + ": the temporary output " + m_temp + " is missing");
+  fsync(fd);
+  close(fd);
+  if (std::rename(m_temp.c_str(), m_path.c_str()) != 0)
+    throw_data_error(m_path + ": cannot rename the temporary output into place (" + std::strerror(errno) + ")");
+  m_committed = true;
+  const int dfd = open(directory_of(m_path).c_str(), O_RDONLY);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+}
+
+void install_signal_cleanup() {
+  struct sigaction sa {};
+  sa.sa_handler = cleanup_and_exit;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace perfex::io

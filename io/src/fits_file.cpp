@@ -1,0 +1,418 @@
+// CFITSIO wrapper: RAII ownership of a fitsfile* and translation of every status code into a perfex::Error
+// that names the file, the HDU and what was being read or written.
+#include "perfex/io/fits_file.hpp"
+
+#include <fitsio.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "perfex/core/error.hpp"
+
+namespace perfex::io {
+
+namespace {
+fitsfile* fp(void* p) { return static_cast<fitsfile*>(p); }
+
+std::string status_text(int status) {
+  char text[FLEN_STATUS] = {0};
+  fits_get_errstatus(status, text);
+  fits_clear_errmsg();  // CFITSIO's message stack is not ours to print
+  return text;
+}
+
+long long element_count(const std::vector<long>& dims) {
+  long long n = 1;
+  for (long d : dims) n *= d;
+  return n;
+}
+}  // namespace
+
+FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
+  int status = 0;
+  fitsfile* f = nullptr;
+  if (mode == Mode::Read) {
+    if (!std::filesystem::exists(path)) throw_data_error(path + ": no such file");
+    if (std::filesystem::is_directory(path)) throw_data_error(path + ": is a directory, expected a FITS file");
+    // A leading '!' or brackets would be interpreted by CFITSIO's extended file-name syntax; open the
+    // path as a plain file name.
+    fits_open_diskfile(&f, path.c_str(), READONLY, &status);
+    if (status != 0) {
+      const std::string text = status_text(status);
+      throw_data_error(path + ": cannot be opened as a FITS file (" + text + ")");
+    }
+  } else {
+    fits_create_diskfile(&f, path.c_str(), &status);
+    if (status != 0) {
+      const std::string text = status_text(status);
+      throw_data_error(path + ": cannot be created (" + text + ")");
+    }
+  }
+  m_fptr = f;
+  if (mode == Mode::Read) update_hdu_name();
+}
+
+FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::string& name) {
+  FitsFile file;
+  file.m_path = name;
+  int status = 0;
+  fitsfile* f = nullptr;
+  // CFITSIO may realloc the buffer for read-write files only; READONLY keeps ours untouched.
+  void* buffer = const_cast<void*>(data);
+  size_t buffer_size = size;
+  fits_open_memfile(&f, name.c_str(), READONLY, &buffer, &buffer_size, 0, nullptr, &status);
+  if (status != 0) {
+    const std::string text = status_text(status);
+    throw_data_error(name + ": cannot be opened as a FITS file (" + text + ")");
+  }
+  file.m_fptr = f;
+  file.update_hdu_name();
+  return file;
+}
+
+FitsFile::FitsFile(FitsFile&& other) noexcept
+    : m_fptr(std::exchange(other.m_fptr, nullptr)), m_path(std::move(other.m_path)), m_hdu(std::move(other.m_hdu)) {}
+
+FitsFile::~FitsFile() {
+  if (m_fptr) {
+    int status = 0;
+    fits_close_file(fp(m_fptr), &status);
+    fits_clear_errmsg();
+  }
+}
+
+void FitsFile::close() {
+  if (!m_fptr) return;
+  int status = 0;
+  fits_close_file(fp(m_fptr), &status);
+  m_fptr = nullptr;
+  if (status != 0) fail(status, "closing the file");
+}
+
+std::string FitsFile::where() const { return m_hdu.empty() ? m_path : m_path + "[" + m_hdu + "]"; }
+
+void FitsFile::fail(int status, const std::string& what) const {
+  const std::string text = status_text(status);
+  throw_data_error(where() + ": " + what + " failed (" + text + ")");
+}
+
+void FitsFile::update_hdu_name() {
+  int status = 0;
+  char value[FLEN_VALUE] = {0};
+  int hdu = 0;
+  fits_get_hdu_num(fp(m_fptr), &hdu);
+  if (fits_read_key(fp(m_fptr), TSTRING, "EXTNAME", value, nullptr, &status) == 0) {
+    m_hdu = value;
+  } else {
+    fits_clear_errmsg();
+    m_hdu = "HDU " + std::to_string(hdu - 1);
+  }
+}
+
+int FitsFile::hdu_count() {
+  int status = 0, n = 0;
+  fits_get_num_hdus(fp(m_fptr), &n, &status);
+  check(status, "counting HDUs");
+  return n;
+}
+
+bool FitsFile::has_hdu(const std::string& extname) {
+  int current = 0;
+  fits_get_hdu_num(fp(m_fptr), &current);
+  int status = 0;
+  fits_movnam_hdu(fp(m_fptr), ANY_HDU, const_cast<char*>(extname.c_str()), 0, &status);
+  const bool found = status == 0;
+  fits_clear_errmsg();
+  status = 0;
+  fits_movabs_hdu(fp(m_fptr), current, nullptr, &status);
+  fits_clear_errmsg();
+  return found;
+}
+
+void FitsFile::move_to(const std::string& extname) {
+  int status = 0;
+  fits_movnam_hdu(fp(m_fptr), ANY_HDU, const_cast<char*>(extname.c_str()), 0, &status);
+  if (status == BAD_HDU_NUM) {
+    fits_clear_errmsg();
+    throw_data_error(m_path + ": HDU " + extname + " is missing");
+  }
+  if (status != 0) {
+    const std::string text = status_text(status);
+    throw_data_error(m_path + ": cannot read HDU " + extname + " (" + text + ")");
+  }
+  m_hdu = extname;
+}
+
+void FitsFile::move_to_index(int index0) {
+  int status = 0;
+  fits_movabs_hdu(fp(m_fptr), index0 + 1, nullptr, &status);
+  if (status != 0) {
+    const std::string text = status_text(status);
+    throw_data_error(m_path + ": HDU " + std::to_string(index0) + " cannot be read (" + text + ")");
+  }
+  update_hdu_name();
+}
+
+std::optional<std::string> FitsFile::read_key_string(const std::string& key) {
+  int status = 0;
+  char value[FLEN_VALUE] = {0};
+  fits_read_key(fp(m_fptr), TSTRING, key.c_str(), value, nullptr, &status);
+  if (status == KEY_NO_EXIST) {
+    fits_clear_errmsg();
+    return std::nullopt;
+  }
+  check(status, "reading keyword " + key);
+  return std::string(value);
+}
+
+std::optional<double> FitsFile::read_key_double(const std::string& key) {
+  int status = 0;
+  double value = 0;
+  fits_read_key(fp(m_fptr), TDOUBLE, key.c_str(), &value, nullptr, &status);
+  if (status == KEY_NO_EXIST) {
+    fits_clear_errmsg();
+    return std::nullopt;
+  }
+  if (status != 0) {
+    fits_clear_errmsg();
+    throw_data_error(where() + ": keyword " + key + " is not a number");
+  }
+  return value;
+}
+
+std::optional<long long> FitsFile::read_key_int(const std::string& key) {
+  auto s = read_key_string(key);
+  if (!s) return std::nullopt;
+  // Accept integers written as numbers or as strings ('3'), as real PSF files do.
+  std::string t = *s;
+  while (!t.empty() && (t.back() == ' ')) t.pop_back();
+  while (!t.empty() && (t.front() == ' ')) t.erase(t.begin());
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(t, &used);
+    if (used == t.size() && std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15)
+      return static_cast<long long>(v);
+  } catch (const std::exception&) {
+  }
+  throw_data_error(where() + ": keyword " + key + " must be an integer, found '" + t + "'");
+}
+
+double FitsFile::require_key_double(const std::string& key) {
+  auto v = read_key_double(key);
+  if (!v) throw_data_error(where() + ": keyword " + key + " is missing");
+  return *v;
+}
+
+long long FitsFile::require_key_int(const std::string& key) {
+  auto v = read_key_int(key);
+  if (!v) throw_data_error(where() + ": keyword " + key + " is missing");
+  return *v;
+}
+
+std::string FitsFile::require_key_string(const std::string& key) {
+  auto v = read_key_string(key);
+  if (!v) throw_data_error(where() + ": keyword " + key + " is missing");
+  return *v;
+}
+
+void FitsFile::write_key(const std::string& key, const std::string& value, const std::string& comment) {
+  int status = 0;
+  fits_update_key(fp(m_fptr), TSTRING, key.c_str(), const_cast<char*>(value.c_str()),
+                  comment.empty() ? nullptr : comment.c_str(), &status);
+  check(status, "writing keyword " + key);
+}
+
+void FitsFile::write_key(const std::string& key, double value, const std::string& comment) {
+  int status = 0;
+  fits_update_key_dbl(fp(m_fptr), key.c_str(), value, -15, comment.empty() ? nullptr : comment.c_str(), &status);
+  check(status, "writing keyword " + key);
+}
+
+void FitsFile::write_key(const std::string& key, long long value, const std::string& comment) {
+  int status = 0;
+  LONGLONG v = value;
+  fits_update_key(fp(m_fptr), TLONGLONG, key.c_str(), &v, comment.empty() ? nullptr : comment.c_str(), &status);
+  check(status, "writing keyword " + key);
+}
+
+void FitsFile::write_key(const std::string& key, bool value, const std::string& comment) {
+  int status = 0;
+  int v = value ? 1 : 0;
+  fits_update_key(fp(m_fptr), TLOGICAL, key.c_str(), &v, comment.empty() ? nullptr : comment.c_str(), &status);
+  check(status, "writing keyword " + key);
+}
+
+void FitsFile::write_comment(const std::string& text) {
+  int status = 0;
+  fits_write_comment(fp(m_fptr), text.c_str(), &status);
+  check(status, "writing a comment");
+}
+
+std::vector<long> FitsFile::image_shape() {
+  int status = 0, hdutype = 0;
+  fits_get_hdu_type(fp(m_fptr), &hdutype, &status);
+  check(status, "reading the HDU type");
+  if (hdutype != IMAGE_HDU) throw_data_error(where() + ": expected an image HDU, found a table");
+  int naxis = 0;
+  fits_get_img_dim(fp(m_fptr), &naxis, &status);
+  check(status, "reading NAXIS");
+  std::vector<long> naxes(static_cast<std::size_t>(naxis));
+  if (naxis > 0) fits_get_img_size(fp(m_fptr), naxis, naxes.data(), &status);
+  check(status, "reading the image size");
+  return std::vector<long>(naxes.rbegin(), naxes.rend());  // slowest axis first
+}
+
+int FitsFile::image_bitpix() {
+  int status = 0, bitpix = 0;
+  fits_get_img_equivtype(fp(m_fptr), &bitpix, &status);
+  check(status, "reading BITPIX");
+  return bitpix;
+}
+
+namespace {
+template <class T>
+std::vector<T> read_image_as(FitsFile& f, int datatype) {
+  const auto dims = f.image_shape();
+  const long long n = dims.empty() ? 0 : element_count(dims);
+  std::vector<T> data(static_cast<std::size_t>(n));
+  if (n == 0) return data;
+  int status = 0, anynul = 0;
+  fits_read_img(fp(f.raw()), datatype, 1, n, nullptr, data.data(), &anynul, &status);
+  f.check(status, "reading image data");
+  return data;
+}
+
+template <class T>
+void write_image_as(FitsFile& f, const std::string& extname, const std::vector<long>& dims, const std::vector<T>& data,
+                    int bitpix, int datatype) {
+  if (static_cast<long long>(data.size()) != element_count(dims))
+    throw std::logic_error("write_image: data size does not match the dimensions");
+  std::vector<long> naxes(dims.rbegin(), dims.rend());
+  int status = 0;
+  fits_create_img(fp(f.raw()), bitpix, static_cast<int>(naxes.size()), naxes.data(), &status);
+  f.check(status, "creating image HDU " + extname);
+  if (!extname.empty()) f.write_key("EXTNAME", extname);
+  if (!data.empty()) {
+    fits_write_img(fp(f.raw()), datatype, 1, static_cast<LONGLONG>(data.size()), const_cast<T*>(data.data()), &status);
+    f.check(status, "writing image HDU " + extname);
+  }
+}
+}  // namespace
+
+std::vector<double> FitsFile::read_image_double() { return read_image_as<double>(*this, TDOUBLE); }
+std::vector<float> FitsFile::read_image_float() { return read_image_as<float>(*this, TFLOAT); }
+std::vector<std::int32_t> FitsFile::read_image_int32() { return read_image_as<std::int32_t>(*this, TINT); }
+
+void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<double>& data) {
+  write_image_as(*this, extname, dims, data, DOUBLE_IMG, TDOUBLE);
+  m_hdu = extname;
+}
+void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<float>& data) {
+  write_image_as(*this, extname, dims, data, FLOAT_IMG, TFLOAT);
+  m_hdu = extname;
+}
+void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims,
+                           const std::vector<std::int32_t>& data) {
+  write_image_as(*this, extname, dims, data, LONG_IMG, TINT);
+  m_hdu = extname;
+}
+void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims,
+                           const std::vector<std::uint32_t>& data) {
+  write_image_as(*this, extname, dims, data, ULONG_IMG, TUINT);  // int32 with BZERO = 2^31
+  m_hdu = extname;
+}
+void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims,
+                           const std::vector<std::int16_t>& data) {
+  write_image_as(*this, extname, dims, data, SHORT_IMG, TSHORT);
+  m_hdu = extname;
+}
+
+long FitsFile::table_rows() {
+  int status = 0, hdutype = 0;
+  fits_get_hdu_type(fp(m_fptr), &hdutype, &status);
+  check(status, "reading the HDU type");
+  if (hdutype == IMAGE_HDU) throw_data_error(where() + ": expected a binary table, found an image");
+  long n = 0;
+  fits_get_num_rows(fp(m_fptr), &n, &status);
+  check(status, "reading NAXIS2");
+  return n;
+}
+
+std::optional<int> FitsFile::find_column(const std::string& name) {
+  int status = 0, col = 0;
+  fits_get_colnum(fp(m_fptr), CASEINSEN, const_cast<char*>(name.c_str()), &col, &status);
+  fits_clear_errmsg();
+  if (status != 0) return std::nullopt;
+  return col;
+}
+
+int FitsFile::column_number(const std::string& name) {
+  auto c = find_column(name);
+  if (!c) throw_data_error(where() + ": column " + name + " is missing");
+  return *c;
+}
+
+long FitsFile::column_repeat(const std::string& name) {
+  const int col = column_number(name);
+  int status = 0, typecode = 0;
+  long repeat = 0, width = 0;
+  fits_get_eqcoltype(fp(m_fptr), col, &typecode, &repeat, &width, &status);
+  check(status, "reading the type of column " + name);
+  return repeat;
+}
+
+std::vector<std::string> FitsFile::read_column_string(const std::string& name) {
+  const int col = column_number(name);
+  const long nrows = table_rows();
+  int status = 0, typecode = 0, dispwidth = 0;
+  long repeat = 0, width = 0;
+  fits_get_eqcoltype(fp(m_fptr), col, &typecode, &repeat, &width, &status);
+  check(status, "reading the type of column " + name);
+  if (typecode != TSTRING) throw_data_error(where() + ": column " + name + " must hold strings");
+  fits_get_col_display_width(fp(m_fptr), col, &dispwidth, &status);
+  check(status, "reading the width of column " + name);
+  const std::size_t len = static_cast<std::size_t>(std::max<long>(repeat, dispwidth)) + 1;
+  std::vector<std::vector<char>> buffers(static_cast<std::size_t>(nrows), std::vector<char>(len, 0));
+  std::vector<char*> ptrs;
+  for (auto& b : buffers) ptrs.push_back(b.data());
+  int anynul = 0;
+  if (nrows > 0) fits_read_col(fp(m_fptr), TSTRING, col, 1, 1, nrows, nullptr, ptrs.data(), &anynul, &status);
+  check(status, "reading column " + name);
+  std::vector<std::string> out;
+  for (auto& b : buffers) {
+    std::string s(b.data());
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<double> FitsFile::read_column_double(const std::string& name) {
+  const long repeat = column_repeat(name);
+  const int col = column_number(name);
+  const long nrows = table_rows();
+  std::vector<double> out(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(repeat));
+  int status = 0, anynul = 0;
+  if (!out.empty())
+    fits_read_col(fp(m_fptr), TDOUBLE, col, 1, 1, static_cast<LONGLONG>(out.size()), nullptr, out.data(), &anynul,
+                  &status);
+  check(status, "reading column " + name);
+  return out;
+}
+
+std::vector<long long> FitsFile::read_column_int(const std::string& name) {
+  const long repeat = column_repeat(name);
+  const int col = column_number(name);
+  const long nrows = table_rows();
+  std::vector<LONGLONG> raw(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(repeat));
+  int status = 0, anynul = 0;
+  if (!raw.empty())
+    fits_read_col(fp(m_fptr), TLONGLONG, col, 1, 1, static_cast<LONGLONG>(raw.size()), nullptr, raw.data(), &anynul,
+                  &status);
+  check(status, "reading column " + name);
+  return std::vector<long long>(raw.begin(), raw.end());
+}
+
+}  // namespace perfex::io

@@ -1,0 +1,18 @@
+# Shared by the top-level scripts: sets up the dependencies and configures + builds one build tree.
+# Usage (sourced): perfex_build <build-dir> [extra cmake args...]
+set -euo pipefail
+perfex_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+perfex_build() {
+  local build_dir=$1
+  shift
+  local prefix
+  prefix=$("$perfex_root/scripts/setup-deps.sh" --print-prefix)
+  cmake -S "$perfex_root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${PERFEX_BUILD_TYPE:-Release}" \
+    -DCMAKE_PREFIX_PATH="$prefix" "$@" >"$build_dir.configure.log" 2>&1 \
+    || { cat "$build_dir.configure.log"; return 1; }
+  cmake --build "$build_dir" -j "$(nproc)" ${PERFEX_BUILD_TARGET:+--target "$PERFEX_BUILD_TARGET"}
+}
+
+# Pinned OpenMP threads so Kokkos does not warn; the user's settings win.
+export OMP_PROC_BIND=${OMP_PROC_BIND:-spread} OMP_PLACES=${OMP_PLACES:-threads}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Installs everything perfex needs on Debian 12 (bookworm), idempotently:
+#   1. Debian packages (toolchain, MPI, HDF5, CFITSIO, BLAS/LAPACK, CLI11, fmt, Google Benchmark, ERFA);
+#   2. Catch2 v3 (bookworm-backports binary, unpacked into the cache, never installed system-wide);
+#   3. Kokkos and Kokkos-Kernels 3.4.1 built from Debian's trilinos 13.2.0 source package.
+# Built dependencies live outside the checkout in $PERFEX_DEPS_DIR (default ~/.cache/perfex-deps), in a
+# prefix keyed by version and flags; a stamp file is written only after a successful install, so a
+# half-built prefix is never used. The system's apt sources are not changed: a private apt configuration
+# downloads the source/backports files.
+#
+# Usage: scripts/setup-deps.sh [--print-prefix]
+#   --print-prefix   print the CMAKE_PREFIX_PATH for the built dependencies and exit (after setup)
+# Environment: PERFEX_DEPS_DIR, PERFEX_SKIP_APT=1 (skip step 1), PERFEX_KOKKOS_BACKEND=openmp (default)
+set -euo pipefail
+
+deps_dir=${PERFEX_DEPS_DIR:-"$HOME/.cache/perfex-deps"}
+backend=${PERFEX_KOKKOS_BACKEND:-openmp}
+trilinos_version=13.2.0-4
+catch2_version=3.7.1-0.4~bpo12+1
+jobs=$(nproc 2>/dev/null || echo 2)
+log() { printf '[setup-deps] %s\n' "$*" >&2; }
+
+apt_packages=(
+  build-essential cmake ninja-build pkg-config ca-certificates xz-utils dpkg-dev
+  libopenmpi-dev openmpi-bin libhdf5-dev libcfitsio-dev libopenblas-dev liblapack-dev liblapacke-dev
+  libcli11-dev libfmt-dev libbenchmark-dev liberfa-dev
+)
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+
+install_apt_packages() {
+  local missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then log "Debian packages: all present"; return; fi
+  log "Debian packages: installing ${missing[*]}"
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# A private apt configuration: deb-src for bookworm and binaries from bookworm-backports, lists kept in
+# the cache. The system's /etc/apt is only read for keys.
+private_apt() {
+  local d="$deps_dir/apt"
+  mkdir -p "$d/lists/partial" "$d/archives/partial"
+  if [ ! -f "$d/sources.list" ]; then
+    printf '%s\n' "deb-src http://deb.debian.org/debian bookworm main" \
+      "deb http://deb.debian.org/debian bookworm-backports main" > "$d/sources.list"
+  fi
+  local opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::Etc::sourceparts=-"
+    -o "Dir::State::Lists=$d/lists" -o "Dir::Cache::archives=$d/archives" -o "APT::Get::List-Cleanup=0"
+    -o "APT::Sandbox::User=root")
+  if [ ! -f "$d/lists/.updated" ]; then
+    apt-get "${opts[@]}" update -qq
+    touch "$d/lists/.updated"
+  fi
+  apt-get "${opts[@]}" "$@"
+}
+
+install_catch2() {
+  local prefix="$deps_dir/catch2-${catch2_version//[~+]/_}"
+  if [ -f "$prefix/.perfex-stamp" ]; then log "Catch2: cached in $prefix"; echo "$prefix/usr" > "$deps_dir/.catch2-prefix"; return; fi
+  log "Catch2 $catch2_version: downloading the bookworm-backports binary"
+  rm -rf "$prefix" "$prefix.tmp"; mkdir -p "$prefix.tmp/dl"
+  (cd "$prefix.tmp/dl" && private_apt download -qq "libcatch2-dev=$catch2_version")
+  dpkg-deb -x "$prefix.tmp"/dl/libcatch2-dev_*.deb "$prefix.tmp"
+  rm -rf "$prefix.tmp/dl"
+  test -f "$prefix.tmp/usr/lib/cmake/Catch2/Catch2Config.cmake" \
+    || { log "Catch2: package layout unexpected"; exit 1; }
+  mv "$prefix.tmp" "$prefix"
+  touch "$prefix/.perfex-stamp"
+  echo "$prefix/usr" > "$deps_dir/.catch2-prefix"
+}
+
+trilinos_sources() {
+  local src="$deps_dir/src/trilinos-$trilinos_version"
+  if [ -f "$src/.perfex-stamp" ]; then echo "$src"; return; fi
+  log "trilinos $trilinos_version: downloading Debian's source package (~166 MB)"
+  rm -rf "$src" "$src.tmp"; mkdir -p "$src.tmp/dl"
+  (cd "$src.tmp/dl" && private_apt source --download-only -qq "trilinos=$trilinos_version" >&2)
+  log "trilinos: extracting packages/kokkos and packages/kokkos-kernels"
+  tar -xzf "$src.tmp"/dl/trilinos_*.orig.tar.gz -C "$src.tmp" --strip-components=1 \
+    --wildcards '*/packages/kokkos/*' '*/packages/kokkos-kernels/*'
+  rm -rf "$src.tmp/dl"
+  mv "$src.tmp" "$src"
+  touch "$src/.perfex-stamp"
+  echo "$src"
+}
+
+build_kokkos() {
+  local src; src=$(trilinos_sources)
+  local key="kokkos-3.4.1-$backend-release"
+  local prefix="$deps_dir/$key"
+  if [ -f "$prefix/.perfex-stamp" ]; then log "Kokkos: cached in $prefix"; echo "$prefix" > "$deps_dir/.kokkos-prefix"; return; fi
+  local build="$deps_dir/build/$key"
+  rm -rf "$prefix" "$build"; mkdir -p "$build"
+  local kokkos_flags=(-DKokkos_ENABLE_SERIAL=ON)
+  case "$backend" in
+    openmp) kokkos_flags+=(-DKokkos_ENABLE_OPENMP=ON) ;;
+    *) log "unknown PERFEX_KOKKOS_BACKEND '$backend' (expected: openmp)"; exit 2 ;;
+  esac
+  log "Kokkos 3.4.1 ($backend): configuring and building into $prefix"
+  cmake -S "$src/packages/kokkos" -B "$build/kokkos" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_STANDARD=17 -DKokkos_CXX_STANDARD=17 \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON "${kokkos_flags[@]}" >"$build/kokkos.log" 2>&1 \
+    || { tail -30 "$build/kokkos.log"; exit 1; }
+  cmake --build "$build/kokkos" -j "$jobs" >>"$build/kokkos.log" 2>&1 || { tail -30 "$build/kokkos.log"; exit 1; }
+  cmake --install "$build/kokkos" >>"$build/kokkos.log" 2>&1
+  log "Kokkos-Kernels 3.4.1: configuring (no ETI) and installing"
+  cmake -S "$src/packages/kokkos-kernels" -B "$build/kk" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$prefix" -DKokkos_ROOT="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+    -DKokkosKernels_INST_DOUBLE=OFF -DKokkosKernels_INST_FLOAT=OFF \
+    -DKokkosKernels_INST_COMPLEX_DOUBLE=OFF -DKokkosKernels_INST_COMPLEX_FLOAT=OFF \
+    -DKokkosKernels_INST_OFFSET_INT=OFF -DKokkosKernels_INST_OFFSET_SIZE_T=OFF \
+    -DKokkosKernels_INST_ORDINAL_INT=OFF -DKokkosKernels_INST_ORDINAL_INT64_T=OFF \
+    -DKokkosKernels_INST_LAYOUTLEFT=OFF -DKokkosKernels_INST_LAYOUTRIGHT=OFF \
+    -DKokkosKernels_ENABLE_TESTS=OFF -DKokkosKernels_ENABLE_EXAMPLES=OFF \
+    >"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
+  cmake --build "$build/kk" -j "$jobs" >>"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
+  cmake --install "$build/kk" >>"$build/kk.log" 2>&1
+  rm -rf "$build/kokkos" "$build/kk"
+  touch "$prefix/.perfex-stamp"
+  echo "$prefix" > "$deps_dir/.kokkos-prefix"
+}
+
+print_prefix=0
+for a in "$@"; do
+  case "$a" in
+    --print-prefix) print_prefix=1 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) log "unknown option '$a' (see --help)"; exit 2 ;;
+  esac
+done
+
+mkdir -p "$deps_dir"
+[ "${PERFEX_SKIP_APT:-0}" = 1 ] || install_apt_packages
+install_catch2
+build_kokkos
+prefix_path="$(cat "$deps_dir/.kokkos-prefix");$(cat "$deps_dir/.catch2-prefix")"
+if [ $print_prefix = 1 ]; then echo "$prefix_path"; else log "dependencies ready: CMAKE_PREFIX_PATH=$prefix_path"; fi
