@@ -9,6 +9,13 @@ function(perfex_target_defaults target)
     separate_arguments(_arch UNIX_COMMAND "${PERFEX_ARCH_FLAGS}")
     target_compile_options(${target} PRIVATE ${_arch})
   endif()
+  # PERFEX_SANITIZE (e.g. "address,undefined"): instrument this target and link the runtimes into whatever
+  # links it; every report is fatal. Debug builds get -O1 so instrumented Kokkos kernels stay fast enough.
+  if(PERFEX_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${PERFEX_SANITIZE} -fno-omit-frame-pointer
+      -fno-sanitize-recover=all $<$<CONFIG:Debug>:-O1>)
+    target_link_options(${target} PUBLIC -fsanitize=${PERFEX_SANITIZE})
+  endif()
 endfunction()
 
 # perfex_add_library(<layer> SOURCES ...): target perfex_<layer>, alias perfex::<layer>, exported name <layer>.

@@ -12,6 +12,8 @@
 
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
+#include "perfex/io/atomic_output.hpp"
+#include "perfex/drivers/comm.hpp"
 
 namespace perfex::drivers {
 
@@ -35,6 +37,20 @@ std::vector<std::string> cli_arguments(int argc, char* argv[]) {
   return args;
 }
 
+// Kokkos' integer options: Kokkos 3.4 aborts on a value that is not a number (std::stoi throws before its own
+// check) and reads past the end of a bare "--kokkos-threads", so perfex checks them first and names the option.
+void check_kokkos_arguments(int argc, char* argv[]) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    for (const std::string name : {"--kokkos-threads", "--kokkos-numa", "--kokkos-device-id", "--kokkos-device"}) {
+      if (a.rfind(name, 0) != 0 || (a.size() > name.size() && a[name.size()] != '=')) continue;
+      const std::string value = a.size() > name.size() ? a.substr(name.size() + 1) : "";
+      if (value.empty() || value.size() > 6 || value.find_first_not_of("0123456789") != std::string::npos)
+        throw_usage_error(name + ": expected " + name + "=N with N a non-negative integer, got '" + a + "'");
+    }
+  }
+}
+
 }  // namespace
 
 int run_cli(int argc, char* argv[]) {
@@ -47,10 +63,16 @@ int run_cli(int argc, char* argv[]) {
 
   Action action;
   add_info_command(app, action);
+  add_psf_command(app, action);
+  add_simulate_command(app, action);
+  add_extract_command(app, action);
+  add_compare_command(app, action);
+  add_extract_exposure_command(app, action);
 
   try {
     auto args = cli_arguments(argc, argv);
     app.parse(args);
+    check_kokkos_arguments(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -69,9 +91,17 @@ int run_cli(int argc, char* argv[]) {
     return 2;
   }
 
+  MpiSession mpi_session(argc, argv);  // MPI (when a command asked for it) starts before Kokkos, ends after it
   set_openmp_defaults();
   int code = 0;
-  Kokkos::initialize(argc, argv);
+  try {
+    Kokkos::initialize(argc, argv);
+  } catch (const std::exception& e) {  // Kokkos' own options and environment (KOKKOS_NUM_THREADS...)
+    fmt::print(stderr, "perfex: error: Kokkos: {}\n", e.what());
+    return 2;
+  }
+  // SIGINT/SIGTERM from here on remove every temporary output (io::AtomicOutput) before exiting 130/143.
+  io::install_signal_cleanup();
   try {
     code = action();
   } catch (const perfex::Error& e) {

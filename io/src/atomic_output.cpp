@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +70,15 @@ void check_output_path(const std::string& path, bool overwrite, const std::strin
     throw_data_error(option_name + " " + path + ": directory " + dir.string() + " does not exist");
   if (access(dir.c_str(), W_OK) != 0)
     throw_data_error(option_name + " " + path + ": directory " + dir.string() + " is not writable");
+  // access() says yes to root everywhere: create (and remove) a probe file, so that a directory nobody can write
+  // to (a read-only mount, /proc) is refused before any computation rather than when the output is written.
+  std::string probe = (dir / ".perfex-probe.tmp-XXXXXX").string();
+  const int fd = mkstemp(probe.data());
+  if (fd < 0)
+    throw_data_error(option_name + " " + path + ": directory " + dir.string() + " is not writable (" +
+                     std::strerror(errno) + ")");
+  close(fd);
+  unlink(probe.c_str());
 }
 
 AtomicOutput::AtomicOutput(const std::string& path, bool overwrite) : m_path(path) {
@@ -112,8 +122,12 @@ void install_signal_cleanup() {
   struct sigaction sa {};
   sa.sa_handler = cleanup_and_exit;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM}) {
+    struct sigaction previous {};
+    sigaction(sig, nullptr, &previous);
+    if (previous.sa_handler == SIG_IGN) continue;  // ignored by the parent (nohup, background jobs): keep it so
+    sigaction(sig, &sa, nullptr);
+  }
 }
 
 }  // namespace perfex::io

@@ -5,6 +5,8 @@
 #include <fitsio.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <utility>
@@ -59,21 +61,52 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
   file.m_path = name;
   int status = 0;
   fitsfile* f = nullptr;
-  // CFITSIO may realloc the buffer for read-write files only; READONLY keeps ours untouched.
-  void* buffer = const_cast<void*>(data);
-  size_t buffer_size = size;
-  fits_open_memfile(&f, name.c_str(), READONLY, &buffer, &buffer_size, 0, nullptr, &status);
+  // CFITSIO's memory driver does not check reads against the buffer's end (CFITSIO 4.2 reads past it for a
+  // truncated file), so it reads a private copy padded with zeros to whole 2880-byte records, and every HDU's
+  // declared extent is checked against the real size below before any data can be read. CFITSIO keeps the
+  // addresses of the pointer and size it is given: they live on the heap with the copy.
+  constexpr std::size_t record = 2880;
+  file.m_memory = std::make_unique<MemoryBuffer>();
+  auto& memory = *file.m_memory;
+  memory.bytes.assign((size + record - 1) / record * record, 0);
+  if (size > 0) std::memcpy(memory.bytes.data(), data, size);
+  memory.data = memory.bytes.data();
+  memory.size = memory.bytes.size();
+  fits_open_memfile(&f, name.c_str(), READONLY, &memory.data, &memory.size, 0, nullptr, &status);
   if (status != 0) {
     const std::string text = status_text(status);
     throw_data_error(name + ": cannot be opened as a FITS file (" + text + ")");
   }
   file.m_fptr = f;
+  for (int hdu = 1;; ++hdu) {
+    fits_movabs_hdu(f, hdu, nullptr, &status);
+    if (status == END_OF_FILE && hdu > 1) break;
+    if (status != 0) {
+      const std::string text = status_text(status);
+      throw_data_error(name + ": HDU " + std::to_string(hdu - 1) + " cannot be read (" + text + ")");
+    }
+    LONGLONG header_start = 0, data_start = 0, data_end = 0;
+    fits_get_hduaddrll(f, &header_start, &data_start, &data_end, &status);
+    file.check(status, "locating HDU " + std::to_string(hdu - 1));
+    if (data_end > static_cast<LONGLONG>(size)) {
+      file.update_hdu_name();
+      throw_data_error(file.where() + ": the file is truncated (this HDU ends at byte " + std::to_string(data_end) +
+                       ", the file holds " + std::to_string(size) + ")");
+    }
+  }
+  status = 0;
+  fits_clear_errmsg();
+  fits_movabs_hdu(f, 1, nullptr, &status);
+  file.check(status, "moving to the primary HDU");
   file.update_hdu_name();
   return file;
 }
 
 FitsFile::FitsFile(FitsFile&& other) noexcept
-    : m_fptr(std::exchange(other.m_fptr, nullptr)), m_path(std::move(other.m_path)), m_hdu(std::move(other.m_hdu)) {}
+    : m_fptr(std::exchange(other.m_fptr, nullptr)),
+      m_memory(std::move(other.m_memory)),
+      m_path(std::move(other.m_path)),
+      m_hdu(std::move(other.m_hdu)) {}
 
 FitsFile::~FitsFile() {
   if (m_fptr) {
@@ -225,8 +258,16 @@ void FitsFile::write_key(const std::string& key, const std::string& value, const
 }
 
 void FitsFile::write_key(const std::string& key, double value, const std::string& comment) {
+  // The fewest significant digits (15 to 17) that read back as the same double: exact round trips,
+  // without noise digits on values such as 0.01.
+  int digits = 15;
+  for (; digits < 17; ++digits) {
+    char text[40];
+    std::snprintf(text, sizeof(text), "%.*G", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
   int status = 0;
-  fits_update_key_dbl(fp(m_fptr), key.c_str(), value, -15, comment.empty() ? nullptr : comment.c_str(), &status);
+  fits_update_key_dbl(fp(m_fptr), key.c_str(), value, -digits, comment.empty() ? nullptr : comment.c_str(), &status);
   check(status, "writing keyword " + key);
 }
 
@@ -413,6 +454,69 @@ std::vector<long long> FitsFile::read_column_int(const std::string& name) {
                   &status);
   check(status, "reading column " + name);
   return std::vector<long long>(raw.begin(), raw.end());
+}
+
+void FitsFile::create_table(const std::string& extname,
+                            const std::vector<std::pair<std::string, std::string>>& columns, long nrows) {
+  std::vector<char*> names, forms;
+  for (const auto& c : columns) {
+    names.push_back(const_cast<char*>(c.first.c_str()));
+    forms.push_back(const_cast<char*>(c.second.c_str()));
+  }
+  int status = 0;
+  fits_create_tbl(fp(m_fptr), BINARY_TBL, nrows, static_cast<int>(columns.size()), names.data(), forms.data(),
+                  nullptr, extname.empty() ? nullptr : extname.c_str(), &status);
+  check(status, "creating table HDU " + extname);
+  m_hdu = extname;
+}
+
+void FitsFile::write_column(const std::string& name, const std::vector<std::string>& values) {
+  const int col = column_number(name);
+  std::vector<char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(const_cast<char*>(v.c_str()));
+  int status = 0;
+  if (!values.empty())
+    fits_write_col(fp(m_fptr), TSTRING, col, 1, 1, static_cast<LONGLONG>(values.size()), ptrs.data(), &status);
+  check(status, "writing column " + name);
+}
+
+void FitsFile::write_column(const std::string& name, const std::vector<double>& values) {
+  const int col = column_number(name);
+  int status = 0;
+  if (!values.empty())
+    fits_write_col(fp(m_fptr), TDOUBLE, col, 1, 1, static_cast<LONGLONG>(values.size()),
+                   const_cast<double*>(values.data()), &status);
+  check(status, "writing column " + name);
+}
+
+void FitsFile::write_column(const std::string& name, const std::vector<std::int32_t>& values) {
+  const int col = column_number(name);
+  int status = 0;
+  if (!values.empty())
+    fits_write_col(fp(m_fptr), TINT, col, 1, 1, static_cast<LONGLONG>(values.size()),
+                   const_cast<std::int32_t*>(values.data()), &status);
+  check(status, "writing column " + name);
+}
+
+void FitsFile::write_column_dims(const std::string& name, const std::vector<long>& dims) {
+  const int col = column_number(name);
+  std::vector<long> naxes(dims.rbegin(), dims.rend());
+  int status = 0;
+  fits_write_tdim(fp(m_fptr), col, static_cast<int>(naxes.size()), naxes.data(), &status);
+  check(status, "writing the dimensions of column " + name);
+}
+
+void FitsFile::delete_key(const std::string& key) {
+  int status = 0;
+  fits_delete_key(fp(m_fptr), key.c_str(), &status);
+  check(status, "deleting keyword " + key);
+}
+
+void FitsFile::delete_current_hdu() {
+  int status = 0;
+  fits_delete_hdu(fp(m_fptr), nullptr, &status);
+  check(status, "deleting the HDU");
+  update_hdu_name();
 }
 
 }  // namespace perfex::io

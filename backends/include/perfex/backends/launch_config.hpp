@@ -11,6 +11,9 @@ struct LaunchConfig {
   // Host backends: one thread per team, the team's work is serial and vectorised by the compiler.
   static constexpr int team_size = 1;
   static constexpr int vector_length = 1;
+  // Patches solved per launch: bounds the per-patch workspace (~1.3 MB each for DESI patches) while
+  // giving every thread many patches to balance.
+  static constexpr int patch_batch = 128;
 };
 
 #if defined(KOKKOS_ENABLE_CUDA)
@@ -18,6 +21,7 @@ template <>
 struct LaunchConfig<Kokkos::Cuda> {
   static constexpr int team_size = 128;
   static constexpr int vector_length = 1;
+  static constexpr int patch_batch = 2048;
 };
 #endif
 
@@ -25,6 +29,15 @@ template <class ExecutionSpace>
 Kokkos::TeamPolicy<ExecutionSpace> team_policy(const ExecutionSpace& exec, int league_size) {
   using Config = LaunchConfig<ExecutionSpace>;
   return Kokkos::TeamPolicy<ExecutionSpace>(exec, league_size, Config::team_size, Config::vector_length);
+}
+
+// Teams of unequal cost (patches differ in pixels and bandwidth): dynamic scheduling on host backends.
+template <class ExecutionSpace>
+Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>> dynamic_team_policy(const ExecutionSpace& exec,
+                                                                                          int league_size) {
+  using Config = LaunchConfig<ExecutionSpace>;
+  return Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(exec, league_size, Config::team_size,
+                                                                               Config::vector_length);
 }
 
 }  // namespace perfex::backends

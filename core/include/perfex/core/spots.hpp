@@ -40,6 +40,12 @@ struct PsfParamGrid {
 SpotCache evaluate_spots(const ExecSpace& exec, const GaussHermitePsf& psf, int fiber_begin, int nfiber,
                          const std::vector<double>& wavelengths, const SpotOptions& options = {});
 
+// The same, into `cache`: views whose extents already fit are overwritten in place (as when a caller
+// evaluates bundle after bundle), which saves their allocation and first-touch page faults; the others are
+// replaced. Copies of the old views share the overwritten data.
+void evaluate_spots(const ExecSpace& exec, const GaussHermitePsf& psf, int fiber_begin, int nfiber,
+                    const std::vector<double>& wavelengths, SpotCache& cache, const SpotOptions& options = {});
+
 PsfParamGrid evaluate_psf_params(const ExecSpace& exec, const GaussHermitePsf& psf, int fiber_begin, int nfiber,
                                  const std::vector<double>& wavelengths);
 

@@ -14,6 +14,11 @@ using Action = std::function<int()>;
 
 // Each subcommand adds itself to `app` and, when selected by the parser, sets `action`.
 void add_info_command(CLI::App& app, Action& action);
+void add_psf_command(CLI::App& app, Action& action);
+void add_simulate_command(CLI::App& app, Action& action);
+void add_extract_command(CLI::App& app, Action& action);
+void add_compare_command(CLI::App& app, Action& action);  // compare and pulls
+void add_extract_exposure_command(CLI::App& app, Action& action);  // MPI batch job of an exposure
 
 // Parses the command line, runs the selected subcommand, maps perfex::Error to its exit code with a
 // one-line message on stderr. Kokkos is initialised around the action.

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace perfex::io {
@@ -15,7 +17,8 @@ class FitsFile {
   // Read: opens an existing file (".gz" inputs are read transparently by CFITSIO).
   // Create: creates a new file at `path` (which must not exist).
   FitsFile(const std::string& path, Mode mode);
-  // Opens a FITS file held in memory (used by the fuzzers); `name` is used in messages.
+  // Opens a FITS file held in memory (used by the fuzzers); `name` is used in messages. Reads a copy, and
+  // refuses a file whose HDUs extend past `size` (truncated) before any data is read.
   static FitsFile open_memory(const void* data, std::size_t size, const std::string& name);
   ~FitsFile();
   FitsFile(FitsFile&& other) noexcept;
@@ -74,6 +77,19 @@ class FitsFile {
   std::vector<std::string> read_column_string(const std::string& name);
   std::vector<double> read_column_double(const std::string& name);  // all rows x repeat, row-major
   std::vector<long long> read_column_int(const std::string& name);
+  // Creates a binary-table HDU of `nrows` rows with columns {name, TFORM} ("8A", "2000D", "J").
+  void create_table(const std::string& extname, const std::vector<std::pair<std::string, std::string>>& columns,
+                    long nrows);
+  // Writes a whole column: one value per row, or rows x repeat values row-major for vector columns.
+  void write_column(const std::string& name, const std::vector<std::string>& values);
+  void write_column(const std::string& name, const std::vector<double>& values);
+  void write_column(const std::string& name, const std::vector<std::int32_t>& values);
+  // TDIMn of a vector column (dims slowest first, as numpy shapes).
+  void write_column_dims(const std::string& name, const std::vector<long>& dims);
+
+  // --- editing (files opened with Mode::Create)
+  void delete_key(const std::string& key);  // throws naming the keyword when absent
+  void delete_current_hdu();                // moves to the following HDU (or the previous one at the end)
 
   // Raw CFITSIO pointer for operations not wrapped here (table copies); status handling is the caller's.
   void* raw() { return m_fptr; }
@@ -88,7 +104,16 @@ class FitsFile {
   FitsFile() = default;
   void update_hdu_name();
 
+  // A memory file: a padded copy of the bytes, and its address and size, to which CFITSIO keeps pointers for
+  // the file's lifetime; on the heap, where moving the FitsFile does not move them.
+  struct MemoryBuffer {
+    std::vector<char> bytes;
+    void* data = nullptr;
+    std::size_t size = 0;
+  };
+
   void* m_fptr = nullptr;  // fitsfile*
+  std::unique_ptr<MemoryBuffer> m_memory;
   std::string m_path;
   std::string m_hdu;
 };

@@ -1,0 +1,49 @@
+// Spectroperfectionism extraction of a frame (or a part of it) through the library API: image, weights
+// and a spot cache in; flux, decorrelated inverse variance, resolution diagonals, chi2pix and
+// pixmask_fraction out. float64 throughout.
+#pragma once
+
+#include <vector>
+
+#include "perfex/core/extract_options.hpp"
+#include "perfex/core/patch_plan.hpp"
+#include "perfex/core/spots.hpp"
+#include "perfex/core/types.hpp"
+
+namespace perfex {
+
+// The pixels: a full frame or a cutout of it. `weights` is the inverse variance with masked pixels
+// already set to 0; pixels outside the cutout, off the CCD, or with non-finite value or weight count as
+// masked.
+struct ImageInput {
+  DeviceView<const double**> image;    // [ny][nx]
+  DeviceView<const double**> weights;  // [ny][nx]
+  int origin_y = 0;  // full-CCD row of image(0, 0)
+  int origin_x = 0;  // full-CCD column of image(0, 0)
+  int ccd_ny = 0;    // full CCD rows (NPIX_Y)
+  int ccd_nx = 0;    // full CCD columns (NPIX_X)
+};
+
+struct FrameResult {
+  int specmin = 0;
+  int nspec = 0;
+  int nwave = 0;
+  int ndiag = 0;
+  std::vector<double> wavelengths;     // the requested grid
+  HostView<double**> flux;             // [nspec][nwave], electrons per Angstrom
+  HostView<double**> ivar;             // [nspec][nwave], per Angstrom^-2; 0 where no pixel constrains the bin
+  HostView<double***> resolution;      // [nspec][2 ndiag + 1][nwave], DESI layout
+  HostView<double**> chi2pix;          // [nspec][nwave]
+  HostView<double**> pixmask_fraction; // [nspec][nwave]
+};
+
+// Extracts fibers [specmin, specmin + nspec) on the requested grid `wavelengths` (linear). `spots` must be
+// evaluated on padded_wavelengths(wavelengths, options) for (at least) the bundles of those fibers.
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options);
+
+// The same with a plan made by the caller (benchmarks and tests inspect or reuse it).
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options);
+
+}  // namespace perfex

@@ -1,0 +1,39 @@
+// Extraction parameters with desispec's names and defaults, and the wavelength-grid rules derived from them.
+#pragma once
+
+#include <vector>
+
+namespace perfex {
+
+struct ExtractionOptions {
+  int bundlesize = 25;      // fibers per bundle; bundles never couple
+  int nsubbundles = 5;      // subbundles per bundle: each patch solves bundlesize/nsubbundles core fibers
+  int nwavestep = 50;       // core wavelength bins per patch
+  double wavepad_frac = 0.2;  // wavelength padding: 10 + int(10 wavepad_frac) bins on each side
+  double pixpad_frac = 0.8;   // fraction of the pixel padding kept around the core rows
+  double regularize = 0.0;    // alpha for bins above the fluxweight floor
+  double psferr = 0.01;       // fractional PSF model error used in chi2pix
+  int ndiag = 5;              // resolution half-width (HSIZEY): 2 ndiag + 1 diagonals are written
+
+  // Number of padding bins below the requested grid (the references' `wavepad`).
+  int wavepad() const { return 10 + static_cast<int>(10 * wavepad_frac); }
+  // Bins solved per patch: the core plus padding on both sides.
+  int patch_nwave() const { return nwavestep + 2 * wavepad(); }
+  int fibers_per_subbundle() const { return bundlesize / nsubbundles; }
+  // Throws perfex::Error (usage) naming the offending option.
+  void validate() const;
+};
+
+// The padded grid the spots must be evaluated on: `wavepad` bins below the requested grid and
+// `wavepad + nwavestep` above, with the grid's own step (the references' `fullwave`).
+// The requested grid must be linear (uniform step); throws perfex::Error otherwise.
+std::vector<double> padded_wavelengths(const std::vector<double>& wavelengths, const ExtractionOptions& options);
+
+// numpy.gradient of the grid (central differences inside, one-sided at the ends): the bin widths used to
+// convert flux per bin into flux per Angstrom.
+std::vector<double> wavelength_gradient(const std::vector<double>& wavelengths);
+
+// The references' grid: arange(wmin, wmax + dw/2, dw).
+std::vector<double> linear_wavelengths(double wmin, double wmax, double dw);
+
+}  // namespace perfex

@@ -1,0 +1,158 @@
+// Frame extraction: plans the patches, runs the per-patch solver in batches on the execution space, and
+// assembles fibers x wavelengths on the host with the per-Angstrom unit conversion.
+#include "perfex/core/extract.hpp"
+
+#include <string>
+
+#include "patch_solver.hpp"
+#include "perfex/core/detail/extract_phases.hpp"
+#include "perfex/backends/launch_config.hpp"
+#include "perfex/core/error.hpp"
+#include "perfex/core/profiling.hpp"
+
+namespace perfex {
+
+namespace {
+
+template <class T>
+HostView<T> to_host(const DeviceView<T>& v) {
+  auto h = Kokkos::create_mirror_view(HostSpace(), v);
+  Kokkos::deep_copy(h, v);
+  return h;
+}
+
+void check_inputs(const ImageInput& input, const SpotCache& spots) {
+  if (input.image.extent(0) != input.weights.extent(0) || input.image.extent(1) != input.weights.extent(1))
+    throw_data_error("image and weights differ in shape: " + std::to_string(input.image.extent(0)) + " x " +
+                     std::to_string(input.image.extent(1)) + " and " + std::to_string(input.weights.extent(0)) +
+                     " x " + std::to_string(input.weights.extent(1)));
+  if (input.ccd_ny <= 0 || input.ccd_nx <= 0) throw_data_error("the CCD shape must be positive");
+  if (spots.nfiber <= 0 || spots.nwave <= 0) throw_data_error("the spot cache is empty");
+}
+
+}  // namespace
+
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options) {
+  ScopedRegion region("perfex::extract");
+  options.validate();
+  check_inputs(input, spots);
+  const auto xc = to_host(spots.xcorner);
+  const auto yc = to_host(spots.ycorner);
+  const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
+                                      static_cast<int>(wavelengths.size()), options);
+  return extract(exec, input, spots, wavelengths, plan, options);
+}
+
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options) {
+  return detail::extract_until(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All);
+}
+
+FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                                  const std::vector<double>& wavelengths, const PatchPlan& plan,
+                                  const ExtractionOptions& options, SolvePhase last_phase) {
+  ScopedRegion region("perfex::extract_plan");
+  options.validate();
+  check_inputs(input, spots);
+  const int nwave = static_cast<int>(wavelengths.size());
+  if (nwave != plan.nwave) throw_data_error("the plan was made for another wavelength grid");
+  const int npatch = static_cast<int>(plan.patches.size());
+  const int ndiags = 2 * options.ndiag + 1;
+
+  detail::PatchSolver solver;
+  {
+    DeviceView<Patch*> patches("perfex::extract::patches", npatch);
+    auto h = Kokkos::create_mirror_view(patches);
+    for (int i = 0; i < npatch; ++i) h(i) = plan.patches[i];
+    Kokkos::deep_copy(exec, patches, h);
+    solver.patches = patches;
+  }
+  solver.spots = spots.spots;
+  solver.xcorner = spots.xcorner;
+  solver.ycorner = spots.ycorner;
+  solver.image = input.image;
+  solver.weights = input.weights;
+  solver.cache_fiber_begin = spots.fiber_begin;
+  solver.specmin = plan.specmin;
+  solver.origin_y = input.origin_y;
+  solver.origin_x = input.origin_x;
+  solver.image_ny = static_cast<int>(input.image.extent(0));
+  solver.image_nx = static_cast<int>(input.image.extent(1));
+  solver.ccd_ny = input.ccd_ny;
+  solver.ccd_nx = input.ccd_nx;
+  solver.stamp_ny = spots.stamp_ny;
+  solver.stamp_nx = spots.stamp_nx;
+  solver.ndiag = options.ndiag;
+  solver.regularize = options.regularize;
+  solver.psferr = options.psferr;
+  solver.last_phase = last_phase;
+
+  detail::PatchOutputs& out = solver.out;
+  out.flux = DeviceView<double**>("perfex::extract::flux", plan.nspec, nwave);
+  out.ivar = DeviceView<double**>("perfex::extract::ivar", plan.nspec, nwave);
+  out.resolution = DeviceView<double***>("perfex::extract::resolution", plan.nspec, ndiags, nwave);
+  out.chi2pix = DeviceView<double**>("perfex::extract::chi2pix", plan.nspec, nwave);
+  out.pixmask = DeviceView<double**>("perfex::extract::pixmask_fraction", plan.nspec, nwave);
+  out.status = DeviceView<int*>("perfex::extract::status", npatch);
+
+  using Config = backends::LaunchConfig<ExecSpace>;
+  const int batch = npatch < Config::patch_batch ? npatch : Config::patch_batch;
+  detail::PatchWorkspace& ws = solver.ws;
+  ws.ld = plan.max_bandwidth + 1;
+  ws.ldz = 2 * plan.max_bandwidth + 1;
+  ws.max_n = plan.max_unknowns;
+  ws.max_box = plan.max_box_pixels;
+  const int m = plan.max_nwave;
+  ws.eig_stride = 2 * m * m + 4 * m;
+  const int max_core = options.fibers_per_subbundle();
+  if (batch > 0) {
+    ws.icov = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::icov"), batch,
+                                   static_cast<std::size_t>(ws.max_n) * ws.ld);
+    ws.cinv = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::cinv"), batch,
+                                   static_cast<std::size_t>(ws.max_n) * ws.ldz);
+    ws.vec = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::vectors"), batch,
+                                  3 * ws.max_n);
+    ws.box = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::box"), batch,
+                                  3 * ws.max_box);
+    ws.eig = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::eigen"), batch,
+                                  static_cast<std::size_t>(max_core) * ws.eig_stride);
+  }
+  for (int begin = 0; begin < npatch; begin += batch) {
+    solver.batch_begin = begin;
+    const int count = begin + batch <= npatch ? batch : npatch - begin;
+    Kokkos::parallel_for("perfex::extract::solve_patches", backends::dynamic_team_policy(exec, count), solver);
+  }
+  exec.fence();
+
+  const auto status = to_host(out.status);
+  for (int i = 0; i < npatch; ++i)
+    if (status(i) != 0) {
+      const Patch& p = plan.patches[i];
+      throw_data_error("patch of fibers " + std::to_string(p.core_fiber_lo) + ".." +
+                       std::to_string(p.core_fiber_lo + p.ncore_fiber - 1) + " at wavelength bin " +
+                       std::to_string(p.out_wave) + ": the normal matrix is not positive definite");
+    }
+
+  FrameResult r;
+  r.specmin = plan.specmin;
+  r.nspec = plan.nspec;
+  r.nwave = nwave;
+  r.ndiag = options.ndiag;
+  r.wavelengths = wavelengths;
+  r.flux = to_host(out.flux);
+  r.ivar = to_host(out.ivar);
+  r.resolution = to_host(out.resolution);
+  r.chi2pix = to_host(out.chi2pix);
+  r.pixmask_fraction = to_host(out.pixmask);
+  // Electrons per bin -> electrons per Angstrom.
+  const auto dwave = wavelength_gradient(wavelengths);
+  for (int i = 0; i < r.nspec; ++i)
+    for (int j = 0; j < nwave; ++j) {
+      r.flux(i, j) /= dwave[j];
+      r.ivar(i, j) *= dwave[j] * dwave[j];
+    }
+  return r;
+}
+
+}  // namespace perfex

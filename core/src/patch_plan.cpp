@@ -1,0 +1,126 @@
+// The patch plan (gpu_specter's divide and conquer scheme): subbundles x wavelength steps, one neighbour
+// fiber of padding inside the bundle, wavepad bins of padding, and the integer pixel box rules.
+#include "perfex/core/patch_plan.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <string>
+
+#include "perfex/core/error.hpp"
+
+namespace perfex {
+
+namespace {
+
+struct Extent {
+  int xmin = INT_MAX, xmax = INT_MIN, ymin = INT_MAX, ymax = INT_MIN;
+};
+
+// Pixel extent of the stamps of fibers [f0, f0 + nf) (cache indices) at padded bins [w0, w0 + nw).
+Extent stamp_extent(const HostView<const int**>& xc, const HostView<const int**>& yc, int f0, int nf, int w0, int nw,
+                    int stamp_ny, int stamp_nx) {
+  Extent e;
+  for (int f = f0; f < f0 + nf; ++f)
+    for (int w = w0; w < w0 + nw; ++w) {
+      e.xmin = std::min(e.xmin, xc(f, w));
+      e.xmax = std::max(e.xmax, xc(f, w) + stamp_nx);
+      e.ymin = std::min(e.ymin, yc(f, w));
+      e.ymax = std::max(e.ymax, yc(f, w) + stamp_ny);
+    }
+  return e;
+}
+
+bool stamps_overlap(const HostView<const int**>& xc, const HostView<const int**>& yc, int f1, int w1, int f2, int w2,
+                    int stamp_ny, int stamp_nx) {
+  return std::abs(xc(f1, w1) - xc(f2, w2)) < stamp_nx && std::abs(yc(f1, w1) - yc(f2, w2)) < stamp_ny;
+}
+
+// Lower bandwidth of iCov in fiber-major order: within a fiber every pair of bins may couple (nwave - 1);
+// between neighbouring fibers, the largest index distance of two overlapping stamps. Fibers two or more
+// apart couple only through the far wings of the spots (~1e-16 relative) and lie outside the band.
+int patch_bandwidth(const HostView<const int**>& xc, const HostView<const int**>& yc, int f0, int nf, int w0, int nw,
+                    int stamp_ny, int stamp_nx) {
+  int bw = nw - 1;
+  for (int f = f0; f + 1 < f0 + nf; ++f)
+    for (int i = 0; i < nw; ++i)      // bin of fiber f
+      for (int k = nw - 1; k > i; --k)  // bin of fiber f + 1 with index distance nw + k - i
+        if (stamps_overlap(xc, yc, f, w0 + i, f + 1, w0 + k, stamp_ny, stamp_nx)) {
+          bw = std::max(bw, nw + k - i);
+          break;
+        }
+  return bw;
+}
+
+}  // namespace
+
+PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<const int**>& ycorner,
+                       int cache_fiber_begin, int stamp_ny, int stamp_nx, int specmin, int nspec, int nwave,
+                       const ExtractionOptions& options) {
+  options.validate();
+  const int bundlesize = options.bundlesize;
+  if (specmin < 0 || nspec < 1)
+    throw_usage_error("--specmin must be >= 0 and --nspec >= 1, got " + std::to_string(specmin) + " and " +
+                      std::to_string(nspec));
+  if (specmin % bundlesize != 0 || nspec % bundlesize != 0)
+    throw_usage_error("--specmin " + std::to_string(specmin) + " and --nspec " + std::to_string(nspec) +
+                      " must be multiples of --bundlesize " + std::to_string(bundlesize));
+  const int cache_nfiber = static_cast<int>(xcorner.extent(0));
+  if (specmin < cache_fiber_begin || specmin + nspec > cache_fiber_begin + cache_nfiber)
+    throw_data_error("fibers " + std::to_string(specmin) + ".." + std::to_string(specmin + nspec - 1) +
+                     " are not all in the spot cache (fibers " + std::to_string(cache_fiber_begin) + ".." +
+                     std::to_string(cache_fiber_begin + cache_nfiber - 1) + ")");
+  const int pad = options.wavepad();
+  const int nfull = static_cast<int>(xcorner.extent(1));
+  if (nfull != nwave + 2 * pad + options.nwavestep)
+    throw_data_error("the spot cache has " + std::to_string(nfull) + " wavelengths; the padded grid needs " +
+                     std::to_string(nwave + 2 * pad + options.nwavestep));
+
+  PatchPlan plan;
+  plan.specmin = specmin;
+  plan.nspec = nspec;
+  plan.nwave = nwave;
+  plan.wavepad = pad;
+  const int per_patch = options.fibers_per_subbundle();
+  const int nw = options.patch_nwave();
+  for (int bundle_lo = specmin; bundle_lo < specmin + nspec; bundle_lo += bundlesize) {
+    for (int core_lo = bundle_lo; core_lo < bundle_lo + bundlesize; core_lo += per_patch) {
+      // One neighbour on each side, only inside the bundle (bundles do not couple).
+      const int fiber_lo = core_lo == bundle_lo ? core_lo : core_lo - 1;
+      const int fiber_hi = core_lo + per_patch == bundle_lo + bundlesize ? core_lo + per_patch : core_lo + per_patch + 1;
+      for (int iwave = pad; iwave - pad < nwave; iwave += options.nwavestep) {
+        Patch p;
+        p.fiber_lo = fiber_lo;
+        p.nfiber = fiber_hi - fiber_lo;
+        p.core_fiber_lo = core_lo;
+        p.ncore_fiber = per_patch;
+        p.wave_lo = iwave - pad;
+        p.nwave = nw;
+        p.core_offset = pad;
+        p.out_wave = iwave - pad;
+        p.nkeep = std::min(options.nwavestep, nwave - (iwave - pad));
+        const int f0 = fiber_lo - cache_fiber_begin;
+        const Extent all = stamp_extent(xcorner, ycorner, f0, p.nfiber, p.wave_lo, nw, stamp_ny, stamp_nx);
+        const Extent core = stamp_extent(xcorner, ycorner, f0, p.nfiber, iwave, options.nwavestep, stamp_ny, stamp_nx);
+        // Rows: keep (1 - pixpad_frac) of the padding below the core rows and pixpad_frac above, with the
+        // references' truncating conversions (in double, 1 - 0.8 is 0.19999999999999996).
+        const int ypadlo = static_cast<int>((core.ymin - all.ymin) * (1.0 - options.pixpad_frac));
+        const int ypadhi =
+            static_cast<int>((core.ymax - all.ymin) + (all.ymax - core.ymax) * options.pixpad_frac);
+        p.ymin = all.ymin + ypadlo;
+        p.ymax = all.ymin + ypadhi;
+        p.xmin = all.xmin;
+        p.xmax = all.xmax;
+        p.bandwidth = patch_bandwidth(xcorner, ycorner, f0, p.nfiber, p.wave_lo, nw, stamp_ny, stamp_nx);
+        plan.max_unknowns = std::max(plan.max_unknowns, p.unknowns());
+        plan.max_bandwidth = std::max(plan.max_bandwidth, p.bandwidth);
+        plan.max_box_pixels = std::max(plan.max_box_pixels, p.box_pixels());
+        plan.max_nfiber = std::max(plan.max_nfiber, p.nfiber);
+        plan.max_nwave = std::max(plan.max_nwave, p.nwave);
+        plan.patches.push_back(p);
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace perfex

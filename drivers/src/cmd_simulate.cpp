@@ -1,0 +1,344 @@
+// `perfex simulate`: project spectra (built-in or from a file) through a PSF (a file or the synthetic one)
+// into a DESI preproc image with noise and optional defects, plus a truth file.
+#include <CLI/CLI.hpp>
+#include <Kokkos_Core.hpp>
+#include <fmt/core.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "perfex/core/builtin_spectra.hpp"
+#include "perfex/core/error.hpp"
+#include "perfex/core/psf.hpp"
+#include "perfex/core/simulate.hpp"
+#include "perfex/core/synthetic_psf.hpp"
+#include "perfex/core/types.hpp"
+#include "perfex/core/version.hpp"
+#include "perfex/drivers/cli.hpp"
+#include "perfex/io/atomic_output.hpp"
+#include "perfex/io/fits_file.hpp"
+#include "perfex/io/preproc_io.hpp"
+#include "perfex/io/psf_io.hpp"
+
+namespace perfex::drivers {
+
+namespace {
+
+struct SimulateArgs {
+  std::string output;
+  std::string truth;
+  std::string psf;
+  std::string camera = "r0";
+  std::uint64_t psf_seed = 0;
+  std::string wavelength;
+  std::string spectra;
+  std::uint64_t seed = 0;
+  int specmin = 0;
+  std::optional<int> nspec;
+  int cosmics = 0;
+  bool defects = false;
+  bool no_noise = false;
+  bool tails = false;
+  long long expid = 1;
+  long long night = 20201215;
+  double exptime = 900.0;
+  bool overwrite = false;
+};
+
+struct Grid {
+  double wmin = 0, wmax = 0, dw = 0;
+  std::vector<double> values() const {
+    // arange(wmin, wmax + dw/2, dw), as desispec builds its grids
+    std::vector<double> w;
+    const long n = static_cast<long>(std::floor((wmax + 0.5 * dw - wmin) / dw - 1e-9)) + 1;
+    for (long i = 0; i < n; ++i) w.push_back(wmin + i * dw);
+    return w;
+  }
+};
+
+// "-w wmin,wmax,dw": three numbers, wmin < wmax, dw > 0, at most 100000 bins (usage errors).
+Grid parse_grid(const std::string& text) {
+  std::vector<double> v;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      std::size_t used = 0;
+      v.push_back(std::stod(item, &used));
+      if (used != item.size()) v.push_back(std::nan(""));
+    } catch (const std::exception&) {
+      v.push_back(std::nan(""));
+    }
+  }
+  if (v.size() != 3 || !std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2]))
+    throw_usage_error("-w/--wavelength: expected wmin,wmax,dw (three numbers), found '" + text + "'");
+  Grid g{v[0], v[1], v[2]};
+  if (!(g.wmin > 0 && g.wmax > g.wmin && g.dw > 0))
+    throw_usage_error("-w/--wavelength: need 0 < wmin < wmax and dw > 0, found '" + text + "'");
+  if ((g.wmax - g.wmin) / g.dw > 100000) throw_usage_error("-w/--wavelength: more than 100000 bins in '" + text + "'");
+  return g;
+}
+
+// Days from 1970-01-01 of a proleptic Gregorian date.
+long days_from_civil(long y, long m, long d) {
+  y -= m <= 2;
+  const long era = (y >= 0 ? y : y - 399) / 400;
+  const long yoe = y - era * 400;
+  const long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// MJD of the exposure: the night's date (YYYYMMDD, the local evening) + 1 day + 7.2 h (the middle of a
+// Kitt Peak night in UTC).
+double mjd_of_night(long long night) {
+  const long y = static_cast<long>(night / 10000), m = static_cast<long>(night / 100 % 100),
+             d = static_cast<long>(night % 100);
+  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
+    throw_usage_error(fmt::format("--night: expected a date YYYYMMDD, found {}", night));
+  return static_cast<double>(days_from_civil(y, m, d) - days_from_civil(1858, 11, 17)) + 1.3;
+}
+
+int run_simulate(const SimulateArgs& args) {
+  // Usage checks first: nothing is read or computed for a command that cannot succeed.
+  io::check_output_path(args.output, args.overwrite, "-o/--output");
+  if (!args.truth.empty()) {
+    io::check_output_path(args.truth, args.overwrite, "--truth");
+    std::error_code ec;
+    if (std::filesystem::weakly_canonical(args.truth, ec) == std::filesystem::weakly_canonical(args.output, ec))
+      throw_usage_error("--truth and -o/--output name the same file");
+  }
+  std::optional<Grid> grid;
+  if (!args.wavelength.empty()) grid = parse_grid(args.wavelength);
+  const double mjd_obs = mjd_of_night(args.night);
+
+  // The PSF.
+  GaussHermitePsf psf;
+  std::string camera;
+  if (!args.psf.empty()) {
+    psf = io::read_psf(args.psf);
+    camera = psf.camera;
+  } else {
+    SyntheticPsfOptions options;
+    options.camera = args.camera;
+    options.seed = args.psf_seed;
+    psf = make_synthetic_psf(options);
+    camera = args.camera.size() == 1 ? args.camera + "0" : args.camera;
+  }
+
+  // The spectra and their grid.
+  const int specmin = args.specmin;
+  int nspec = 0;
+  std::vector<double> wavelengths;
+  HostView<double**> photons;
+  std::vector<std::string> objtype, spectype;
+  std::vector<double> redshift;
+  std::vector<long long> targetid;
+  if (!args.spectra.empty()) {
+    io::PhotonSpectra input = io::read_photon_spectra(args.spectra);
+    wavelengths = input.wavelengths;
+    photons = input.photons;
+    nspec = static_cast<int>(photons.extent(0));
+    if (specmin + nspec > psf.nfiber)
+      throw_data_error(fmt::format("{}: {} spectra from fiber {} do not fit the PSF's {} fibers", args.spectra, nspec,
+                                   specmin, psf.nfiber));
+    for (int i = 0; i < nspec; ++i) {
+      objtype.emplace_back("TGT");
+      spectype.emplace_back("INPUT");
+      redshift.push_back(0.0);
+      targetid.push_back(specmin + i);
+    }
+  } else {
+    if (!grid) {
+      if (camera.empty())
+        throw_data_error(args.psf + ": the PSF has no CAMERA keyword to choose the default grid; pass -w");
+      CameraGrid g;
+      try {
+        g = desi_camera_grid(camera);
+      } catch (const perfex::Error&) {
+        throw_data_error(fmt::format("{}: the PSF's CAMERA '{}' is not b, r or z (0-9); pass -w", args.psf, camera));
+      }
+      grid = Grid{g.wavemin, g.wavemax, g.dwave};
+    }
+    wavelengths = grid->values();
+    nspec = args.nspec ? *args.nspec : psf.nfiber - specmin;
+    if (specmin >= psf.nfiber || specmin + nspec > psf.nfiber)
+      throw_data_error(fmt::format("-s/--specmin {} -n/--nspec {}: the PSF has fibers 0..{}", specmin, nspec,
+                                   psf.nfiber - 1));
+    BuiltinSpectraOptions options;
+    options.seed = args.seed;
+    BuiltinSpectra builtin = make_builtin_spectra(wavelengths, specmin, nspec, options);
+    photons = builtin.photons;
+    objtype = builtin.objtype;
+    spectype = builtin.spectype;
+    redshift = builtin.redshift;
+    targetid = builtin.targetid;
+  }
+  const int nwave = static_cast<int>(wavelengths.size());
+
+  // The simulation.
+  const ExecSpace exec;
+  SimulationOptions sim;
+  sim.seed = args.seed;
+  sim.fiber_begin = specmin;
+  sim.noise = !args.no_noise;
+  sim.ncosmics = args.cosmics;
+  sim.defects = args.defects;
+  sim.spots.tails = args.tails;
+  Kokkos::Timer timer;
+  const SimulatedFrame frame = simulate_frame(exec, psf, wavelengths, photons, sim);
+  exec.fence();
+  const double seconds = timer.seconds();
+
+  // The preproc image.
+  io::PreprocImage out;
+  out.npix_y = frame.npix_y;
+  out.npix_x = frame.npix_x;
+  out.image = Kokkos::create_mirror_view_and_copy(HostSpace(), frame.image);
+  out.ivar = Kokkos::create_mirror_view_and_copy(HostSpace(), frame.ivar);
+  out.mask = Kokkos::create_mirror_view_and_copy(HostSpace(), frame.mask);
+  out.has_mask = true;
+  out.header.camera = camera;
+  out.header.expid = args.expid;
+  out.header.night = args.night;
+  out.header.mjd_obs = mjd_obs;
+  out.header.exptime = args.exptime;
+  out.header.flavor = "science";
+
+  // Every PSF fiber is in the fibermap; fibers without light are UNASSIGNED (FIBERSTATUS bit 0).
+  io::Fibermap fibermap;
+  for (int f = 0; f < psf.nfiber; ++f) {
+    const bool lit = f >= specmin && f < specmin + nspec;
+    fibermap.fiber.push_back(f);
+    fibermap.targetid.push_back(lit ? targetid[f - specmin] : -1);
+    fibermap.objtype.push_back(lit ? objtype[f - specmin] : "TGT");
+    fibermap.fiberstatus.push_back(lit ? 0 : 1);
+  }
+  out.fibermap = fibermap;
+
+  std::vector<io::HeaderKeyword> keys = {
+      {"SIMSEED", static_cast<long long>(args.seed), "perfex simulate: random seed"},
+      {"SIMPSF", args.psf.empty() ? std::string("synthetic") : args.psf, "PSF file, or the synthetic PSF"},
+      {"SIMSPEC", args.spectra.empty() ? std::string("builtin") : args.spectra, "input spectra"},
+      {"SIMWMIN", wavelengths.front(), "first wavelength of the grid [Angstrom]"},
+      {"SIMWMAX", wavelengths.back(), "last wavelength of the grid [Angstrom]"},
+      {"SIMNWAVE", static_cast<long long>(nwave), "wavelength bins"},
+      {"SPECMIN", static_cast<long long>(specmin), "first lit fiber"},
+      {"NSPEC", static_cast<long long>(nspec), "lit fibers"},
+      {"SIMNOISE", sim.noise, "Poisson and read noise added"},
+      {"SIMTAILS", args.tails, "PSF tails in the spots"},
+      {"NCOSMIC", static_cast<long long>(args.cosmics), "cosmic-ray hits injected"},
+      {"SIMDEFCT", args.defects, "hot column, dead column and bad cluster injected"},
+      {"PHOTIN", frame.photons_in, "input photons [electron]"},
+      {"PHOTOFF", frame.photons_off_ccd, "photons falling off the CCD [electron]"},
+      {"OBSRDNA", frame.readnoise[0], "read noise of amplifier A [electron]"},
+      {"OBSRDNB", frame.readnoise[1], "read noise of amplifier B [electron]"},
+      {"OBSRDNC", frame.readnoise[2], "read noise of amplifier C [electron]"},
+      {"OBSRDND", frame.readnoise[3], "read noise of amplifier D [electron]"},
+      {"PERFEXV", std::string(PERFEX_VERSION_STRING), "perfex version"},
+  };
+  if (args.psf.empty()) keys.push_back({"SIMPSFSD", static_cast<long long>(args.psf_seed), "synthetic PSF seed"});
+  io::PreprocWriteOptions write_options;
+  write_options.overwrite = args.overwrite;
+  write_options.keywords = keys;
+
+  // Both outputs are written to temporaries first and renamed only when both are complete.
+  io::AtomicOutput preproc_out(args.output, args.overwrite);
+  {
+    io::FitsFile f(preproc_out.temp_path(), io::FitsFile::Mode::Create);
+    io::write_preproc(f, out, write_options);
+    f.close();
+  }
+  std::unique_ptr<io::AtomicOutput> truth_out;
+  if (!args.truth.empty()) {
+    io::SimulationTruth truth;
+    truth.wavelengths = wavelengths;
+    HostView<double**> all("perfex::simulate::truth_photons", psf.nfiber, nwave);
+    for (int i = 0; i < nspec; ++i)
+      for (int j = 0; j < nwave; ++j) all(specmin + i, j) = photons(i, j);
+    truth.photons = all;
+    for (int f = 0; f < psf.nfiber; ++f) {
+      const bool lit = f >= specmin && f < specmin + nspec;
+      truth.fiber.push_back(f);
+      truth.objtype.push_back(fibermap.objtype[f]);
+      truth.spectype.push_back(lit ? spectype[f - specmin] : "NONE");
+      truth.redshift.push_back(lit ? redshift[f - specmin] : 0.0);
+      truth.targetid.push_back(fibermap.targetid[f]);
+    }
+    truth.defects = frame.defects;
+    truth.keywords = keys;
+    truth_out = std::make_unique<io::AtomicOutput>(args.truth, args.overwrite);
+    io::FitsFile f(truth_out->temp_path(), io::FitsFile::Mode::Create);
+    io::write_simulation_truth(f, truth);
+    f.close();
+  }
+  preproc_out.commit();
+  if (truth_out) truth_out->commit();
+
+  const double off_fraction = frame.photons_in > 0 ? frame.photons_off_ccd / frame.photons_in : 0.0;
+  fmt::print("wrote {}: camera {}, {} x {} pixels, fibers {}..{} x {} wavelengths ({:.1f}..{:.1f} A), seed {}\n",
+             args.output, camera, frame.npix_y, frame.npix_x, specmin, specmin + nspec - 1, nwave,
+             wavelengths.front(), wavelengths.back(), args.seed);
+  fmt::print("photons: {:.6g} in, {:.6g} off the CCD ({:.3g}%); noise {}; {} cosmic rays{}\n", frame.photons_in,
+             frame.photons_off_ccd, 100.0 * off_fraction, sim.noise ? "on" : "off", args.cosmics,
+             args.defects ? ", hot and dead columns, a bad cluster" : "");
+  if (!args.truth.empty()) fmt::print("wrote {}: input photons, fiber types, defects\n", args.truth);
+  fmt::print("simulated in {:.2f} s on {} (concurrency {})\n", seconds, ExecSpace::name(), exec.concurrency());
+  return 0;
+}
+
+const CLI::Validator camera_name(
+    [](std::string& value) -> std::string {
+      const bool arm = !value.empty() && (value[0] == 'b' || value[0] == 'r' || value[0] == 'z');
+      const bool digit = value.size() == 1 || (value.size() == 2 && value[1] >= '0' && value[1] <= '9');
+      if (arm && digit) return {};
+      return "camera must be b, r or z, optionally followed by a digit (e.g. r0), found '" + value + "'";
+    },
+    "b|r|z[0-9]", "CAMERA");
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<SimulateArgs>();
+  auto* cmd = app.add_subcommand(
+      "simulate", "Simulate a DESI preproc image: spectra projected through a PSF, Poisson + read noise, defects");
+  cmd->add_option("-o,--output", args->output, "output preproc file (IMAGE, IVAR, MASK, FIBERMAP)")->required();
+  cmd->add_option("--truth", args->truth, "also write the truth: input photons, fiber types, defects");
+  auto* psf = cmd->add_option("-p,--psf", args->psf, "GAUSS-HERMITE PSF file (default: the synthetic PSF)");
+  auto* camera = cmd->add_option("--camera", args->camera, "camera of the synthetic PSF: b, r or z, optionally with a digit")
+                     ->check(camera_name)
+                     ->capture_default_str();
+  auto* psf_seed = cmd->add_option("--psf-seed", args->psf_seed, "seed of the synthetic PSF")->capture_default_str();
+  psf->excludes(camera)->excludes(psf_seed);
+  auto* wave = cmd->add_option("-w,--wavelength", args->wavelength,
+                               "wavelength grid wmin,wmax,dw in Angstrom (default: the camera's DESI grid, "
+                               "b 3600,5800,0.8 r 5760,7620,0.8 z 7520,9824,0.8)");
+  auto* spectra = cmd->add_option("--spectra", args->spectra,
+                                  "input spectra: HDUs PHOTONS [nfiber, nwave] (electrons per bin) and WAVELENGTH "
+                                  "(default: built-in sky, emission- and absorption-line objects)");
+  spectra->excludes(wave);
+  cmd->add_option("--seed", args->seed, "random seed of the spectra, noise and defects")->capture_default_str();
+  cmd->add_option("-s,--specmin", args->specmin, "first fiber with light")->check(CLI::NonNegativeNumber)->capture_default_str();
+  auto* nspec = cmd->add_option("-n,--nspec", args->nspec, "fibers with light (default: all from specmin)")
+                    ->check(CLI::PositiveNumber);
+  nspec->excludes(spectra);
+  cmd->add_option("--cosmics", args->cosmics, "cosmic-ray hits to inject (MASK COSMIC, IVAR 0)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--defects", args->defects, "inject a hot column, a dead column and a 3x3 bad cluster");
+  cmd->add_flag("--no-noise", args->no_noise, "write the noiseless model as IMAGE");
+  cmd->add_flag("--tails", args->tails, "include the PSF's tail model in the spots");
+  cmd->add_option("--expid", args->expid, "EXPID of the header")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--night", args->night, "NIGHT of the header (YYYYMMDD; MJD-OBS follows)")->capture_default_str();
+  cmd->add_option("--exptime", args->exptime, "EXPTIME of the header [s]")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--overwrite", args->overwrite, "replace existing output files");
+  cmd->callback([&action, args] { action = [args] { return run_simulate(*args); }; });
+}
+
+}  // namespace perfex::drivers

@@ -1,0 +1,26 @@
+// Reading and writing GAUSS-HERMITE PSF files (PSFVER >= 3: HDUs XTRACE, YTRACE and the PSF table).
+#pragma once
+
+#include <string>
+
+#include "perfex/core/psf.hpp"
+#include "perfex/io/fits_file.hpp"
+
+namespace perfex::io {
+
+// Reads and validates a PSF file. Every problem (not FITS, truncated, another PSFTYPE, PSFVER < 3, a
+// missing HDU, keyword or PARAM row) is a perfex::Error (data) naming the file, the HDU and the keyword.
+GaussHermitePsf read_psf(const std::string& path);
+// The same from an opened file (e.g. FitsFile::open_memory in the fuzzers); messages use file.path().
+GaussHermitePsf read_psf(FitsFile& file);
+
+// Validates `psf` and writes it atomically (temporary file, then rename) in the layout read_psf reads:
+// float64 throughout, so a write/read round trip is exact. An existing `path` needs `overwrite` (usage
+// error otherwise). All PSF-table rows must share one wavelength domain; rows with fewer Legendre
+// coefficients than the longest are padded with zeros.
+void write_psf(const GaussHermitePsf& psf, const std::string& path, bool overwrite);
+// Appends the three HDUs to a freshly created file, without validation (tests build malformed files
+// from it).
+void write_psf(const GaussHermitePsf& psf, FitsFile& file);
+
+}  // namespace perfex::io

@@ -1,0 +1,256 @@
+// GAUSS-HERMITE PSF files (PSFVER >= 3): reader with file/HDU/keyword messages and an atomic writer.
+#include "perfex/io/psf_io.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <utility>
+
+#include "perfex/core/error.hpp"
+#include "perfex/io/atomic_output.hpp"
+
+namespace perfex::io {
+
+namespace {
+
+// Bounds far beyond any real PSF, checked before anything is allocated from sizes a file declares.
+constexpr long max_fibers = 100000;
+constexpr long max_coefficients = 100;
+constexpr long max_param_rows = 10000;
+
+const char* const psf_type = "GAUSS-HERMITE";
+constexpr int psf_version = 3;
+
+// Keyword strings without padding or the extra quotes some writers leave in (CAMERA = '''r0      ''').
+std::string normalized(std::string s) {
+  auto trim = [](std::string& t) {
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+  };
+  trim(s);
+  while (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') {
+    s = s.substr(1, s.size() - 2);
+    trim(s);
+  }
+  return s;
+}
+
+// PSFTYPE and PSFVER of the current HDU, where present: another type or an older version is refused.
+void check_type_keywords(FitsFile& f, bool& found_type, bool& found_version) {
+  if (auto type = f.read_key_string("PSFTYPE")) {
+    found_type = true;
+    const std::string t = normalized(*type);
+    if (t != psf_type)
+      throw_data_error(f.where() + ": keyword PSFTYPE is '" + t + "'; perfex reads only " + psf_type +
+                       " PSFs with PSFVER >= 3");
+  }
+  if (f.read_key_string("PSFVER")) {
+    const long long version = *f.read_key_int("PSFVER");
+    found_version = true;
+    if (version < psf_version)
+      throw_data_error(f.where() + ": keyword PSFVER is " + std::to_string(version) +
+                       "; perfex reads PSFVER >= 3 (HDUs XTRACE, YTRACE, PSF), not the older GAUSS-HERMITE2 layout");
+  }
+}
+
+void check_psf_type(FitsFile& f) {
+  bool found_type = false, found_version = false;
+  f.move_to_index(0);
+  const std::string primary = f.current_hdu_name();
+  check_type_keywords(f, found_type, found_version);
+  for (const char* hdu : {"XTRACE", "PSF"}) {
+    if (primary == hdu || !f.has_hdu(hdu)) continue;
+    f.move_to(hdu);
+    check_type_keywords(f, found_type, found_version);
+  }
+  if (!found_type)
+    throw_data_error(f.path() + ": keyword PSFTYPE is missing from HDUs XTRACE and PSF (not a PSF file?)");
+  if (!found_version)
+    throw_data_error(f.path() + ": keyword PSFVER is missing from HDUs XTRACE and PSF; perfex reads " + psf_type +
+                     " PSFs with PSFVER >= 3");
+}
+
+int to_int(FitsFile& f, const std::string& key, long long v) {
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    throw_data_error(f.where() + ": keyword " + key + " is out of range (" + std::to_string(v) + ")");
+  return static_cast<int>(v);
+}
+
+int require_int(FitsFile& f, const std::string& key) { return to_int(f, key, f.require_key_int(key)); }
+
+void read_domain(FitsFile& f, LegendreSeries& s) {
+  s.wavemin = f.require_key_double("WAVEMIN");
+  s.wavemax = f.require_key_double("WAVEMAX");
+}
+
+LegendreSeries read_trace(FitsFile& f, const std::string& extname) {
+  f.move_to(extname);
+  const auto shape = f.image_shape();
+  if (shape.size() != 2)
+    throw_data_error(f.where() + ": expected a 2-D image [nfiber, ncoef], found " + std::to_string(shape.size()) +
+                     " axes");
+  if (shape[0] < 1 || shape[0] > max_fibers || shape[1] < 1 || shape[1] > max_coefficients)
+    throw_data_error(f.where() + ": image size [" + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) +
+                     "] is not [nfiber, ncoef] with 1 <= nfiber <= " + std::to_string(max_fibers) +
+                     " and 1 <= ncoef <= " + std::to_string(max_coefficients));
+  LegendreSeries s;
+  s.nfiber = static_cast<int>(shape[0]);
+  s.ncoef = static_cast<int>(shape[1]);
+  read_domain(f, s);
+  s.coeff = f.read_image_double();
+  return s;
+}
+
+void read_psf_table(FitsFile& f, GaussHermitePsf& psf) {
+  f.move_to("PSF");
+  const long nrows = f.table_rows();
+  if (nrows < 1 || nrows > max_param_rows)
+    throw_data_error(f.where() + ": the table has " + std::to_string(nrows) + " rows, expected one per PARAM");
+  const long repeat = f.column_repeat("COEFF");
+  if (repeat < 1 || repeat % psf.nfiber != 0 || repeat / psf.nfiber > max_coefficients)
+    throw_data_error(f.where() + ": column COEFF holds " + std::to_string(repeat) +
+                     " values per row, expected nfiber x ncoef with the " + std::to_string(psf.nfiber) +
+                     " fibers of HDU XTRACE");
+  const int ncoef = static_cast<int>(repeat / psf.nfiber);
+  LegendreSeries domain;
+  read_domain(f, domain);
+
+  psf.npix_x = require_int(f, "NPIX_X");
+  psf.npix_y = require_int(f, "NPIX_Y");
+  psf.hsizex = require_int(f, "HSIZEX");
+  psf.hsizey = require_int(f, "HSIZEY");
+  psf.ghdegx = require_int(f, "GHDEGX");
+  psf.ghdegy = require_int(f, "GHDEGY");
+  psf.psferr_keyword = f.read_key_double("PSFERR");
+  psf.psferror_specex = f.read_key_double("PSFERROR");
+  if (auto camera = f.read_key_string("CAMERA")) psf.camera = normalized(*camera);
+  if (auto fibermin = f.read_key_int("FIBERMIN")) psf.fibermin = to_int(f, "FIBERMIN", *fibermin);
+
+  const long name_width = f.column_repeat("PARAM");
+  if (name_width < 1 || name_width > 80)
+    throw_data_error(f.where() + ": column PARAM is " + std::to_string(name_width) +
+                     " characters wide, expected a short name (8A)");
+  const auto names = f.read_column_string("PARAM");
+  const auto coeff = f.read_column_double("COEFF");
+  std::set<std::string> seen;
+  const std::size_t per_row = static_cast<std::size_t>(repeat);
+  for (long row = 0; row < nrows; ++row) {
+    const std::string name = normalized(names[static_cast<std::size_t>(row)]);
+    if (name.empty()) throw_data_error(f.where() + ": column PARAM is empty in row " + std::to_string(row));
+    if (!seen.insert(name).second)
+      throw_data_error(f.where() + ": PARAM row '" + name + "' appears more than once");
+    NamedSeries p;
+    p.name = name;
+    p.series = domain;
+    p.series.nfiber = psf.nfiber;
+    p.series.ncoef = ncoef;
+    const auto first = coeff.begin() + static_cast<std::ptrdiff_t>(row * per_row);
+    p.series.coeff.assign(first, first + static_cast<std::ptrdiff_t>(per_row));
+    psf.params.push_back(std::move(p));
+  }
+}
+
+}  // namespace
+
+GaussHermitePsf read_psf(FitsFile& file) {
+  check_psf_type(file);
+  GaussHermitePsf psf;
+  psf.xtrace = read_trace(file, "XTRACE");
+  psf.nfiber = psf.xtrace.nfiber;
+  if (auto fibermin = file.read_key_int("FIBERMIN")) psf.fibermin = to_int(file, "FIBERMIN", *fibermin);
+  psf.ytrace = read_trace(file, "YTRACE");
+  read_psf_table(file, psf);
+  psf.validate(file.path());
+  return psf;
+}
+
+GaussHermitePsf read_psf(const std::string& path) {
+  FitsFile file(path, FitsFile::Mode::Read);
+  return read_psf(file);
+}
+
+namespace {
+
+void write_trace(FitsFile& f, const std::string& extname, const LegendreSeries& s, const GaussHermitePsf& psf) {
+  f.write_image(extname, {s.nfiber, s.ncoef}, s.coeff);
+  f.write_key("FIBERMIN", psf.fibermin, "first fiber (starting at 0)");
+  f.write_key("FIBERMAX", psf.fibermin + psf.nfiber - 1, "last fiber (included)");
+  f.write_key("WAVEMIN", s.wavemin, "Legendre domain (A)");
+  f.write_key("WAVEMAX", s.wavemax, "Legendre domain (A)");
+}
+
+}  // namespace
+
+void write_psf(const GaussHermitePsf& psf, FitsFile& file) {
+  write_trace(file, "XTRACE", psf.xtrace, psf);
+  file.write_key("PSFTYPE", psf_type);
+  file.write_key("PSFVER", psf_version);
+  write_trace(file, "YTRACE", psf.ytrace, psf);
+
+  // One table: every row shares the COEFF width and the HDU's WAVEMIN/WAVEMAX.
+  int ncoef = 1;
+  std::size_t name_width = 8;
+  for (const auto& p : psf.params) {
+    ncoef = std::max(ncoef, p.series.ncoef);
+    name_width = std::max(name_width, p.name.size());
+  }
+  LegendreSeries domain = psf.params.empty() ? psf.xtrace : psf.params.front().series;
+  for (const auto& p : psf.params)
+    if (p.series.wavemin != domain.wavemin || p.series.wavemax != domain.wavemax)
+      throw_data_error(file.path() + ": PSF row " + p.name +
+                       " has another wavelength domain than the other rows; one PSF table cannot hold both");
+  const long nrows = static_cast<long>(psf.params.size());
+  const std::size_t per_row = static_cast<std::size_t>(psf.nfiber) * static_cast<std::size_t>(ncoef);
+  std::vector<std::string> names;
+  std::vector<double> coeff(per_row * psf.params.size(), 0.0);
+  std::vector<std::int32_t> legdegx(psf.params.size(), 0), legdegw;
+  for (std::size_t r = 0; r < psf.params.size(); ++r) {
+    const auto& s = psf.params[r].series;
+    names.push_back(psf.params[r].name);
+    legdegw.push_back(s.ncoef - 1);
+    for (int i = 0; i < s.nfiber && i < psf.nfiber; ++i)
+      for (int k = 0; k < s.ncoef; ++k)
+        coeff[r * per_row + static_cast<std::size_t>(i) * ncoef + k] = s.at(i, k);
+  }
+  file.create_table("PSF",
+                    {{"PARAM", std::to_string(name_width) + "A"},
+                     {"COEFF", std::to_string(per_row) + "D"},
+                     {"LEGDEGX", "J"},
+                     {"LEGDEGW", "J"}},
+                    nrows);
+  file.write_column("PARAM", names);
+  file.write_column("COEFF", coeff);
+  file.write_column("LEGDEGX", legdegx);
+  file.write_column("LEGDEGW", legdegw);
+  file.write_column_dims("COEFF", {psf.nfiber, ncoef});
+  file.write_key("PSFTYPE", psf_type);
+  file.write_key("PSFVER", std::to_string(psf_version));
+  if (!psf.camera.empty()) file.write_key("CAMERA", psf.camera, "camera ID");
+  file.write_key("NPIX_X", psf.npix_x, "number of columns in input CCD image");
+  file.write_key("NPIX_Y", psf.npix_y, "number of rows in input CCD image");
+  file.write_key("HSIZEX", psf.hsizex, "Half size of PSF stamp, NX=2*HSIZEX+1");
+  file.write_key("HSIZEY", psf.hsizey, "Half size of PSF stamp, NY=2*HSIZEY+1");
+  file.write_key("FIBERMIN", psf.fibermin, "first fiber (starting at 0)");
+  file.write_key("FIBERMAX", psf.fibermin + psf.nfiber - 1, "last fiber (included)");
+  file.write_key("LEGDEG", ncoef - 1, "degree of Legendre pol.(wave) for parameters");
+  file.write_key("GHDEGX", psf.ghdegx, "degree of Hermite polynomial along CCD columns");
+  file.write_key("GHDEGY", psf.ghdegy, "degree of Hermite polynomial along CCD rows");
+  file.write_key("WAVEMIN", domain.wavemin, "Legendre domain (A) of the parameters");
+  file.write_key("WAVEMAX", domain.wavemax, "Legendre domain (A) of the parameters");
+  if (psf.psferr_keyword) file.write_key("PSFERR", *psf.psferr_keyword, "fractional PSF model error");
+  if (psf.psferror_specex) file.write_key("PSFERROR", *psf.psferror_specex, "assumed PSF fractional error in chi2");
+}
+
+void write_psf(const GaussHermitePsf& psf, const std::string& path, bool overwrite) {
+  psf.validate("PSF to write to " + path);
+  AtomicOutput out(path, overwrite);
+  {
+    FitsFile file(out.temp_path(), FitsFile::Mode::Create);
+    write_psf(psf, file);
+    file.close();
+  }
+  out.commit();
+}
+
+}  // namespace perfex::io

@@ -1,0 +1,138 @@
+// Extraction benchmarks on a synthetic DESI-like r frame made in memory (synthetic PSF, built-in spectra,
+// simulated noise): the spot cache, one bundle by solver phase, one bundle, and a full 500-fiber frame.
+// `--smoke` shrinks everything to one bundle and a short grid so ctest can run it once, untimed.
+#include <benchmark/benchmark.h>
+
+#include <Kokkos_Core.hpp>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "perfex/core/builtin_spectra.hpp"
+#include "perfex/core/detail/extract_phases.hpp"
+#include "perfex/core/extract.hpp"
+#include "perfex/core/simulate.hpp"
+#include "perfex/core/synthetic_psf.hpp"
+
+namespace {
+
+bool g_smoke = false;
+
+// One simulated frame shared by every benchmark (built on first use, released before Kokkos finalises).
+struct Frame {
+  perfex::GaussHermitePsf psf;
+  std::vector<double> grid;  // the extraction grid (DESI r: 5760..7620, step 0.8)
+  perfex::ImageInput input;
+  perfex::ExtractionOptions options;
+  int nspec = 500;
+};
+std::unique_ptr<Frame> g_frame;
+
+const Frame& frame() {
+  if (g_frame) return *g_frame;
+  auto f = std::make_unique<Frame>();
+  f->psf = perfex::make_synthetic_psf({"r0", 1, false});
+  f->nspec = g_smoke ? 25 : f->psf.nfiber;
+  const double wmax = g_smoke ? 5760.0 + 0.8 * 99 : 7620.0;
+  f->grid = perfex::linear_wavelengths(5760.0, wmax, 0.8);
+  // Simulate on a grid reaching past the padded extraction grid, so the padding bins see light too.
+  const auto sim_grid = perfex::linear_wavelengths(5760.0 - 0.8 * 40, wmax + 0.8 * 100, 0.8);
+  const auto spectra = perfex::make_builtin_spectra(sim_grid, 0, f->nspec, {});
+  perfex::SimulationOptions sim;
+  sim.seed = 7;
+  const auto simulated = perfex::simulate_frame(perfex::ExecSpace(), f->psf, sim_grid, spectra.photons, sim);
+  f->input.image = simulated.image;
+  f->input.weights = simulated.ivar;
+  f->input.ccd_ny = f->psf.npix_y;
+  f->input.ccd_nx = f->psf.npix_x;
+  f->options.psferr = f->psf.default_psferr();
+  f->options.ndiag = f->psf.hsizey;
+  g_frame = std::move(f);
+  return *g_frame;
+}
+
+void add_context_counters(benchmark::State& state, double patches) {
+  state.counters["patches_per_s"] = benchmark::Counter(patches, benchmark::Counter::kIsRate);
+}
+
+void BM_SpotCacheBundle(benchmark::State& state) {
+  const Frame& f = frame();
+  const auto padded = perfex::padded_wavelengths(f.grid, f.options);
+  for (auto _ : state) {
+    auto spots = perfex::evaluate_spots(perfex::ExecSpace(), f.psf, 0, 25, padded);
+    Kokkos::fence();
+    benchmark::DoNotOptimize(spots.spots.data());
+  }
+  state.counters["spots_per_s"] =
+      benchmark::Counter(25.0 * static_cast<double>(padded.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One bundle up to a solver phase (1 normal equations, 2 + Cholesky and solve, 3 + selected inverse,
+// 4 + decorrelation, 5 + chi2pix and pixmask = everything); the spot cache is made outside the timing.
+void BM_BundleUntilPhase(benchmark::State& state) {
+  const Frame& f = frame();
+  const auto phase = static_cast<perfex::detail::SolvePhase>(state.range(0));
+  const auto padded = perfex::padded_wavelengths(f.grid, f.options);
+  const auto spots = perfex::evaluate_spots(perfex::ExecSpace(), f.psf, 0, 25, padded);
+  const auto xc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.xcorner);
+  const auto yc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.ycorner);
+  const auto plan = perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25,
+                                         static_cast<int>(f.grid.size()), f.options);
+  for (auto _ : state) {
+    auto r = perfex::detail::extract_until(perfex::ExecSpace(), f.input, spots, f.grid, plan, f.options, phase);
+    benchmark::DoNotOptimize(r.flux.data());
+  }
+  add_context_counters(state, static_cast<double>(plan.patches.size()) * state.iterations());
+  state.counters["patches"] = static_cast<double>(plan.patches.size());
+}
+
+// A full frame as the CLI runs it: per bundle, the spot cache and the extraction.
+void BM_Frame(benchmark::State& state) {
+  const Frame& f = frame();
+  const auto padded = perfex::padded_wavelengths(f.grid, f.options);
+  double patches = 0;
+  for (auto _ : state) {
+    for (int b = 0; b < f.nspec; b += 25) {
+      const auto spots = perfex::evaluate_spots(perfex::ExecSpace(), f.psf, b, 25, padded);
+      auto r = perfex::extract(perfex::ExecSpace(), f.input, spots, f.grid, b, 25, f.options);
+      benchmark::DoNotOptimize(r.flux.data());
+      patches += static_cast<double>(r.nspec / 5 * ((r.nwave + 49) / 50));
+    }
+  }
+  add_context_counters(state, patches);
+  state.counters["fibers"] = f.nspec;
+  state.counters["bins"] = static_cast<double>(f.grid.size());
+}
+
+}  // namespace
+
+BENCHMARK(BM_SpotCacheBundle)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BundleUntilPhase)->DenseRange(1, 5)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Frame)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
+int main(int argc, char** argv) {
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--smoke") == 0)
+      g_smoke = true;
+    else
+      args.push_back(argv[i]);
+  }
+  int n = static_cast<int>(args.size());
+  Kokkos::ScopeGuard kokkos(n, args.data());
+  benchmark::Initialize(&n, args.data());
+  benchmark::AddCustomContext("kokkos_execution_space", perfex::ExecSpace::name());
+  benchmark::AddCustomContext("kokkos_concurrency", std::to_string(perfex::ExecSpace().concurrency()));
+  benchmark::AddCustomContext("kokkos_version", std::to_string(KOKKOS_VERSION));
+#if defined(NDEBUG)
+  benchmark::AddCustomContext("perfex_build", "optimized (NDEBUG)");
+#else
+  benchmark::AddCustomContext("perfex_build", "debug (assertions on)");
+#endif
+  benchmark::AddCustomContext("frame", g_smoke ? "smoke: 25 fibers x 100 bins" : "500 fibers x 2326 bins (DESI r)");
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  g_frame.reset();
+  return 0;
+}

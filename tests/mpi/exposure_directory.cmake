@@ -1,0 +1,36 @@
+# perfex extract-exposure of a directory holding preproc-r0-0000000K.fits and psf-r0-0000000K.fits (links to
+# PRE and PSF, K = 1, 2), on one process or under mpiexec on NP ranks, for each group size of GROUP_SIZE:
+# exit 0 and frame-r0-0000000K.fits with REF's data in the output directory.
+cmake_minimum_required(VERSION 3.20)
+separate_arguments(ARGS UNIX_COMMAND "${ARGS}")
+separate_arguments(PREFLAGS UNIX_COMMAND "${PREFLAGS}")
+separate_arguments(GROUP_SIZE UNIX_COMMAND "${GROUP_SIZE}")
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}/in")
+foreach(k 1 2)
+  file(CREATE_LINK "${PRE}" "${WORK_DIR}/in/preproc-r0-0000000${k}.fits" SYMBOLIC)
+  file(CREATE_LINK "${PSF}" "${WORK_DIR}/in/psf-r0-0000000${k}.fits" SYMBOLIC)
+endforeach()
+set(launch)
+if(DEFINED NP)
+  set(launch "${MPIEXEC}" ${NP_FLAG} ${NP} ${PREFLAGS})
+endif()
+foreach(g IN LISTS GROUP_SIZE)
+  set(outdir "${WORK_DIR}/out-${g}")
+  file(MAKE_DIRECTORY "${outdir}")
+  execute_process(
+    COMMAND ${launch} "${PERFEX}" extract-exposure "${WORK_DIR}/in" --output-dir "${outdir}" --group-size ${g} ${ARGS}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "group size ${g}: exit ${rc}\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  message(STATUS "group size ${g}: ${out}")
+  foreach(k 1 2)
+    execute_process(COMMAND "${EQUAL}" "${REF}" "${outdir}/frame-r0-0000000${k}.fits" RESULT_VARIABLE differ
+                    OUTPUT_VARIABLE cmp)
+    if(differ)
+      message(FATAL_ERROR "group size ${g}: frame-r0-0000000${k}.fits: ${cmp}")
+    endif()
+  endforeach()
+endforeach()
+file(REMOVE_RECURSE "${WORK_DIR}")

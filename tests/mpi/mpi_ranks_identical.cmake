@@ -1,0 +1,38 @@
+# perfex extract of PRE with PSF under mpiexec on each of RANKS ranks: every frame's data (all HDUs, header
+# keywords aside) must be byte-identical to REF, the one-process run; on MODEL_RANKS ranks the model image
+# too (REF_MODEL). Files go to WORK_DIR and are removed on success.
+cmake_minimum_required(VERSION 3.20)
+separate_arguments(ARGS UNIX_COMMAND "${ARGS}")
+separate_arguments(PREFLAGS UNIX_COMMAND "${PREFLAGS}")
+separate_arguments(RANKS UNIX_COMMAND "${RANKS}")
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+function(same a b)
+  execute_process(COMMAND "${EQUAL}" "${a}" "${b}" RESULT_VARIABLE differ OUTPUT_VARIABLE out)
+  if(differ)
+    message(FATAL_ERROR "${a} and ${b}: ${out}")
+  endif()
+  message(STATUS "${b}: ${out}")
+endfunction()
+foreach(np IN LISTS RANKS)
+  set(frame "${WORK_DIR}/frame-${np}.fits")
+  set(model)
+  if(np IN_LIST MODEL_RANKS)
+    set(model -m "${WORK_DIR}/model-${np}.fits")
+  endif()
+  execute_process(
+    COMMAND "${MPIEXEC}" ${NP_FLAG} ${np} ${PREFLAGS} "${PERFEX}" extract -i "${PRE}" -p "${PSF}" -o "${frame}" ${model}
+            ${ARGS} -v
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "perfex extract on ${np} ranks failed (${rc}):\n${out}\n${err}")
+  endif()
+  string(REGEX MATCHALL "rank [0-9]+: unit" units "${err}")
+  list(LENGTH units nunits)
+  message(STATUS "${np} ranks: ${nunits} units extracted; ${out}")
+  same("${REF}" "${frame}")
+  if(model)
+    same("${REF_MODEL}" "${WORK_DIR}/model-${np}.fits")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${WORK_DIR}")

@@ -1,0 +1,571 @@
+// Helper program of the robustness tests: builds malformed inputs from good ones, checks that a frame holds
+// only finite values, compares the data of two FITS files byte for byte, and interrupts a perfex run.
+#include <fcntl.h>
+#include <fitsio.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <Kokkos_Core.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "perfex/core/error.hpp"
+#include "perfex/core/psf.hpp"
+#include "perfex/io/frame_io.hpp"
+#include "perfex/io/preproc_io.hpp"
+#include "perfex/io/psf_io.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw std::runtime_error(message); }
+
+// A CFITSIO file opened read-only or created, closed by the destructor; every status is fatal.
+class Fits {
+ public:
+  static Fits open(const std::string& path) {
+    Fits f(path);
+    fits_open_diskfile(&f.m_f, path.c_str(), READONLY, &f.m_status);
+    f.check("opening");
+    return f;
+  }
+  // Replaces `path`; a name ending in .gz is written gzip-compressed.
+  static Fits create(const std::string& path) {
+    fs::remove(path);
+    Fits f(path);
+    fits_create_file(&f.m_f, path.c_str(), &f.m_status);
+    f.check("creating");
+    return f;
+  }
+  Fits(Fits&& o) noexcept : m_f(o.m_f), m_path(std::move(o.m_path)) { o.m_f = nullptr; }
+  ~Fits() {
+    int status = 0;
+    if (m_f) fits_close_file(m_f, &status);
+  }
+  void close() {
+    fits_close_file(m_f, &m_status);
+    m_f = nullptr;
+    check("closing");
+  }
+  fitsfile* get() { return m_f; }
+  int& status() { return m_status; }
+  void check(const std::string& what) {
+    if (m_status == 0) return;
+    char text[FLEN_STATUS] = {0};
+    fits_get_errstatus(m_status, text);
+    fail(m_path + ": " + what + ": CFITSIO status " + std::to_string(m_status) + " (" + text + ")");
+  }
+  int hdu_count() {
+    int n = 0;
+    fits_get_num_hdus(m_f, &n, &m_status);
+    check("counting HDUs");
+    return n;
+  }
+  // Moves to HDU `index0` (0 = primary) and returns its EXTNAME ("" when none).
+  std::string move(int index0) {
+    fits_movabs_hdu(m_f, index0 + 1, nullptr, &m_status);
+    check("moving to HDU " + std::to_string(index0));
+    char name[FLEN_VALUE] = {0};
+    int s = 0;
+    if (fits_read_key(m_f, TSTRING, "EXTNAME", name, nullptr, &s) != 0) name[0] = 0;
+    fits_clear_errmsg();
+    return name;
+  }
+  void move(const std::string& extname) {
+    fits_movnam_hdu(m_f, ANY_HDU, const_cast<char*>(extname.c_str()), 0, &m_status);
+    check("moving to HDU " + extname);
+  }
+
+ private:
+  explicit Fits(std::string path) : m_path(std::move(path)) {}
+  fitsfile* m_f = nullptr;
+  std::string m_path;
+  int m_status = 0;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path + ": cannot be read");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void spill(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) fail(path + ": cannot be written");
+}
+
+// Copies the HDUs of `src` for which keep(extname, index) holds, in order, into a new file `dst`; edit(out,
+// extname) runs after each copy, with the copy as the current HDU.
+void copy_hdus(const std::string& src, const std::string& dst,
+               const std::function<bool(const std::string&, int)>& keep,
+               const std::function<void(Fits&, const std::string&)>& edit = {}) {
+  Fits in = Fits::open(src);
+  Fits out = Fits::create(dst);
+  const int n = in.hdu_count();
+  for (int i = 0; i < n; ++i) {
+    const std::string name = in.move(i);
+    if (!keep(name, i)) continue;
+    fits_copy_hdu(in.get(), out.get(), 0, &out.status());
+    out.check("copying HDU " + name);
+    if (edit) edit(out, name);
+  }
+  out.close();
+}
+
+auto all_hdus = [](const std::string&, int) { return true; };
+
+void write_key_string(Fits& f, const char* key, const std::string& value) {
+  fits_update_key(f.get(), TSTRING, key, const_cast<char*>(value.c_str()), nullptr, &f.status());
+  f.check(std::string("writing ") + key);
+}
+
+void write_key_double(Fits& f, const char* key, double value) {
+  fits_update_key_dbl(f.get(), key, value, -15, nullptr, &f.status());
+  f.check(std::string("writing ") + key);
+}
+
+// A float image HDU with `dims` (slowest first) filled with `value`, named `extname`.
+void add_image(Fits& f, const std::string& extname, std::vector<long> dims, float value) {
+  std::vector<long> naxes(dims.rbegin(), dims.rend());
+  fits_create_img(f.get(), FLOAT_IMG, static_cast<int>(naxes.size()), naxes.data(), &f.status());
+  f.check("creating image " + extname);
+  long long n = 1;
+  for (long d : dims) n *= d;
+  std::vector<float> data(static_cast<std::size_t>(n), value);
+  if (n > 0) fits_write_img(f.get(), TFLOAT, 1, n, data.data(), &f.status());
+  f.check("writing image " + extname);
+  if (!extname.empty()) write_key_string(f, "EXTNAME", extname);
+}
+
+// A binary table HDU named `extname` with one float column, `rows` rows.
+void add_table(Fits& f, const std::string& extname, long rows) {
+  char name[] = "VALUE";
+  char form[] = "E";
+  char* names[] = {name};
+  char* forms[] = {form};
+  fits_create_tbl(f.get(), BINARY_TBL, rows, 1, names, forms, nullptr, extname.c_str(), &f.status());
+  f.check("creating table " + extname);
+}
+
+// Sets pixel (y, x) of the current image HDU to `value`.
+void set_pixel(Fits& f, long y, long x, double value) {
+  long first[2] = {x + 1, y + 1};
+  fits_write_pix(f.get(), TDOUBLE, first, 1, &value, &f.status());
+  f.check("writing a pixel");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// make-inputs DIR PSF PREPROC: malformed and poisoned inputs for perfex extract.
+
+void make_small_preproc(const std::string& path) {
+  perfex::io::PreprocImage img;
+  img.npix_y = 64;
+  img.npix_x = 64;
+  img.image = perfex::HostView<double**>("image", 64, 64);
+  img.ivar = perfex::HostView<double**>("ivar", 64, 64);
+  img.mask = perfex::HostView<std::int32_t**>("mask", 64, 64);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) {
+      img.image(y, x) = 10.0 + y;
+      img.ivar(y, x) = 0.1;
+    }
+  perfex::io::Fibermap fm;
+  for (int i = 0; i < 5; ++i) {
+    fm.fiber.push_back(i);
+    fm.targetid.push_back(1000 + i);
+    fm.objtype.push_back("TGT");
+    fm.fiberstatus.push_back(0);
+  }
+  img.fibermap = fm;
+  img.header.camera = "r0";
+  img.header.expid = 7;
+  perfex::io::PreprocWriteOptions options;
+  options.overwrite = true;
+  perfex::io::write_preproc(path, img, options);
+}
+
+void make_preproc_variants(const fs::path& dir, const std::string& full) {
+  const std::string small = (dir / "small.fits").string();
+  make_small_preproc(small);
+  const std::string bytes = slurp(small);
+  auto out = [&](const char* name) { return (dir / name).string(); };
+
+  spill(out("not-fits.fits"), "SIMPLE? no: this is a text file, not FITS.\n");
+  spill(out("empty.fits"), "");
+  spill(out("truncated.fits"), bytes.substr(0, bytes.size() / 2));
+  spill(out("truncated-header.fits"), bytes.substr(0, 1000));
+  {
+    Fits gz = Fits::create(out("small.fits.gz"));
+    Fits in = Fits::open(small);
+    fits_copy_file(in.get(), gz.get(), 1, 1, 1, &gz.status());
+    gz.check("copying into small.fits.gz");
+    gz.close();
+    const std::string g = slurp(out("small.fits.gz"));
+    spill(out("truncated.fits.gz"), g.substr(0, g.size() / 2));
+    fs::remove(out("small.fits.gz"));
+  }
+  // No IMAGE: an empty primary HDU, then IVAR, MASK, FIBERMAP.
+  {
+    Fits f = Fits::create(out("no-image.fits"));
+    add_image(f, "", {}, 0.0f);
+    Fits in = Fits::open(small);
+    for (int i = 1; i < in.hdu_count(); ++i) {
+      in.move(i);
+      fits_copy_hdu(in.get(), f.get(), 0, &f.status());
+      f.check("copying");
+    }
+    f.close();
+  }
+  // No IMAGE, and a 2D primary HDU that is named IVAR (it must not be taken for the image).
+  copy_hdus(small, out("no-image-ivar-primary.fits"), [](const std::string& n, int) { return n != "IMAGE"; });
+  copy_hdus(small, out("no-ivar.fits"), [](const std::string& n, int) { return n != "IVAR"; });
+  // Shape mismatches and wrong HDU types, HDU by HDU.
+  auto replace = [&](const char* name, const std::string& target, const std::function<void(Fits&)>& add) {
+    Fits in = Fits::open(small);
+    Fits f = Fits::create(out(name));
+    for (int i = 0; i < in.hdu_count(); ++i) {
+      const std::string extname = in.move(i);
+      if (extname == target) {
+        add(f);
+      } else {
+        fits_copy_hdu(in.get(), f.get(), 0, &f.status());
+        f.check("copying " + extname);
+      }
+    }
+    f.close();
+  };
+  replace("ivar-shape.fits", "IVAR", [](Fits& f) { add_image(f, "IVAR", {32, 64}, 0.1f); });
+  replace("mask-shape.fits", "MASK", [](Fits& f) { add_image(f, "MASK", {64, 32}, 0.0f); });
+  replace("image-3d.fits", "IMAGE", [](Fits& f) { add_image(f, "IMAGE", {2, 64, 64}, 1.0f); });
+  replace("image-table.fits", "IMAGE", [](Fits& f) {
+    add_image(f, "", {}, 0.0f);  // a table cannot be the primary HDU
+    add_table(f, "IMAGE", 64);
+  });
+  replace("ivar-table.fits", "IVAR", [](Fits& f) { add_table(f, "IVAR", 64); });
+  replace("fibermap-image.fits", "FIBERMAP", [](Fits& f) { add_image(f, "FIBERMAP", {5, 4}, 0.0f); });
+  // A FIBERMAP whose FIBER column holds strings.
+  copy_hdus(small, out("fibermap-fiber-strings.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name != "FIBERMAP") return;
+    int col = 0;
+    fits_get_colnum(f.get(), CASEINSEN, const_cast<char*>("FIBER"), &col, &f.status());
+    fits_delete_col(f.get(), col, &f.status());
+    fits_insert_col(f.get(), col, const_cast<char*>("FIBER"), const_cast<char*>("8A"), &f.status());
+    std::vector<std::string> values(5, "fiber?");
+    std::vector<char*> ptrs;
+    for (auto& v : values) ptrs.push_back(v.data());
+    fits_write_col(f.get(), TSTRING, col, 1, 1, 5, ptrs.data(), &f.status());
+    f.check("rewriting FIBER as strings");
+  });
+  // Header keywords of the wrong type.
+  copy_hdus(small, out("expid-string.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name == "IMAGE") write_key_string(f, "EXPID", "abc");
+  });
+  copy_hdus(small, out("mjd-string.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name == "IMAGE") write_key_string(f, "MJD-OBS", "yesterday");
+  });
+
+  // Full-size inputs that must extract: no MASK HDU; NaN, +-inf and negative values in IMAGE and IVAR.
+  copy_hdus(full, out("no-mask.fits"), [](const std::string& n, int) { return n != "MASK"; });
+  const perfex::GaussHermitePsf psf = perfex::io::read_psf((dir / "psf.fits").string());
+  copy_hdus(full, out("poisoned.fits"), all_hdus, [&](Fits& f, const std::string& name) {
+    // Trace centres of fibers 0..24 at a few wavelengths of the test grid (6000..6400 A).
+    auto at = [&](int fiber, double wave, long dy, long dx, double value) {
+      const long x = std::lround(psf.xtrace.evaluate(fiber, wave)) + dx;
+      const long y = std::lround(psf.ytrace.evaluate(fiber, wave)) + dy;
+      set_pixel(f, y, x, value);
+    };
+    const double nan = std::nan(""), inf = HUGE_VAL;
+    if (name == "IMAGE") {
+      at(3, 6100.0, 0, 0, nan);
+      at(6, 6150.0, 1, 0, inf);
+      at(9, 6200.0, 0, 1, -inf);
+      // Fibers 20..24 lose every pixel from 6360 A to the end of the grid (ALLBADPIX bins).
+      for (double w = 6360.0; w <= 6410.0; w += 0.2)
+        for (int fiber = 20; fiber < 25; ++fiber)
+          for (long dx = -6; dx <= 6; ++dx) at(fiber, w, 0, dx, nan);
+    } else if (name == "IVAR") {
+      at(12, 6050.0, 0, 0, nan);
+      at(15, 6250.0, 0, 0, inf);
+      at(17, 6300.0, 0, 0, -1.0);
+      at(18, 6310.0, 1, 1, -1e30);
+    }
+  });
+}
+
+void make_psf_variants(const fs::path& dir, const std::string& psf) {
+  auto out = [&](const char* name) { return (dir / name).string(); };
+  fs::copy_file(psf, dir / "psf.fits", fs::copy_options::overwrite_existing);
+  const std::string bytes = slurp(psf);
+  spill(out("psf-not-fits.fits"), "GAUSS-HERMITE? no: a text file.\n");
+  spill(out("psf-truncated.fits"), bytes.substr(0, bytes.size() / 2));
+  auto for_type_hdus = [](const std::function<void(Fits&)>& change) {
+    return [change](Fits& f, const std::string& name) {
+      if (name == "XTRACE" || name == "PSF") change(f);
+    };
+  };
+  copy_hdus(psf, out("psf-other-type.fits"), all_hdus,
+            for_type_hdus([](Fits& f) { write_key_string(f, "PSFTYPE", "SPECTER"); }));
+  copy_hdus(psf, out("psf-old-version.fits"), all_hdus, for_type_hdus([](Fits& f) {
+              fits_update_key_lng(f.get(), "PSFVER", 2, nullptr, &f.status());
+              f.check("writing PSFVER");
+            }));
+  copy_hdus(psf, out("psf-no-ytrace.fits"), [](const std::string& n, int) { return n != "YTRACE"; });
+  copy_hdus(psf, out("psf-no-npix-y.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name != "PSF") return;
+    fits_delete_key(f.get(), "NPIX_Y", &f.status());
+    f.check("deleting NPIX_Y");
+  });
+  copy_hdus(psf, out("psf-nan-coeff.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name == "XTRACE") set_pixel(f, 7, 1, std::nan(""));
+  });
+  copy_hdus(psf, out("psf-bad-domain.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name == "YTRACE") write_key_double(f, "WAVEMAX", 1000.0);
+  });
+  // PSF table with COEFF as a string column of the same width.
+  copy_hdus(psf, out("psf-coeff-strings.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name != "PSF") return;
+    int col = 0;
+    long rows = 0;
+    fits_get_colnum(f.get(), CASEINSEN, const_cast<char*>("COEFF"), &col, &f.status());
+    fits_get_num_rows(f.get(), &rows, &f.status());
+    fits_delete_col(f.get(), col, &f.status());
+    fits_insert_col(f.get(), col, const_cast<char*>("COEFF"), const_cast<char*>("500A"), &f.status());
+    std::vector<std::string> values(static_cast<std::size_t>(rows), "1.0 2.0 3.0");
+    std::vector<char*> ptrs;
+    for (auto& v : values) ptrs.push_back(v.data());
+    fits_write_col(f.get(), TSTRING, col, 1, 1, rows, ptrs.data(), &f.status());
+    f.check("rewriting COEFF as strings");
+  });
+  // XTRACE as a binary table.
+  {
+    Fits in = Fits::open(psf);
+    Fits f = Fits::create(out("psf-xtrace-table.fits"));
+    for (int i = 0; i < in.hdu_count(); ++i) {
+      const std::string name = in.move(i);
+      if (name == "XTRACE") {
+        add_image(f, "", {}, 0.0f);
+        add_table(f, "XTRACE", 500);
+        write_key_string(f, "PSFTYPE", "GAUSS-HERMITE");
+      } else {
+        fits_copy_hdu(in.get(), f.get(), 0, &f.status());
+        f.check("copying " + name);
+      }
+    }
+    f.close();
+  }
+}
+
+int make_inputs(const std::vector<std::string>& args) {
+  if (args.size() != 3) fail("usage: make-inputs DIR PSF PREPROC");
+  const fs::path dir = args[0];
+  fs::create_directories(dir);
+  make_psf_variants(dir, args[1]);
+  make_preproc_variants(dir, args[2]);
+  std::cout << "wrote the robustness inputs to " << dir.string() << "\n";
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// check-frame FRAME: every value of the float32 and (when present) float64 HDUs is finite, ivar >= 0, and
+// some bins were constrained.
+
+template <class View>
+long count_bad(const View& v, bool non_negative) {
+  long bad = 0;
+  const auto* p = v.data();
+  for (std::size_t k = 0; k < v.size(); ++k)
+    if (!std::isfinite(p[k]) || (non_negative && p[k] < 0)) ++bad;
+  return bad;
+}
+
+int check_frame(const std::vector<std::string>& args) {
+  if (args.size() != 1) fail("usage: check-frame FRAME");
+  for (bool float64 : {false, true}) {
+    const perfex::io::Frame frame = perfex::io::read_frame(args[0], float64);
+    if (float64 && !frame.exact) continue;
+    const auto& d = frame.data;
+    const char* kind = frame.exact ? "float64" : "float32";
+    const long bad = count_bad(d.flux, false) + count_bad(d.ivar, true) + count_bad(d.resolution, false) +
+                     count_bad(d.chi2pix, true);
+    if (bad > 0) fail(args[0] + ": " + std::to_string(bad) + " non-finite (or negative ivar/chi2pix) values in the " + kind + " HDUs");
+    long constrained = 0;
+    for (std::size_t k = 0; k < d.ivar.size(); ++k) constrained += d.ivar.data()[k] > 0;
+    if (constrained * 2 < static_cast<long>(d.ivar.size()))
+      fail(args[0] + ": only " + std::to_string(constrained) + " of " + std::to_string(d.ivar.size()) +
+           " bins have ivar > 0");
+    long masked = 0;
+    for (std::size_t k = 0; k < frame.mask.size(); ++k) masked += frame.mask.data()[k] != 0;
+    std::cout << args[0] << " (" << kind << "): " << d.nspec << " x " << d.nwave << " bins, all finite, "
+              << constrained << " with ivar > 0, " << masked << " masked\n";
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// same-data A B: the same HDUs (EXTNAMEs, in order) with byte-identical data units; headers may differ.
+
+int same_data(const std::vector<std::string>& args) {
+  if (args.size() != 2) fail("usage: same-data A B");
+  Fits a = Fits::open(args[0]);
+  Fits b = Fits::open(args[1]);
+  const std::string bytes_a = slurp(args[0]), bytes_b = slurp(args[1]);
+  const int n = a.hdu_count();
+  if (b.hdu_count() != n)
+    fail(args[0] + " has " + std::to_string(n) + " HDUs, " + args[1] + " " + std::to_string(b.hdu_count()));
+  for (int i = 0; i < n; ++i) {
+    const std::string name_a = a.move(i), name_b = b.move(i);
+    if (name_a != name_b) fail("HDU " + std::to_string(i) + " is " + name_a + " in A and " + name_b + " in B");
+    LONGLONG ha = 0, da = 0, ea = 0, hb = 0, db = 0, eb = 0;
+    fits_get_hduaddrll(a.get(), &ha, &da, &ea, &a.status());
+    fits_get_hduaddrll(b.get(), &hb, &db, &eb, &b.status());
+    a.check("locating HDU");
+    b.check("locating HDU");
+    const std::string_view data_a(bytes_a.data() + da, static_cast<std::size_t>(ea - da));
+    const std::string_view data_b(bytes_b.data() + db, static_cast<std::size_t>(eb - db));
+    if (data_a != data_b) {
+      std::size_t k = 0;
+      while (k < data_a.size() && k < data_b.size() && data_a[k] == data_b[k]) ++k;
+      fail("HDU " + std::to_string(i) + " (" + name_a + ") differs: " + std::to_string(data_a.size()) + " vs " +
+           std::to_string(data_b.size()) + " data bytes, first difference at byte " + std::to_string(k));
+    }
+    std::cout << "HDU " << i << " (" << (name_a.empty() ? "primary" : name_a) << "): " << data_a.size()
+              << " data bytes identical\n";
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// interrupt SIGNAL WHEN OUTDIR NAMES -- PROGRAM ARGS...: runs the program, sends SIGNAL (TERM or INT) once
+// WHEN holds ("progress": a "bundle" progress line on stderr; "temp": a temporary ".NAME.tmp-*" of the first
+// of NAMES exists in OUTDIR), and checks the exit status 128 + SIGNAL, the message, and that OUTDIR holds
+// none of NAMES (comma-separated) and no temporary file.
+
+bool has_temporary(const fs::path& dir, const std::string& name) {
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string f = e.path().filename().string();
+    if (f.find(".tmp-") != std::string::npos && (name.empty() || f.rfind("." + name + ".tmp-", 0) == 0)) return true;
+  }
+  return false;
+}
+
+int interrupt(const std::vector<std::string>& args) {
+  if (args.size() < 6 || args[4] != "--") fail("usage: interrupt TERM|INT progress|temp OUTDIR NAMES -- PROGRAM ARGS...");
+  const int sig = args[0] == "TERM" ? SIGTERM : args[0] == "INT" ? SIGINT : 0;
+  if (sig == 0) fail("unknown signal " + args[0]);
+  const std::string when = args[1];
+  const fs::path outdir = args[2];
+  std::vector<std::string> names;
+  for (std::size_t p = 0, q; p <= args[3].size(); p = q + 1) {
+    q = args[3].find(',', p);
+    if (q == std::string::npos) q = args[3].size();
+    names.push_back(args[3].substr(p, q - p));
+  }
+  fs::create_directories(outdir);
+  for (const auto& e : fs::directory_iterator(outdir)) fs::remove_all(e.path());
+
+  int pipe_fd[2];
+  if (pipe(pipe_fd) != 0) fail("pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) fail("fork failed");
+  if (pid == 0) {
+    dup2(pipe_fd[1], STDERR_FILENO);
+    close(pipe_fd[0]);
+    close(pipe_fd[1]);
+    std::vector<char*> argv;
+    for (std::size_t i = 5; i < args.size(); ++i) argv.push_back(const_cast<char*>(args[i].c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(pipe_fd[1]);
+  fcntl(pipe_fd[0], F_SETFL, O_NONBLOCK);
+  std::string err;
+  auto drain = [&] {
+    char buffer[4096];
+    for (ssize_t n; (n = read(pipe_fd[0], buffer, sizeof(buffer))) > 0;) err.append(buffer, static_cast<std::size_t>(n));
+  };
+  const auto start = std::chrono::steady_clock::now();
+  bool sent = false;
+  int status = 0;
+  while (!sent) {
+    pollfd p{pipe_fd[0], POLLIN, 0};
+    poll(&p, 1, 1);  // 1 ms: a temporary file of a large output lives far longer
+    drain();
+    const bool ready = when == "progress" ? err.find(": bundle ") != std::string::npos : has_temporary(outdir, names[0]);
+    if (ready) {
+      kill(pid, sig);
+      sent = true;
+      break;
+    }
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      drain();
+      fail("the program ended (status " + std::to_string(status) + ") before the interruption point '" + when +
+           "'; stderr:\n" + err);
+    }
+    if (std::chrono::steady_clock::now() - start > std::chrono::minutes(10)) {
+      kill(pid, SIGKILL);
+      fail("the interruption point '" + when + "' was not reached in 10 minutes");
+    }
+  }
+  const double at = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  waitpid(pid, &status, 0);
+  fcntl(pipe_fd[0], F_SETFL, 0);
+  drain();
+  close(pipe_fd[0]);
+  std::cerr << err;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 128 + sig)
+    fail("expected exit status " + std::to_string(128 + sig) + " after signal " + args[0] + " at " +
+         std::to_string(at) + " s, got " + (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                                                               : "signal " + std::to_string(WTERMSIG(status))));
+  if (err.find("interrupted") == std::string::npos) fail("no 'interrupted' message on stderr");
+  for (const auto& name : names)
+    if (fs::exists(outdir / name)) fail((outdir / name).string() + " exists after the interruption");
+  if (has_temporary(outdir, "")) fail(outdir.string() + " holds a temporary file after the interruption");
+  std::cout << "SIG" << args[0] << " at " << at << " s: exit " << 128 + sig << ", " << outdir.string()
+            << " holds no output and no temporary file\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  if (argc < 2) {
+    std::cerr << "usage: perfex_robustness_tool make-inputs|check-frame|same-data|interrupt ...\n";
+    return 2;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "interrupt" || command == "same-data") {  // no Kokkos: fork-safe and fast
+    try {
+      return command == "interrupt" ? interrupt(args) : same_data(args);
+    } catch (const std::exception& e) {
+      std::cerr << "perfex_robustness_tool " << command << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  try {
+    if (command == "make-inputs") return make_inputs(args);
+    if (command == "check-frame") return check_frame(args);
+    std::cerr << "unknown command " << command << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "perfex_robustness_tool " << command << ": " << e.what() << "\n";
+    return 1;
+  }
+}
