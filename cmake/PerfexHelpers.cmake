@@ -9,6 +9,9 @@ function(perfex_target_defaults target)
     separate_arguments(_arch UNIX_COMMAND "${PERFEX_ARCH_FLAGS}")
     target_compile_options(${target} PRIVATE ${_arch})
   endif()
+  if(COMMAND perfex_cuda_target_options)  # cmake/PerfexCuda.cmake: stricter device-code checks with nvcc
+    perfex_cuda_target_options(${target})
+  endif()
   # PERFEX_SANITIZE (e.g. "address,undefined"): instrument this target and link the runtimes into whatever
   # links it; every report is fatal. Debug builds get -O1 so instrumented Kokkos kernels stay fast enough.
   if(PERFEX_SANITIZE)

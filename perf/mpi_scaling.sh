@@ -7,7 +7,9 @@
 # Usage: perf/mpi_scaling.sh            (after building with -DPERFEX_ENABLE_MPI=ON)
 # Environment: PERFEX (the perfex program; default build/drivers/perfex, else build-mpi/drivers/perfex),
 #   PERFEX_SCALING_FRAMES (4), PERFEX_SCALING_NSPEC (500), PERFEX_SCALING_GRID (5760,7620,0.8: DESI's r grid),
-#   PERFEX_SCALING_CORES (nproc), PERFEX_SCALING_DIR (build/mpi-scaling; the simulated frames are reused).
+#   PERFEX_SCALING_CORES (nproc), PERFEX_SCALING_DIR (build/mpi-scaling; the simulated frames are reused),
+#   PERFEX_SCALING_REPEATS (1: on a shared machine, repeat the configurations in turn and keep the best),
+#   PERFEX_SCALING_BIND (core: mpirun --map-by slot:PE=threads --bind-to core; none: let the OS place them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 perfex=${PERFEX:-}
@@ -22,6 +24,8 @@ nspec=${PERFEX_SCALING_NSPEC:-500}
 grid=${PERFEX_SCALING_GRID:-5760,7620,0.8}
 cores=${PERFEX_SCALING_CORES:-$(nproc)}
 work=${PERFEX_SCALING_DIR:-$root/build/mpi-scaling}
+repeats=${PERFEX_SCALING_REPEATS:-1}
+bind=${PERFEX_SCALING_BIND:-core}
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 export OMP_PROC_BIND=${OMP_PROC_BIND:-spread} OMP_PLACES=${OMP_PLACES:-threads}
 
@@ -39,27 +43,50 @@ if [ "$(cat "$work/in/.key" 2>/dev/null)" != "$key" ]; then
   echo "$key" > "$work/in/.key"
 fi
 
-# run RANKS THREADS GROUP: one exposure; prints the summary line and keeps the -v log.
+# run RANKS THREADS GROUP REPEAT: one exposure; prints its wall time and keeps the -v log.
 run() {
-  local ranks=$1 threads=$2 group=$3 out="$work/out-$1x$2-g$3"
+  local ranks=$1 threads=$2 group=$3 out="$work/out-$1x$2-g$3-$4"
   rm -rf "$out"; mkdir -p "$out"
-  OMP_NUM_THREADS=$threads mpiexec -n "$ranks" --map-by "slot:PE=$threads" --bind-to core \
+  local placement=(--bind-to none)
+  [ "$bind" = core ] && placement=(--map-by "slot:PE=$threads" --bind-to core)
+  local t0 t1
+  t0=$(date +%s.%N)
+  OMP_NUM_THREADS=$threads mpiexec -n "$ranks" "${placement[@]}" \
     "$perfex" extract-exposure "$work/in" --output-dir "$out" --group-size "$group" -w "$grid" -n "$nspec" -v \
     > "$out.log" 2> "$out.err"
-  grep '^extract-exposure:' "$out.log"
+  t1=$(date +%s.%N)
+  grep -q "$frames written, 0 failed" "$out.log" || { echo "mpi_scaling: run failed, see $out.err" >&2; exit 1; }
+  echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }'
 }
 
-echo "perfex $("$perfex" --version | awk '{print $2}'), $(mpiexec --version | head -1), $cores cores, $frames frames of $nspec fibers on $grid"
-printf '%-50s %s\n' "configuration" "result"
-printf '%-50s %s\n' "1 rank x $cores threads" "$(run 1 "$cores" 1)"
-if [ "$cores" -ge 2 ]; then
-  half=$((cores / 2))
-  printf '%-50s %s\n' "2 ranks x $half threads, groups of 1 (frames)" "$(run 2 "$half" 1)"
-  printf '%-50s %s\n' "2 ranks x $half threads, one group of 2 (bundles)" "$(run 2 "$half" 2)"
-fi
+half=$((cores / 2))
+configs=("1 $cores 1")
+[ "$cores" -ge 2 ] && configs+=("2 $half 1" "2 $half 2")
+declare -A best
+echo "perfex $("$perfex" --version | awk '{print $2}'), $(mpiexec --version | head -1), $cores cores, $frames frames of" \
+  "$nspec fibers on $grid, ranks bound: $bind, $repeats repeat(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for rep in $(seq 1 "$repeats"); do
+  for c in "${configs[@]}"; do
+    read -r ranks threads group <<< "$c"
+    t=$(run "$ranks" "$threads" "$group" "$rep")
+    echo "  repeat $rep: $ranks rank(s) x $threads thread(s), groups of $group: $t s (load $(cut -d' ' -f1 /proc/loadavg))"
+    if [ -z "${best[$c]:-}" ] || awk -v a="$t" -v b="${best[$c]}" 'BEGIN { exit !(a < b) }'; then best[$c]=$t; fi
+  done
+done
+printf '%-52s %10s %14s\n' "configuration (best of $repeats)" "seconds" "frames/hour"
+for c in "${configs[@]}"; do
+  read -r ranks threads group <<< "$c"
+  what="$ranks rank(s) x $threads thread(s), groups of $group"
+  [ "$ranks" -gt 1 ] && { [ "$group" -eq 1 ] && what="$what (frames)" || what="$what (bundles)"; }
+  printf '%-52s %10s %14s\n' "$what" "${best[$c]}" "$(awk -v t="${best[$c]}" -v f="$frames" 'BEGIN { printf "%.0f", f * 3600 / t }')"
+done
 
-# Per-unit costs (one bundle each on CPUs) from the one-rank run: what the model in MPI_SCALING.md uses.
-grep -o 'unit [0-9]*/[0-9]* (fibers [0-9.]*) in [0-9.]* s' "$work/out-1x$cores-g1.err" | awk '
-  { t = $(NF-1); n++; s += t; ss += t * t; if (n == 1 || t < lo) lo = t; if (t > hi) hi = t }
-  END { if (n) printf "per-unit cost (1 rank x %s threads): %d units, mean %.2f s, std %.2f s, min %.2f s, max %.2f s\n",
-        "'"$cores"'", n, s / n, sqrt(ss / n - (s / n) ^ 2), lo, hi }'
+# Per-unit costs (one bundle each on CPUs): wall seconds of one unit on one rank, per thread count.
+for c in "${configs[@]}"; do
+  read -r ranks threads group <<< "$c"
+  cat "$work"/out-"$ranks"x"$threads"-g"$group"-*.err | grep -o 'unit [0-9]*/[0-9]* (fibers [0-9.]*) in [0-9.]* s' |
+    awk '{ print $(NF-1) }' | sort -g | awk -v what="$ranks rank(s) x $threads thread(s), groups of $group" '
+      { t[++n] = $1; s += $1 }
+      END { if (n) printf "per-unit seconds, %s: %d units, median %.2f, mean %.2f, min %.2f, max %.2f\n",
+            what, n, t[int((n + 1) / 2)], s / n, t[1], t[n] }'
+done

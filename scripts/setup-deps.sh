@@ -10,11 +10,19 @@
 #
 # Usage: scripts/setup-deps.sh [--print-prefix]
 #   --print-prefix   print the CMAKE_PREFIX_PATH for the built dependencies and exit (after setup)
+#   --print-patched-kokkos-src   only fetch the trilinos source and print the directory holding the patched
+#                    packages/kokkos and packages/kokkos-kernels (used by scripts/gpu-prepare.sh)
 # Environment: PERFEX_DEPS_DIR, PERFEX_SKIP_APT=1 (skip step 1), PERFEX_KOKKOS_BACKEND=openmp (default)
+#   PERFEX_KOKKOS_BACKEND=cuda: Kokkos for NVIDIA GPUs (Cuda + Serial host), built with nvcc (found on PATH
+#   or in /usr/local/cuda) through Kokkos' nvcc_wrapper from a copy of the source patched with
+#   scripts/patches/kokkos-3.4.1-*.patch; PERFEX_CUDA_ARCH=HOPPER90 (default, sm_90) or AMPERE80 (sm_80).
+#   Its prefix is keyed by the CUDA version, the architecture and the patches; perfex is then configured
+#   with -DCMAKE_CXX_COMPILER=<kokkos prefix>/bin/nvcc_wrapper (see scripts/lanes/cuda.sh).
 set -euo pipefail
 
 deps_dir=${PERFEX_DEPS_DIR:-"$HOME/.cache/perfex-deps"}
 backend=${PERFEX_KOKKOS_BACKEND:-openmp}
+cuda_arch=${PERFEX_CUDA_ARCH:-HOPPER90}
 trilinos_version=13.2.0-4
 catch2_version=3.7.1-0.4~bpo12+1
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -125,11 +133,80 @@ build_kokkos() {
   echo "$prefix" > "$deps_dir/.kokkos-prefix"
 }
 
+# The CUDA variant: packages/kokkos and packages/kokkos-kernels copied from the trilinos source and
+# patched (CUDA 13 and Hopper support), Kokkos built with Cuda + Serial for one architecture through its
+# nvcc_wrapper, Kokkos-Kernels headers (no ETI, no cuBLAS/cuSPARSE) on top.
+patched_kokkos_sources() {
+  local src; src=$(trilinos_sources)
+  local patches=("$(dirname "$0")"/patches/kokkos-3.4.1-*.patch)
+  local hash; hash=$(cat "${patches[@]}" | sha256sum | cut -c1-12)
+  local dst="$deps_dir/src/kokkos-3.4.1-patched-$hash"
+  if [ -f "$dst/.perfex-stamp" ]; then echo "$dst"; return; fi
+  log "Kokkos 3.4.1: copying the sources and applying ${#patches[@]} patches into $dst"
+  rm -rf "$dst" "$dst.tmp"; mkdir -p "$dst.tmp/packages"
+  cp -a "$src/packages/kokkos" "$src/packages/kokkos-kernels" "$dst.tmp/packages/"
+  for p in "${patches[@]}"; do
+    patch -d "$dst.tmp" -p1 --forward --no-backup-if-mismatch -s < "$p" >&2 || { log "patch $p failed"; exit 1; }
+  done
+  chmod +x "$dst.tmp/packages/kokkos/bin/nvcc_wrapper"
+  mv "$dst.tmp" "$dst"
+  touch "$dst/.perfex-stamp"
+  echo "$dst"
+}
+
+# nvcc on PATH (nvcc_wrapper runs `nvcc`), else /usr/local/cuda/bin's.
+find_nvcc() {
+  if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then export PATH="/usr/local/cuda/bin:$PATH"; fi
+  command -v nvcc >/dev/null 2>&1 || { log "PERFEX_KOKKOS_BACKEND=cuda: nvcc not found (PATH, /usr/local/cuda/bin)"; exit 1; }
+}
+
+build_kokkos_cuda() {
+  case "$cuda_arch" in
+    HOPPER90|AMPERE80) ;;
+    *) log "unknown PERFEX_CUDA_ARCH '$cuda_arch' (expected: HOPPER90 or AMPERE80)"; exit 2 ;;
+  esac
+  find_nvcc
+  local cuda_version; cuda_version=$(nvcc --version | sed -n 's/.*release \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')
+  local src; src=$(patched_kokkos_sources)
+  local key="kokkos-3.4.1-cuda$cuda_version-$cuda_arch-${src##*-}-release"
+  local prefix="$deps_dir/$key"
+  if [ -f "$prefix/.perfex-stamp" ]; then log "Kokkos (cuda): cached in $prefix"; echo "$prefix" > "$deps_dir/.kokkos-prefix"; return; fi
+  local build="$deps_dir/build/$key"
+  rm -rf "$prefix" "$build"; mkdir -p "$build"
+  log "Kokkos 3.4.1 (Cuda $cuda_version, $cuda_arch, Serial host): configuring and building into $prefix"
+  cmake -S "$src/packages/kokkos" -B "$build/kokkos" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_COMPILER="$src/packages/kokkos/bin/nvcc_wrapper" \
+    -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_STANDARD=17 -DKokkos_CXX_STANDARD=17 \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DKokkos_ENABLE_SERIAL=ON -DKokkos_ENABLE_CUDA=ON \
+    -DKokkos_ENABLE_CUDA_LAMBDA=ON "-DKokkos_ARCH_$cuda_arch=ON" >"$build/kokkos.log" 2>&1 \
+    || { tail -30 "$build/kokkos.log"; exit 1; }
+  cmake --build "$build/kokkos" -j "$jobs" >>"$build/kokkos.log" 2>&1 || { tail -30 "$build/kokkos.log"; exit 1; }
+  cmake --install "$build/kokkos" >>"$build/kokkos.log" 2>&1
+  log "Kokkos-Kernels 3.4.1 (cuda): configuring (no ETI) and installing"
+  cmake -S "$src/packages/kokkos-kernels" -B "$build/kk" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper" \
+    -DCMAKE_INSTALL_PREFIX="$prefix" -DKokkos_ROOT="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+    -DKokkosKernels_INST_DOUBLE=OFF -DKokkosKernels_INST_FLOAT=OFF \
+    -DKokkosKernels_INST_COMPLEX_DOUBLE=OFF -DKokkosKernels_INST_COMPLEX_FLOAT=OFF \
+    -DKokkosKernels_INST_OFFSET_INT=OFF -DKokkosKernels_INST_OFFSET_SIZE_T=OFF \
+    -DKokkosKernels_INST_ORDINAL_INT=OFF -DKokkosKernels_INST_ORDINAL_INT64_T=OFF \
+    -DKokkosKernels_INST_LAYOUTLEFT=OFF -DKokkosKernels_INST_LAYOUTRIGHT=OFF \
+    -DKokkosKernels_ENABLE_TPL_CUBLAS=OFF -DKokkosKernels_ENABLE_TPL_CUSPARSE=OFF \
+    -DKokkosKernels_ENABLE_TESTS=OFF -DKokkosKernels_ENABLE_EXAMPLES=OFF \
+    >"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
+  cmake --build "$build/kk" -j "$jobs" >>"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
+  cmake --install "$build/kk" >>"$build/kk.log" 2>&1
+  rm -rf "$build/kokkos" "$build/kk"
+  touch "$prefix/.perfex-stamp"
+  echo "$prefix" > "$deps_dir/.kokkos-prefix"
+}
+
 print_prefix=0
 for a in "$@"; do
   case "$a" in
     --print-prefix) print_prefix=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --print-patched-kokkos-src) mkdir -p "$deps_dir"; patched_kokkos_sources; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown option '$a' (see --help)"; exit 2 ;;
   esac
 done
@@ -137,6 +214,6 @@ done
 mkdir -p "$deps_dir"
 [ "${PERFEX_SKIP_APT:-0}" = 1 ] || install_apt_packages
 install_catch2
-build_kokkos
+if [ "$backend" = cuda ]; then build_kokkos_cuda; else build_kokkos; fi
 prefix_path="$(cat "$deps_dir/.kokkos-prefix");$(cat "$deps_dir/.catch2-prefix")"
 if [ $print_prefix = 1 ]; then echo "$prefix_path"; else log "dependencies ready: CMAKE_PREFIX_PATH=$prefix_path"; fi

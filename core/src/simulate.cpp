@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "perfex/backends/launch_config.hpp"
@@ -259,7 +260,7 @@ SimulatedFrame simulate_frame(const ExecSpace& exec, const GaussHermitePsf& psf,
     throw_usage_error("simulate: fibers " + std::to_string(options.fiber_begin) + ".." +
                       std::to_string(options.fiber_begin + nfiber - 1) + " are not all in the PSF's 0.." +
                       std::to_string(psf.nfiber - 1));
-  if (options.fibers_per_batch < 1) throw_usage_error("simulate: fibers_per_batch must be positive");
+  if (options.fibers_per_batch < 0) throw_usage_error("simulate: fibers_per_batch must not be negative");
   if (options.ncosmics < 0) throw_usage_error("simulate: the number of cosmic rays must not be negative");
   for (double r : options.readnoise)
     if (!(std::isfinite(r) && r > 0.0)) throw_usage_error("simulate: read noise must be positive");
@@ -297,8 +298,15 @@ SimulatedFrame simulate_frame(const ExecSpace& exec, const GaussHermitePsf& psf,
     Kokkos::deep_copy(exec, photons_dev, staging);
     exec.fence();  // the staging buffer goes out of scope
   }
-  for (int b0 = 0; b0 < nfiber; b0 += options.fibers_per_batch) {
-    const int nb = std::min(options.fibers_per_batch, nfiber - b0);
+  int batch = options.fibers_per_batch;
+  if (batch == 0) {
+    const double spot_bytes = static_cast<double>(psf.stamp_ny()) * psf.stamp_nx() * sizeof(double);
+    batch = std::is_same<MemSpace, HostSpace>::value
+                ? std::max(1, static_cast<int>(24e6 / (spot_bytes * std::max(1, nwave))))
+                : 25;
+  }
+  for (int b0 = 0; b0 < nfiber; b0 += batch) {
+    const int nb = std::min(batch, nfiber - b0);
     const SpotCache cache =
         evaluate_spots(exec, psf, options.fiber_begin + b0, nb, wavelengths, options.spots);
     const auto batch = Kokkos::subview(photons_dev, std::make_pair(b0, b0 + nb), Kokkos::ALL());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "perfex/backends/device.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
@@ -92,6 +93,13 @@ int run_cli(int argc, char* argv[]) {
   }
 
   MpiSession mpi_session(argc, argv);  // MPI (when a command asked for it) starts before Kokkos, ends after it
+  // A CUDA build without a usable GPU: Kokkos would abort, so say it in one line (perfex info reports it).
+  if (const std::string missing = backends::missing_device(); !missing.empty()) {
+    if (app.got_subcommand("info")) return run_info_without_device(missing);
+    fmt::print(stderr, "perfex: error: {} (this perfex runs its kernels on Kokkos' {} execution space)\n", missing,
+               Kokkos::DefaultExecutionSpace::name());
+    return 1;
+  }
   set_openmp_defaults();
   int code = 0;
   try {

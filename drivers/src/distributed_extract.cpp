@@ -347,6 +347,7 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
   }
   const GaussHermitePsf& psf = root ? job->psf : read_psf;
   const ImageInput input = upload_image(ExecSpace(), image, setup.npix_y, setup.npix_x);
+  const double inputs_s = seconds_since(t0);
 
   // 3. The units, on request.
   const int nunits = setup.nunits();
@@ -391,6 +392,7 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
     out.message = message;
     return finish(std::move(out));
   }
+  const double units_s = seconds_since(t0);
 
   // 4. The gather: every rank sends its units in increasing order, the root receives them in frame order.
   std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -420,12 +422,22 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
     }
   }
 
+  const double gather_s = seconds_since(t0);
+
   // 5. What needs the whole frame.
   ExtractedFrame extracted;
   extracted.mask = frame_mask(frame.pixmask_fraction, frame.chi2pix);
   if (setup.model) extracted.model = model_image(input, psf, grid, setup, frame);
   extracted.result = std::move(frame);
   extracted.extract_s = seconds_since(t0);
+  if (verbose) {
+    const long own_units = std::count(owners.begin(), owners.end(), 0);
+    fmt::print(stderr,
+               "perfex extract: {} units on {} rank{} ({} on rank 0): inputs to every rank {:.2f} s, units {:.2f} s, "
+               "gather {:.2f} s, specmask{} {:.2f} s\n",
+               nunits, group.size(), group.size() == 1 ? "" : "s", own_units, inputs_s, units_s - inputs_s,
+               gather_s - units_s, setup.model ? " and model" : "", extracted.extract_s - gather_s);
+  }
   out.extracted = std::move(extracted);
   return finish(std::move(out));
 }

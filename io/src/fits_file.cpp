@@ -4,6 +4,7 @@
 
 #include <fitsio.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -53,7 +54,27 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
     }
   }
   m_fptr = f;
-  if (mode == Mode::Read) update_hdu_name();
+  if (mode == Mode::Read) {
+    // A plain (uncompressed) file must hold every HDU its headers declare: say "truncated" rather than let a
+    // later read fail with CFITSIO's "error reading from FITS file". Compressed files are unpacked by CFITSIO.
+    char magic[6] = {0};
+    if (std::FILE* in = std::fopen(path.c_str(), "rb")) {
+      const std::size_t n = std::fread(magic, 1, sizeof(magic), in);
+      std::fclose(in);
+      if (n == sizeof(magic) && std::memcmp(magic, "SIMPLE", sizeof(magic)) == 0) {
+        try {
+          check_extents(static_cast<unsigned long long>(std::filesystem::file_size(path)));
+        } catch (...) {  // the destructor does not run for a constructor that throws
+          int ignored = 0;
+          fits_close_file(f, &ignored);
+          fits_clear_errmsg();
+          m_fptr = nullptr;
+          throw;
+        }
+      }
+    }
+    update_hdu_name();
+  }
 }
 
 FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::string& name) {
@@ -78,28 +99,34 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
     throw_data_error(name + ": cannot be opened as a FITS file (" + text + ")");
   }
   file.m_fptr = f;
+  file.check_extents(size);
+  return file;
+}
+
+void FitsFile::check_extents(unsigned long long size) {
+  fitsfile* f = fp(m_fptr);
+  int status = 0;
   for (int hdu = 1;; ++hdu) {
     fits_movabs_hdu(f, hdu, nullptr, &status);
     if (status == END_OF_FILE && hdu > 1) break;
     if (status != 0) {
       const std::string text = status_text(status);
-      throw_data_error(name + ": HDU " + std::to_string(hdu - 1) + " cannot be read (" + text + ")");
+      throw_data_error(m_path + ": HDU " + std::to_string(hdu - 1) + " cannot be read (" + text + ")");
     }
     LONGLONG header_start = 0, data_start = 0, data_end = 0;
     fits_get_hduaddrll(f, &header_start, &data_start, &data_end, &status);
-    file.check(status, "locating HDU " + std::to_string(hdu - 1));
+    check(status, "locating HDU " + std::to_string(hdu - 1));
     if (data_end > static_cast<LONGLONG>(size)) {
-      file.update_hdu_name();
-      throw_data_error(file.where() + ": the file is truncated (this HDU ends at byte " + std::to_string(data_end) +
+      update_hdu_name();
+      throw_data_error(where() + ": the file is truncated (this HDU ends at byte " + std::to_string(data_end) +
                        ", the file holds " + std::to_string(size) + ")");
     }
   }
   status = 0;
   fits_clear_errmsg();
   fits_movabs_hdu(f, 1, nullptr, &status);
-  file.check(status, "moving to the primary HDU");
-  file.update_hdu_name();
-  return file;
+  check(status, "moving to the primary HDU");
+  update_hdu_name();
 }
 
 FitsFile::FitsFile(FitsFile&& other) noexcept
@@ -312,6 +339,50 @@ int FitsFile::image_bitpix() {
   return bitpix;
 }
 
+void FitsFile::check_compressed_image() {
+  fitsfile* f = fp(m_fptr);
+  int status = 0;
+  if (!fits_is_compressed_image(f, &status)) {
+    fits_clear_errmsg();
+    return;
+  }
+  const long long znaxis = require_key_int("ZNAXIS");
+  if (znaxis < 1 || znaxis > 999) throw_data_error(where() + ": keyword ZNAXIS is out of range (" + std::to_string(znaxis) + ")");
+  for (long long i = 1; i <= znaxis; ++i) {
+    const std::string n = std::to_string(i);
+    const long long size = require_key_int("ZNAXIS" + n);
+    const long long tile = read_key_int("ZTILE" + n).value_or(i == 1 ? size : 1);
+    if (tile < 1 || tile > std::max(size, 1LL))
+      throw_data_error(where() + ": keyword ZTILE" + n + " is " + std::to_string(tile) + ", expected 1..ZNAXIS" + n +
+                       " (" + std::to_string(size) + ")");
+  }
+  // Variable-length columns (the compressed tiles): every descriptor inside the heap.
+  const long long row_bytes = require_key_int("NAXIS1"), rows = require_key_int("NAXIS2");
+  const long long pcount = require_key_int("PCOUNT");
+  const long long heap_start = read_key_int("THEAP").value_or(row_bytes * rows);
+  const long long heap_end = row_bytes * rows + pcount;
+  int ncols = 0;
+  fits_get_num_cols(f, &ncols, &status);
+  check(status, "reading TFIELDS");
+  for (int c = 1; c <= ncols; ++c) {
+    int typecode = 0;
+    LONGLONG repeat = 0, width = 0;
+    fits_get_coltypell(f, c, &typecode, &repeat, &width, &status);
+    check(status, "reading the type of column " + std::to_string(c));
+    if (typecode >= 0) continue;  // not a variable-length array
+    for (LONGLONG row = 1; row <= rows; ++row) {
+      LONGLONG length = 0, offset = 0;
+      fits_read_descriptll(f, c, row, &length, &offset, &status);
+      check(status, "reading the descriptor of compressed tile " + std::to_string(row));
+      const long long bytes = static_cast<long long>(length) * std::max<long long>(width, 1);
+      if (offset < 0 || length < 0 || length > heap_end || heap_start + offset + bytes > heap_end)
+        throw_data_error(where() + ": compressed tile " + std::to_string(row) + " (" + std::to_string(bytes) +
+                         " bytes at heap offset " + std::to_string(offset) + ") lies outside the heap of " +
+                         std::to_string(heap_end - heap_start) + " bytes (corrupt or truncated file)");
+    }
+  }
+}
+
 namespace {
 template <class T>
 std::vector<T> read_image_as(FitsFile& f, int datatype) {
@@ -319,6 +390,7 @@ std::vector<T> read_image_as(FitsFile& f, int datatype) {
   const long long n = dims.empty() ? 0 : element_count(dims);
   std::vector<T> data(static_cast<std::size_t>(n));
   if (n == 0) return data;
+  f.check_compressed_image();
   int status = 0, anynul = 0;
   fits_read_img(fp(f.raw()), datatype, 1, n, nullptr, data.data(), &anynul, &status);
   f.check(status, "reading image data");

@@ -50,6 +50,7 @@ void require_same_shape(FitsFile& f, const std::string& hdu, const std::vector<l
 
 // Reads the current image HDU (any BITPIX, compressed or not) straight into `dst`.
 void read_image_into(FitsFile& f, int datatype, void* dst, long long n) {
+  f.check_compressed_image();
   int status = 0, anynul = 0;
   fits_read_img(fp(f), datatype, 1, n, nullptr, dst, &anynul, &status);
   f.check(status, "reading image data");

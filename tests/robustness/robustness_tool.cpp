@@ -144,7 +144,7 @@ void add_image(Fits& f, const std::string& extname, std::vector<long> dims, floa
   std::vector<long> naxes(dims.rbegin(), dims.rend());
   fits_create_img(f.get(), FLOAT_IMG, static_cast<int>(naxes.size()), naxes.data(), &f.status());
   f.check("creating image " + extname);
-  long long n = 1;
+  long long n = dims.empty() ? 0 : 1;
   for (long d : dims) n *= d;
   std::vector<float> data(static_cast<std::size_t>(n), value);
   if (n > 0) fits_write_img(f.get(), TFLOAT, 1, n, data.data(), &f.status());

@@ -1,4 +1,5 @@
 // Uses perfex::core from an installed package: evaluates a Legendre series and prints the version.
+#include <perfex/backends/device.hpp>
 #include <perfex/core/psf.hpp>
 #include <perfex/core/version.hpp>
 
@@ -6,6 +7,11 @@
 #include <cstdio>
 
 int main(int argc, char* argv[]) {
+  // Built for CUDA on a machine without a GPU: built and linked is all that can be checked here.
+  if (const std::string missing = perfex::backends::missing_device(); !missing.empty()) {
+    std::printf("perfex %s: %s: skipping the run\n", PERFEX_VERSION_STRING, missing.c_str());
+    return 0;
+  }
   Kokkos::ScopeGuard guard(argc, argv);
   perfex::LegendreSeries s;
   s.wavemin = 0.0;

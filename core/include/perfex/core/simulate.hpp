@@ -135,7 +135,10 @@ struct SimulationOptions {
   int ncosmics = 0;       // cosmic-ray hits (COSMIC)
   bool defects = false;   // a hot column (HOT), a dead column (DEAD) and a 3x3 bad cluster (BAD)
   SpotOptions spots;      // PSF tails or not
-  int fibers_per_batch = 25;  // spots are evaluated for this many fibers at a time (bounds memory)
+  // Spots are evaluated for this many fibers at a time (bounds memory); 0 chooses: 25 on GPUs, and on host
+  // backends as many as keep a batch's spots under 24 MB, which the allocator then reuses from batch to
+  // batch instead of mapping (and page-faulting) fresh memory each time.
+  int fibers_per_batch = 0;
 };
 
 enum class DefectKind { Cosmic, HotColumn, DeadColumn, BadCluster };

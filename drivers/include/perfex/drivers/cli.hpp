@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -18,6 +19,10 @@ void add_psf_command(CLI::App& app, Action& action);
 void add_simulate_command(CLI::App& app, Action& action);
 void add_extract_command(CLI::App& app, Action& action);
 void add_compare_command(CLI::App& app, Action& action);  // compare and pulls
+
+// `perfex info` when the build's device is missing (a CUDA build without a GPU): versions and the reason,
+// without initialising Kokkos. Returns 0.
+int run_info_without_device(const std::string& missing);
 void add_extract_exposure_command(CLI::App& app, Action& action);  // MPI batch job of an exposure
 
 // Parses the command line, runs the selected subcommand, maps perfex::Error to its exit code with a

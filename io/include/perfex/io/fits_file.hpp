@@ -59,6 +59,10 @@ class FitsFile {
   // --- images of the current HDU (row-major: dims = {ny, nx} for 2D, slowest first)
   std::vector<long> image_shape();
   int image_bitpix();  // equivalent BITPIX (accounts for BZERO)
+  // For a tile-compressed image HDU: throws a data error unless every ZTILEn lies in 1..ZNAXISn and every
+  // tile's compressed bytes lie inside the HDU's heap, so that CFITSIO never sizes a buffer from a corrupt
+  // descriptor; nothing for other HDUs. The image readers call it before reading pixels.
+  void check_compressed_image();
   std::vector<double> read_image_double();
   std::vector<float> read_image_float();
   std::vector<std::int32_t> read_image_int32();
@@ -103,6 +107,9 @@ class FitsFile {
  private:
   FitsFile() = default;
   void update_hdu_name();
+  // Refuses a file whose HDUs, as their headers declare them, extend past `size` bytes (truncated), naming the
+  // first such HDU; leaves the primary HDU current.
+  void check_extents(unsigned long long size);
 
   // A memory file: a padded copy of the bytes, and its address and size, to which CFITSIO keeps pointers for
   // the file's lifetime; on the heap, where moving the FitsFile does not move them.
