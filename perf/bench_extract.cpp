@@ -3,14 +3,13 @@
 // `--smoke` shrinks everything to one bundle and a short grid so ctest can run it once, untimed.
 #include <benchmark/benchmark.h>
 
+#include "bench_main.hpp"
+
 #include <Kokkos_Core.hpp>
-#include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "perfex/backends/device.hpp"
 #include "perfex/core/builtin_spectra.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/extract.hpp"
@@ -114,32 +113,11 @@ BENCHMARK(BM_BundleUntilPhase)->DenseRange(1, 5)->Unit(benchmark::kMillisecond)-
 BENCHMARK(BM_Frame)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 int main(int argc, char** argv) {
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--smoke") == 0)
-      g_smoke = true;
-    else
-      args.push_back(argv[i]);
-  }
-  int n = static_cast<int>(args.size());
-  // A CUDA build without a GPU (CI): nothing to measure (ctest reports the smoke run as skipped).
-  if (const std::string missing = perfex::backends::missing_device(); !missing.empty()) {
-    std::printf("%s: skipping the benchmarks\n", missing.c_str());
-    return 0;
-  }
-  Kokkos::ScopeGuard kokkos(n, args.data());
-  benchmark::Initialize(&n, args.data());
-  benchmark::AddCustomContext("kokkos_execution_space", perfex::ExecSpace::name());
-  benchmark::AddCustomContext("kokkos_concurrency", std::to_string(perfex::ExecSpace().concurrency()));
-  benchmark::AddCustomContext("kokkos_version", std::to_string(KOKKOS_VERSION));
-#if defined(NDEBUG)
-  benchmark::AddCustomContext("perfex_build", "optimized (NDEBUG)");
-#else
-  benchmark::AddCustomContext("perfex_build", "debug (assertions on)");
-#endif
-  benchmark::AddCustomContext("frame", g_smoke ? "smoke: 25 fibers x 100 bins" : "500 fibers x 2326 bins (DESI r)");
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  g_frame.reset();
-  return 0;
+  perfex::bench::BenchProgram program;
+  program.smoke = &g_smoke;
+  program.describe_frame = [](bool smoke) -> std::string {
+    return smoke ? "smoke: 25 fibers x 100 bins" : "500 fibers x 2326 bins (DESI r)";
+  };
+  program.release = [] { g_frame.reset(); };
+  return perfex::bench::run_benchmarks(argc, argv, program);
 }

@@ -3,8 +3,9 @@
 // `--smoke` shrinks the frame to two bundles so ctest can run every benchmark once.
 #include <benchmark/benchmark.h>
 
+#include "bench_main.hpp"
+
 #include <Kokkos_Core.hpp>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,28 +95,12 @@ BENCHMARK(BM_SimulateFrame)->Arg(1)->Arg(0)->ArgName("noise")->UseManualTime()->
 BENCHMARK(BM_ProjectBundle)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--smoke") == 0)
-      g_smoke = true;
-    else
-      args.push_back(argv[i]);
-  }
-  int n = static_cast<int>(args.size());
-  Kokkos::ScopeGuard kokkos(n, args.data());
-  benchmark::Initialize(&n, args.data());
-  benchmark::AddCustomContext("kokkos_execution_space", perfex::ExecSpace::name());
-  benchmark::AddCustomContext("kokkos_concurrency", std::to_string(perfex::ExecSpace().concurrency()));
-  benchmark::AddCustomContext("kokkos_version", std::to_string(KOKKOS_VERSION));
-#if defined(NDEBUG)
-  benchmark::AddCustomContext("perfex_build", "optimized (NDEBUG)");
-#else
-  benchmark::AddCustomContext("perfex_build", "debug (assertions on)");
-#endif
-  benchmark::AddCustomContext("frame", g_smoke ? "smoke: 50 fibers x 2326 bins (DESI r)"
-                                               : "500 fibers x 2326 bins (DESI r), 4128 x 4114 pixels");
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  g_inputs.reset();
-  return 0;
+  perfex::bench::BenchProgram program;
+  program.smoke = &g_smoke;
+  program.describe_frame = [](bool smoke) -> std::string {
+    return smoke ? "smoke: 50 fibers x 2326 bins (DESI r)"
+                 : "500 fibers x 2326 bins (DESI r), 4128 x 4114 pixels";
+  };
+  program.release = [] { g_inputs.reset(); };
+  return perfex::bench::run_benchmarks(argc, argv, program);
 }

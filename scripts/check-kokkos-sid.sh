@@ -12,7 +12,8 @@
 #
 # Usage: sudo scripts/check-kokkos-sid.sh
 # Environment: PERFEX_SID_CHROOT (default /var/tmp/perfex-sid-chroot), PERFEX_SID_MIRROR
-#   (default http://deb.debian.org/debian), PERFEX_SID_FULL=0 (core only: no FITS I/O, CLI, benchmarks).
+#   (default http://deb.debian.org/debian), PERFEX_SID_FULL=0 (core only: no FITS I/O, CLI, benchmarks),
+#   PERFEX_SID_CLEAN=0 (reuse the chroot's previous build tree).
 # Output: the logs in build-sid/ of the checkout (configure.log, build.log, ctest.log, summary.txt).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 mount -t proc proc "$chroot_dir/proc" && mounted+=("$chroot_dir/proc")
+# sysfs: libgomp reads the CPU topology for OMP_PLACES=threads (else it prints an error on every run).
+mount -t sysfs sysfs "$chroot_dir/sys" && mounted+=("$chroot_dir/sys")
 mkdir -p "$chroot_dir/perfex-src"
 mount --bind "$root" "$chroot_dir/perfex-src" && mounted+=("$chroot_dir/perfex-src")
 mount -o remount,bind,ro "$chroot_dir/perfex-src"
@@ -56,7 +59,7 @@ packages="g++ cmake ninja-build pkg-config libkokkos-dev catch2"
 log "building perfex in the chroot (packages: $packages)"
 set +e
 chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-  PACKAGES="$packages" FULL="$full" /bin/bash -s >"$out/chroot.log" 2>&1 <<'IN_CHROOT'
+  PACKAGES="$packages" FULL="$full" CLEAN="${PERFEX_SID_CLEAN:-1}" /bin/bash -s >"$out/chroot.log" 2>&1 <<'IN_CHROOT'
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # A mirror or cache serving sid slightly behind (or a machine clock ahead) makes apt refuse the Release
@@ -64,13 +67,13 @@ export DEBIAN_FRONTEND=noninteractive
 echo 'Acquire::Check-Valid-Until "false";' > /etc/apt/apt.conf.d/99perfex-check-valid-until
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
-kk_args=()
 if apt-get install -y -qq --no-install-recommends libkokkoskernels-dev >/dev/null 2>&1; then
   echo "Kokkos-Kernels: Debian's libkokkoskernels-dev $(dpkg-query -W -f='${Version}' libkokkoskernels-dev)"
 else
   echo "Kokkos-Kernels: not packaged in sid; using a stub package (empty Kokkos::kokkoskernels)"
-  mkdir -p /var/tmp/kk-stub
-  cat > /var/tmp/kk-stub/KokkosKernelsConfig.cmake <<'EOF'
+  # Where find_package searches by default, so the install-consumer test's project finds it too.
+  mkdir -p /usr/local/lib/cmake/KokkosKernels
+  cat > /usr/local/lib/cmake/KokkosKernels/KokkosKernelsConfig.cmake <<'EOF'
 # Stub: perfex links Kokkos::kokkoskernels but calls none of its routines.
 if(NOT TARGET Kokkos::kokkoskernels)
   add_library(Kokkos::kokkoskernels INTERFACE IMPORTED)
@@ -78,7 +81,6 @@ if(NOT TARGET Kokkos::kokkoskernels)
 endif()
 set(KokkosKernels_FOUND TRUE)
 EOF
-  kk_args=(-DKokkosKernels_DIR=/var/tmp/kk-stub)
 fi
 echo "Kokkos: libkokkos-dev $(dpkg-query -W -f='${Version}' libkokkos-dev)"
 # Library files the installed Kokkos CMake configuration names but the package does not ship.
@@ -93,9 +95,9 @@ for f in $( { grep -rhoE '"\$\{_IMPORT_PREFIX\}/[^"]*\.a"' "$kokkos_cmake" | sed
 done
 io=OFF; bench=OFF
 if [ "$FULL" = 1 ]; then io=ON; bench=ON; fi
-rm -rf /var/tmp/perfex-build
+[ "$CLEAN" = 1 ] && rm -rf /var/tmp/perfex-build
 cmake -S /perfex-src -B /var/tmp/perfex-build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DPERFEX_ENABLE_IO=$io -DPERFEX_ENABLE_BENCHMARKS=$bench "${kk_args[@]}" > /var/tmp/configure.log 2>&1 \
+  -DPERFEX_ENABLE_IO=$io -DPERFEX_ENABLE_BENCHMARKS=$bench > /var/tmp/configure.log 2>&1 \
   || { cat /var/tmp/configure.log; exit 10; }
 grep -iE "kokkos|warning" /var/tmp/configure.log | head -20 || true
 cmake --build /var/tmp/perfex-build -j "$(nproc)" > /var/tmp/build.log 2>&1 \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything perfex needs on Debian 12 (bookworm), idempotently:
-#   1. Debian packages (toolchain, MPI, HDF5, CFITSIO, BLAS/LAPACK, CLI11, fmt, Google Benchmark, ERFA);
+#   1. Debian packages (toolchain, MPI, HDF5, CFITSIO, BLAS/LAPACK, CLI11, fmt, Google Benchmark, ERFA,
+#      pybind11 and Debian's python3 with numpy, pytest and matplotlib);
 #   2. Catch2 v3 (bookworm-backports binary, unpacked into the cache, never installed system-wide);
 #   3. Kokkos and Kokkos-Kernels 3.4.1 built from Debian's trilinos 13.2.0 source package.
 # Built dependencies live outside the checkout in $PERFEX_DEPS_DIR (default ~/.cache/perfex-deps), in a
@@ -32,6 +33,9 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config ca-certificates xz-utils dpkg-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libcfitsio-dev libopenblas-dev liblapack-dev liblapacke-dev
   libcli11-dev libfmt-dev libbenchmark-dev liberfa-dev
+  clang libclang-rt-14-dev  # the fuzz lane: clang 14 with libFuzzer and the sanitizer runtimes
+  # the Python module (PERFEX_ENABLE_PYTHON, built against /usr/bin/python3), its tests and example
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib
 )
 
 sudo_cmd=()
@@ -206,7 +210,7 @@ for a in "$@"; do
   case "$a" in
     --print-prefix) print_prefix=1 ;;
     --print-patched-kokkos-src) mkdir -p "$deps_dir"; patched_kokkos_sources; exit 0 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) log "unknown option '$a' (see --help)"; exit 2 ;;
   esac
 done

@@ -77,10 +77,12 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
   const int nbundle = nspec / o.bundlesize;
   const int chunk = std::max(1, options.bundles_per_chunk > 0 ? options.bundles_per_chunk : default_bundles_per_chunk());
   const auto t0 = std::chrono::steady_clock::now();
+  // One spot cache for every chunk: allocated (and its pages first touched) once, not once per chunk.
+  SpotCache spots;
   for (int b = 0; b < nbundle; b += chunk) {
     const int fiber0 = specmin + b * o.bundlesize;
     const int nfiber = std::min(chunk, nbundle - b) * o.bundlesize;
-    const SpotCache spots = evaluate_spots(exec, psf, fiber0, nfiber, padded, options.spots);
+    evaluate_spots(exec, psf, fiber0, nfiber, padded, spots, options.spots);
     const FrameResult part = extract(exec, image, spots, wavelengths, fiber0, nfiber, o);
     const int row0 = fiber0 - specmin;
     for (int i = 0; i < nfiber; ++i)

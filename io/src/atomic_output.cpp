@@ -8,10 +8,13 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
+#include <random>
 
 #include "perfex/core/error.hpp"
 
@@ -51,6 +54,35 @@ extern "C" void cleanup_and_exit(int sig) {
   _exit(128 + sig);
 }
 
+// Finds a new file name "<dir>/<prefix>XXXXXX", registered for the signal handler *before* the file is
+// created (O_EXCL: unique), checks that it can be created, and removes it again: an interruption at any
+// moment leaves nothing behind (mkstemp would create the file before it could be registered). Returns the
+// name, registered in `slot` (the caller unregisters it); on failure an empty name, with errno set.
+std::string reserve_temporary_name(const fs::path& dir, const std::string& prefix, int& slot) {
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  thread_local std::mt19937_64 rng(std::random_device{}() ^ (static_cast<std::uint64_t>(getpid()) << 32) ^
+                                   static_cast<std::uint64_t>(std::time(nullptr)));
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string suffix(6, 'x');
+    for (char& c : suffix) c = alphabet[rng() % (sizeof(alphabet) - 1)];
+    const std::string name = (dir / (prefix + suffix)).string();
+    slot = register_pending(name);
+    const int fd = open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      close(fd);
+      unlink(name.c_str());
+      return name;
+    }
+    const int error = errno;
+    unregister_pending(slot);
+    slot = -1;
+    errno = error;
+    if (error != EEXIST) return {};
+  }
+  errno = EEXIST;
+  return {};
+}
+
 fs::path directory_of(const std::string& path) {
   fs::path dir = fs::path(path).parent_path();
   return dir.empty() ? fs::path(".") : dir;
@@ -72,27 +104,23 @@ void check_output_path(const std::string& path, bool overwrite, const std::strin
     throw_data_error(option_name + " " + path + ": directory " + dir.string() + " is not writable");
   // access() says yes to root everywhere: create (and remove) a probe file, so that a directory nobody can write
   // to (a read-only mount, /proc) is refused before any computation rather than when the output is written.
-  std::string probe = (dir / ".perfex-probe.tmp-XXXXXX").string();
-  const int fd = mkstemp(probe.data());
-  if (fd < 0)
+  int slot = -1;
+  const std::string probe = reserve_temporary_name(dir, ".perfex-probe.tmp-", slot);
+  const int error = errno;
+  unregister_pending(slot);
+  if (probe.empty())
     throw_data_error(option_name + " " + path + ": directory " + dir.string() + " is not writable (" +
-                     std::strerror(errno) + ")");
-  close(fd);
-  unlink(probe.c_str());
+                     std::strerror(error) + ")");
 }
 
 AtomicOutput::AtomicOutput(const std::string& path, bool overwrite) : m_path(path) {
   check_output_path(path, overwrite, "output");
   const fs::path dir = directory_of(path);
-  std::string templ = (dir / ("." + fs::path(path).filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = mkstemp(templ.data());
-  if (fd < 0) throw_data_error(path + ": cannot create a temporary file in " + dir.string() + " (" + std::strerror(errno) + ")");
-  close(fd);
-  // The writers (CFITSIO, HDF5) create the file themselves: hand them a name that does not exist yet,
-  // reserved by the empty file we just made and replace atomically.
-  unlink(templ.c_str());
-  m_temp = templ;
-  m_slot = register_pending(m_temp);
+  // The writers (CFITSIO, HDF5) create the file themselves: hand them a name that does not exist yet, which
+  // they create and commit() renames into place.
+  m_temp = reserve_temporary_name(dir, "." + fs::path(path).filename().string() + ".tmp-", m_slot);
+  if (m_temp.empty())
+    throw_data_error(path + ": cannot create a temporary file in " + dir.string() + " (" + std::strerror(errno) + ")");
 }
 
 AtomicOutput::~AtomicOutput() {

@@ -5,14 +5,21 @@
 #include <fitsio.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "perfex/core/error.hpp"
+#include "rice_check.hpp"
 
 namespace perfex::io {
 
@@ -31,6 +38,174 @@ long long element_count(const std::vector<long>& dims) {
   for (long d : dims) n *= d;
   return n;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// A structural check of the raw header cards, before CFITSIO parses an HDU: CFITSIO trusts some header values
+// it divides by or sizes buffers from (a tile-compressed HDU with BLOCKSIZE 0 or ZTILEn 0 stops the process
+// with SIGFPE while CFITSIO merely moves to it: fuzz/SUPPRESSIONS.md). Walks every HDU that starts with
+// SIMPLE/XTENSION, checks the mandatory sizes and the tile-compression parameters, and that each HDU's data fit
+// in the file. Stricter than CFITSIO only on these keywords, whose values must be plain numbers.
+constexpr unsigned long long fits_block = 2880;
+
+// The value of a header card as text: a string without its quotes, else the text before any comment.
+std::string card_value(const char* card) {
+  std::string v(card + 10, card + 80);
+  std::size_t i = v.find_first_not_of(' ');
+  if (i == std::string::npos) return "";
+  if (v[i] == '\'') {
+    std::string out;
+    for (std::size_t k = i + 1; k < v.size(); ++k) {
+      if (v[k] == '\'') {
+        if (k + 1 < v.size() && v[k + 1] == '\'') {
+          out += '\'';
+          ++k;
+          continue;
+        }
+        break;
+      }
+      out += v[k];
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+  }
+  v = v.substr(i, v.find('/', i) == std::string::npos ? std::string::npos : v.find('/', i) - i);
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  return v;
+}
+
+class HeaderCheck {
+ public:
+  // `repeated`: keywords that appear more than once with different values (which one CFITSIO reads depends on
+  // where it last read: refused for the keywords checked here).
+  HeaderCheck(std::string where, std::map<std::string, std::string> keys, std::set<std::string> repeated)
+      : m_where(std::move(where)), m_keys(std::move(keys)), m_repeated(std::move(repeated)) {}
+  bool has(const std::string& key) const { return m_keys.count(key) != 0; }
+  std::string text(const std::string& key) const {
+    if (m_repeated.count(key))
+      throw_data_error(m_where + ": keyword " + key + " appears more than once with different values");
+    auto it = m_keys.find(key);
+    return it == m_keys.end() ? std::string() : it->second;
+  }
+  // An integer keyword in [lo, hi]; `fallback` when absent (or an error when there is none).
+  long long integer(const std::string& key, long long lo, long long hi, std::optional<long long> fallback = {}) const {
+    if (!has(key)) {
+      if (fallback) return *fallback;
+      throw_data_error(m_where + ": keyword " + key + " is missing");
+    }
+    const std::string t = text(key);
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(t.c_str(), &end, 10);
+    if (t.empty() || errno != 0 || *end != 0 || v < lo || v > hi)
+      throw_data_error(m_where + ": keyword " + key + " must be an integer in " + std::to_string(lo) + ".." +
+                       std::to_string(hi) + ", found '" + t + "'");
+    return v;
+  }
+  double number(const std::string& key) const {
+    const std::string t = text(key);
+    char* end = nullptr;
+    const double v = std::strtod(t.c_str(), &end);
+    if (t.empty() || *end != 0 || !std::isfinite(v))
+      throw_data_error(m_where + ": keyword " + key + " must be a number, found '" + t + "'");
+    return v;
+  }
+  const std::string& where() const { return m_where; }
+
+ private:
+  std::string m_where;
+  std::map<std::string, std::string> m_keys;
+  std::set<std::string> m_repeated;
+};
+
+// Tile-compression parameters that CFITSIO divides by or sizes buffers from.
+void check_tile_compression(const HeaderCheck& h) {
+  const long long znaxis = h.integer("ZNAXIS", 1, 999);
+  for (long long i = 1; i <= znaxis; ++i) {
+    const std::string n = std::to_string(i);
+    const long long size = h.integer("ZNAXIS" + n, 0, 1LL << 40);
+    h.integer("ZTILE" + n, 1, std::max(size, 1LL), 1);
+  }
+  for (int i = 1; h.has("ZNAME" + std::to_string(i)); ++i) {
+    const std::string n = std::to_string(i);
+    const std::string name = h.text("ZNAME" + n);
+    if (!h.has("ZVAL" + n)) continue;
+    if (name == "BLOCKSIZE")
+      h.integer("ZVAL" + n, 1, 1 << 20);
+    else if (name == "BYTEPIX" && !std::set<long long>{1, 2, 4, 8}.count(h.integer("ZVAL" + n, 1, 8)))
+      throw_data_error(h.where() + ": keyword ZVAL" + n + " (BYTEPIX) must be 1, 2, 4 or 8, found '" +
+                       h.text("ZVAL" + n) + "'");
+    else if (h.number("ZVAL" + n) < 0)
+      throw_data_error(h.where() + ": keyword ZVAL" + n + " (" + name + ") must not be negative");
+  }
+}
+
+// read_block(offset, block) reads the (up to) 2880 bytes at `offset` (< size), zero-filling what lies past the
+// end; `size` is the file's size in bytes. Returns the number of HDUs (what follows them is not FITS, which
+// CFITSIO ignores too).
+int check_fits_structure(const std::string& name, unsigned long long size,
+                          const std::function<void(unsigned long long, char*)>& read_block) {
+  char block[fits_block];
+  unsigned long long pos = 0;
+  int hdus = 0;
+  for (int hdu = 0; pos + 8 <= size; ++hdu) {
+    std::map<std::string, std::string> keys;
+    std::set<std::string> repeated;
+    std::string extname;
+    unsigned long long header_end = pos;
+    bool end = false;
+    while (!end) {
+      if (header_end >= size)
+        throw_data_error(name + ": HDU " + std::to_string(hdu) + " is truncated (its header has no END card)");
+      std::memset(block, 0, sizeof(block));
+      read_block(header_end, block);
+      if (header_end == pos) {  // CFITSIO's rules: the primary starts with SIMPLE; no XTENSION ends the file
+        const std::string first(block, 8);
+        if (first != (hdu == 0 ? "SIMPLE  " : "XTENSION")) return hdu;
+      }
+      if (header_end + fits_block > size)
+        throw_data_error(name + ": HDU " + std::to_string(hdu) + " is truncated (its header has no END card)");
+      header_end += fits_block;
+      for (int c = 0; c < 36 && !end; ++c) {
+        const char* card = block + 80 * c;
+        std::string key(card, 8);
+        while (!key.empty() && key.back() == ' ') key.pop_back();
+        if (key == "END") end = true;
+        else if (card[8] == '=' && card[9] == ' ') {
+          const std::string value = card_value(card);
+          const auto [it, added] = keys.emplace(key, value);
+          if (!added && it->second != value) repeated.insert(key);
+        }
+      }
+    }
+    extname = keys.count("EXTNAME") ? keys["EXTNAME"] : "";
+    const HeaderCheck h(name + "[" + (extname.empty() ? "HDU " + std::to_string(hdu) : extname) + "]", keys,
+                        repeated);
+    const long long bitpix = h.integer("BITPIX", -64, 64);
+    if (bitpix != 8 && bitpix != 16 && bitpix != 32 && bitpix != 64 && bitpix != -32 && bitpix != -64)
+      throw_data_error(h.where() + ": keyword BITPIX must be 8, 16, 32, 64, -32 or -64, found " + std::to_string(bitpix));
+    const long long naxis = h.integer("NAXIS", 0, 999);
+    const long long pcount = h.integer("PCOUNT", 0, 1LL << 50, 0);
+    const long long gcount = h.integer("GCOUNT", 0, 1LL << 50, 1);
+    // Data bytes, in long double so that absurd axes cannot overflow: compared with what the file holds.
+    long double elements = naxis > 0 ? 1.0L : 0.0L;
+    for (long long i = 1; i <= naxis; ++i) {
+      const long long n = h.integer("NAXIS" + std::to_string(i), 0, 1LL << 50);
+      const bool groups = hdu == 0 && i == 1 && n == 0 && h.text("GROUPS") == "T";  // random groups: NAXIS1 = 0
+      if (!groups) elements *= static_cast<long double>(n);
+    }
+    const long double data = (naxis > 0 ? elements + pcount : 0.0L) * gcount * (std::llabs(bitpix) / 8);
+    if (data > static_cast<long double>(size - header_end))
+      throw_data_error(h.where() + ": the file is truncated (this HDU needs " +
+                       std::to_string(static_cast<unsigned long long>(header_end) + static_cast<unsigned long long>(std::min(data, 1e19L))) +
+                       " bytes, the file holds " + std::to_string(size) + ")");
+    if (h.text("XTENSION") == "BINTABLE" && h.text("ZIMAGE") == "T") check_tile_compression(h);
+    const auto bytes = static_cast<unsigned long long>(data);
+    pos = header_end + (bytes + fits_block - 1) / fits_block * fits_block;
+    hdus = hdu + 1;
+  }
+  return hdus;
+}
+
 }  // namespace
 
 FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
@@ -39,6 +214,18 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
   if (mode == Mode::Read) {
     if (!std::filesystem::exists(path)) throw_data_error(path + ": no such file");
     if (std::filesystem::is_directory(path)) throw_data_error(path + ": is a directory, expected a FITS file");
+    // A plain (uncompressed) file is walked before CFITSIO parses it; compressed ones are unpacked by CFITSIO.
+    {
+      std::ifstream in(path, std::ios::binary);
+      char magic[6] = {0};
+      if (in.read(magic, sizeof(magic)) && std::memcmp(magic, "SIMPLE", sizeof(magic)) == 0)
+        check_fits_structure(path, static_cast<unsigned long long>(std::filesystem::file_size(path)),
+                             [&](unsigned long long offset, char* block) {
+                               in.clear();
+                               in.seekg(static_cast<std::streamoff>(offset));
+                               in.read(block, static_cast<std::streamsize>(fits_block));  // short at the end
+                             });
+    }
     // A leading '!' or brackets would be interpreted by CFITSIO's extended file-name syntax; open the
     // path as a plain file name.
     fits_open_diskfile(&f, path.c_str(), READONLY, &status);
@@ -55,24 +242,6 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
   }
   m_fptr = f;
   if (mode == Mode::Read) {
-    // A plain (uncompressed) file must hold every HDU its headers declare: say "truncated" rather than let a
-    // later read fail with CFITSIO's "error reading from FITS file". Compressed files are unpacked by CFITSIO.
-    char magic[6] = {0};
-    if (std::FILE* in = std::fopen(path.c_str(), "rb")) {
-      const std::size_t n = std::fread(magic, 1, sizeof(magic), in);
-      std::fclose(in);
-      if (n == sizeof(magic) && std::memcmp(magic, "SIMPLE", sizeof(magic)) == 0) {
-        try {
-          check_extents(static_cast<unsigned long long>(std::filesystem::file_size(path)));
-        } catch (...) {  // the destructor does not run for a constructor that throws
-          int ignored = 0;
-          fits_close_file(f, &ignored);
-          fits_clear_errmsg();
-          m_fptr = nullptr;
-          throw;
-        }
-      }
-    }
     update_hdu_name();
   }
 }
@@ -91,6 +260,9 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
   auto& memory = *file.m_memory;
   memory.bytes.assign((size + record - 1) / record * record, 0);
   if (size > 0) std::memcpy(memory.bytes.data(), data, size);
+  const int hdus = check_fits_structure(name, size, [&](unsigned long long offset, char* block) {
+    std::memcpy(block, memory.bytes.data() + offset, fits_block);
+  });
   memory.data = memory.bytes.data();
   memory.size = memory.bytes.size();
   fits_open_memfile(&f, name.c_str(), READONLY, &memory.data, &memory.size, 0, nullptr, &status);
@@ -99,14 +271,14 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
     throw_data_error(name + ": cannot be opened as a FITS file (" + text + ")");
   }
   file.m_fptr = f;
-  file.check_extents(size);
+  file.check_extents(memory.size, hdus);  // CFITSIO's view of the same HDUs, within the padded copy
   return file;
 }
 
-void FitsFile::check_extents(unsigned long long size) {
+void FitsFile::check_extents(unsigned long long size, int hdus) {
   fitsfile* f = fp(m_fptr);
   int status = 0;
-  for (int hdu = 1;; ++hdu) {
+  for (int hdu = 1; hdu <= hdus; ++hdu) {
     fits_movabs_hdu(f, hdu, nullptr, &status);
     if (status == END_OF_FILE && hdu > 1) break;
     if (status != 0) {
@@ -380,6 +552,56 @@ void FitsFile::check_compressed_image() {
                          " bytes at heap offset " + std::to_string(offset) + ") lies outside the heap of " +
                          std::to_string(heap_end - heap_start) + " bytes (corrupt or truncated file)");
     }
+  }
+  check_rice_tiles();
+}
+
+void FitsFile::check_rice_tiles() {
+  fitsfile* f = fp(m_fptr);
+  const std::string type = read_key_string("ZCMPTYPE").value_or("");
+  if (type != "RICE_1" && type != "RICE_ONE") return;
+  const auto column = find_column("COMPRESSED_DATA");
+  if (!column) return;
+  // Tile grid (first axis fastest) and the decoder's parameters (CFITSIO's defaults: blocks of 32, 4 bytes).
+  const long long znaxis = require_key_int("ZNAXIS");
+  std::vector<long long> size, tile, count;
+  long long tiles = 1;
+  for (long long i = 1; i <= znaxis; ++i) {
+    const std::string n = std::to_string(i);
+    size.push_back(require_key_int("ZNAXIS" + n));
+    tile.push_back(read_key_int("ZTILE" + n).value_or(i == 1 ? size.back() : 1));
+    count.push_back(size.back() == 0 ? 0 : (size.back() + tile.back() - 1) / tile.back());
+    tiles *= count.back();
+  }
+  long long nblock = 32, bytepix = 4;
+  for (int i = 1;; ++i) {
+    const auto name = read_key_string("ZNAME" + std::to_string(i));
+    if (!name) break;
+    if (*name == "BLOCKSIZE") nblock = read_key_int("ZVAL" + std::to_string(i)).value_or(nblock);
+    if (*name == "BYTEPIX") bytepix = read_key_int("ZVAL" + std::to_string(i)).value_or(bytepix);
+  }
+  const long long rows = require_key_int("NAXIS2");
+  std::vector<unsigned char> bytes;
+  int status = 0;
+  for (long long row = 1; row <= std::min(rows, tiles); ++row) {
+    long long npix = 1;
+    for (long long t = row - 1, i = 0; i < znaxis; ++i) {
+      const long long index = t % count[static_cast<std::size_t>(i)];
+      t /= count[static_cast<std::size_t>(i)];
+      npix *= std::min(tile[static_cast<std::size_t>(i)], size[static_cast<std::size_t>(i)] - index * tile[static_cast<std::size_t>(i)]);
+    }
+    LONGLONG length = 0, offset = 0;
+    fits_read_descriptll(f, *column, row, &length, &offset, &status);
+    check(status, "reading the descriptor of compressed tile " + std::to_string(row));
+    if (length == 0) continue;  // stored elsewhere (GZIP_COMPRESSED_DATA, UNCOMPRESSED_DATA)
+    bytes.resize(static_cast<std::size_t>(length));
+    int anynul = 0;
+    fits_read_col(f, TBYTE, *column, row, 1, length, nullptr, bytes.data(), &anynul, &status);
+    check(status, "reading compressed tile " + std::to_string(row));
+    const std::string problem =
+        detail::rice_tile_problem(bytes.data(), bytes.size(), npix, static_cast<int>(nblock), static_cast<int>(bytepix));
+    if (!problem.empty())
+      throw_data_error(where() + ": compressed tile " + std::to_string(row) + " is corrupt: " + problem);
   }
 }
 

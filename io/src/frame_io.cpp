@@ -237,6 +237,7 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
     throw_data_error(f.where() + ": expected shape " + shape_text(s2) + ", found " + shape_text(f.image_shape()));
   frame.mask = HostView<std::uint32_t**>("perfex::frame::mask", d.nspec, d.nwave);
   {
+    f.check_compressed_image();
     int status = 0, anynul = 0;
     fits_read_img(fp(f), TUINT, 1, static_cast<LONGLONG>(frame.mask.size()), nullptr, frame.mask.data(), &anynul,
                   &status);

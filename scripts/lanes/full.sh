@@ -1,4 +1,5 @@
-# Lane: the full build (FITS I/O, the perfex program, MPI driver, benchmarks) and every test, in build/
+# Lane: the full build (FITS I/O, the perfex program, MPI driver, benchmarks, the Python module built against
+# Debian's /usr/bin/python3 or $PERFEX_PYTHON) and every test (pytest included), in build/
 # (the MPI tests run perfex under mpiexec on 1, 2 and 4 ranks).
-perfex_build build -DPERFEX_ENABLE_MPI=ON
+perfex_build build -DPERFEX_ENABLE_MPI=ON -DPERFEX_ENABLE_PYTHON=ON -DPython3_EXECUTABLE="${PERFEX_PYTHON:-/usr/bin/python3}"
 (cd build && ctest --output-on-failure)

@@ -15,6 +15,7 @@
 namespace {
 
 using perfex::test::GoldenArray;
+using perfex::test::check_against_gpu_specter;
 using perfex::test::read_golden;
 
 struct GoldenCase {
@@ -100,28 +101,7 @@ TEST_CASE("Golden bundle: outputs match gpu_specter to the stated float64 bounds
   PERFEX_REQUIRE_SHARED(dir, "golden/r0-51060-bundle0");
   PERFEX_REQUIRE_SHARED(psf, "data/psf-r0-00051060.fits");
   const auto& r = golden_case(dir, psf).result;
-  perfex::io::FitsFile f((dir / "expected-gpu_specter.fits").string(), perfex::io::FitsFile::Mode::Read);
-  const GoldenArray flux = read_golden(f, "FLUX"), ivar = read_golden(f, "IVAR");
-  const GoldenArray res = read_golden(f, "RESOLUTION"), pixmask = read_golden(f, "PIXMASK_FRACTION");
-  const GoldenArray chi2 = read_golden(f, "CHI2PIX");
-  REQUIRE(flux.shape == std::vector<long>{r.nspec, r.nwave});
-  double wf = 0, wi = 0, wr = 0, wm = 0, wc = 0;
-  for (int i = 0; i < r.nspec; ++i)
-    for (int j = 0; j < r.nwave; ++j) {
-      wf = std::max(wf, std::fabs(r.flux(i, j) - flux.at(i, j)) * std::sqrt(ivar.at(i, j)));
-      wi = std::max(wi, std::fabs(r.ivar(i, j) - ivar.at(i, j)) / ivar.at(i, j));
-      for (int d = 0; d < 2 * r.ndiag + 1; ++d) wr = std::max(wr, std::fabs(r.resolution(i, d, j) - res.at(i, d, j)));
-      wm = std::max(wm, std::fabs(r.pixmask_fraction(i, j) - pixmask.at(i, j)));
-      wc = std::max(wc, std::fabs(r.chi2pix(i, j) - chi2.at(i, j)));
-    }
-  INFO("max |dflux| sqrt(ivar) " << wf << ", |divar|/ivar " << wi << ", |dR| " << wr << ", |dpixmask| " << wm
-                                 << ", |dchi2pix| " << wc);
-  // Bounds from the issue / golden README (reachable: the reference moves by ~1e-11 with another BLAS).
-  CHECK(wf < 1e-6);
-  CHECK(wi < 1e-8);
-  CHECK(wr < 1e-10);
-  CHECK(wm < 1e-12);
-  CHECK(wc < 1e-8);
+  check_against_gpu_specter(r, (dir / "expected-gpu_specter.fits").string());
 }
 
 TEST_CASE("Golden bundle: agreement with specter and unbiased truth pulls", "[golden][extract]") {

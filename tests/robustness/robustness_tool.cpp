@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "perfex/backends/device.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/io/frame_io.hpp"
@@ -271,6 +272,36 @@ void make_preproc_variants(const fs::path& dir, const std::string& full) {
     fits_write_col(f.get(), TSTRING, col, 1, 1, 5, ptrs.data(), &f.status());
     f.check("rewriting FIBER as strings");
   });
+  // A tile-compressed MASK whose Rice block size is 0 (CFITSIO divides by it when it moves to the HDU), and
+  // one whose first tile is a Rice stream that runs past its end (CFITSIO's decoder would read beyond it).
+  {
+    // Patched in the raw bytes: CFITSIO itself stops with SIGFPE when it re-reads such a header.
+    std::string patched = bytes;
+    const auto at = patched.find("ZVAL1   =");
+    if (at == std::string::npos) fail("small.fits: no ZVAL1 card in the compressed MASK");
+    const std::string card = "ZVAL1   =                    0 / pixels per block";
+    patched.replace(at, 80, card + std::string(80 - card.size(), ' '));
+    spill(out("mask-blocksize-zero.fits"), patched);
+  }
+  {
+    // Patched in the raw bytes too: the first tile of MASK becomes its first pixel (2 bytes), a block code 0 (Rice
+    // codes with no low bits) and only zero bits after it.
+    Fits in = Fits::open(small);
+    in.move("MASK");
+    int col = 0;
+    LONGLONG length = 0, offset = 0, naxis1 = 0, naxis2 = 0, header = 0, data = 0, end = 0;
+    fits_get_colnum(in.get(), CASEINSEN, const_cast<char*>("COMPRESSED_DATA"), &col, &in.status());
+    fits_read_descriptll(in.get(), col, 1, &length, &offset, &in.status());
+    fits_read_key(in.get(), TLONGLONG, "NAXIS1", &naxis1, nullptr, &in.status());
+    fits_read_key(in.get(), TLONGLONG, "NAXIS2", &naxis2, nullptr, &in.status());
+    fits_get_hduaddrll(in.get(), &header, &data, &end, &in.status());
+    in.check("locating the first tile of MASK");
+    std::string patched = bytes;
+    const auto at = static_cast<std::size_t>(data + naxis1 * naxis2 + offset);
+    for (LONGLONG k = 0; k < length; ++k) patched[at + static_cast<std::size_t>(k)] = k == 2 ? '\x10' : '\0';
+    spill(out("mask-corrupt-tile.fits"), patched);
+  }
+
   // Header keywords of the wrong type.
   copy_hdus(small, out("expid-string.fits"), all_hdus, [](Fits& f, const std::string& name) {
     if (name == "IMAGE") write_key_string(f, "EXPID", "abc");
@@ -557,6 +588,11 @@ int main(int argc, char* argv[]) {
       std::cerr << "perfex_robustness_tool " << command << ": " << e.what() << "\n";
       return 1;
     }
+  }
+  // A CUDA build without a GPU (CI): say so, ctest marks the test skipped (cmake/PerfexCuda.cmake).
+  if (const std::string missing = perfex::backends::missing_device(); !missing.empty()) {
+    std::cout << "perfex_robustness_tool " << command << ": " << missing << ": skipping\n";
+    return 0;
   }
   Kokkos::ScopeGuard kokkos(argc, argv);
   try {

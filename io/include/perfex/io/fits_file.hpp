@@ -107,9 +107,11 @@ class FitsFile {
  private:
   FitsFile() = default;
   void update_hdu_name();
-  // Refuses a file whose HDUs, as their headers declare them, extend past `size` bytes (truncated), naming the
-  // first such HDU; leaves the primary HDU current.
-  void check_extents(unsigned long long size);
+  // Refuses a file whose first `hdus` HDUs, as CFITSIO reads their headers, extend past `size` bytes (truncated),
+  // naming the first such HDU; leaves the primary HDU current.
+  void check_extents(unsigned long long size, int hdus);
+  // The RICE_1 tiles of the current compressed image HDU, replayed by detail::rice_tile_problem.
+  void check_rice_tiles();
 
   // A memory file: a padded copy of the bytes, and its address and size, to which CFITSIO keeps pointers for
   // the file's lifetime; on the heap, where moving the FitsFile does not move them.

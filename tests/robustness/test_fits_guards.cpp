@@ -1,0 +1,190 @@
+// perfex's checks of FITS bytes before CFITSIO uses them (io/src/fits_file.cpp, io/src/rice_check.cpp): valid
+// files written by CFITSIO itself always pass, and the corruptions that crash CFITSIO are refused as data errors.
+#include <catch2/catch_test_macros.hpp>
+#include <fitsio.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "perfex/core/error.hpp"
+#include "perfex/io/fits_file.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using perfex::io::FitsFile;
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void spill(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Writes `values` (ny x nx) as a RICE_1 tile-compressed image HDU "IMG" of type `bitpix`, in tiles of
+// tile_y x tile_x pixels (0: CFITSIO's default, one row per tile).
+void write_rice(const std::string& path, int bitpix, int ny, int nx, const std::vector<double>& values, long tile_y,
+                long tile_x) {
+  std::filesystem::remove(path);
+  int status = 0;
+  fitsfile* f = nullptr;
+  fits_create_diskfile(&f, path.c_str(), &status);
+  fits_create_img(f, BYTE_IMG, 0, nullptr, &status);
+  fits_set_compression_type(f, RICE_1, &status);
+  if (tile_x > 0) {
+    long tile[2] = {tile_x, tile_y};
+    fits_set_tile_dim(f, 2, tile, &status);
+  }
+  long naxes[2] = {nx, ny};
+  fits_create_img(f, bitpix, 2, naxes, &status);
+  char extname[] = "IMG";
+  fits_update_key(f, TSTRING, "EXTNAME", extname, nullptr, &status);
+  // Each type written from its own C type (CFITSIO compresses from the native type).
+  auto write = [&](auto tag, int datatype) {
+    std::vector<decltype(tag)> native(values.begin(), values.end());
+    fits_write_img(f, datatype, 1, static_cast<LONGLONG>(native.size()), native.data(), &status);
+  };
+  if (bitpix == BYTE_IMG) write(static_cast<unsigned char>(0), TBYTE);
+  else if (bitpix == SHORT_IMG) write(static_cast<short>(0), TSHORT);
+  else if (bitpix == LONG_IMG) write(0, TINT);
+  else write(0.0f, TFLOAT);
+  fits_close_file(f, &status);
+  REQUIRE(status == 0);
+}
+
+std::string data_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const perfex::Error& e) {
+    if (e.kind() != perfex::ErrorKind::Data) return std::string("wrong kind: ") + e.what();
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("Rice tiles written by CFITSIO pass perfex's check and read back exactly", "[robustness][fits]") {
+  perfex::test::TempDir dir;
+  const std::string path = (dir / "rice.fits").string();
+  std::mt19937_64 rng(7);
+  const int ny = 37, nx = 53;
+  for (int bitpix : {BYTE_IMG, SHORT_IMG, LONG_IMG, FLOAT_IMG}) {
+    const double top = bitpix == BYTE_IMG ? 255.0 : bitpix == SHORT_IMG ? 32767.0 : 2.0e9;
+    const double bottom = bitpix == BYTE_IMG ? 0.0 : -top;
+    for (double spread : {0.0, 3.0, 300.0, 1e12}) {  // constant, low and high entropy, full range
+      std::vector<double> values(static_cast<std::size_t>(ny) * nx);
+      std::uniform_real_distribution<double> u(-1.0, 1.0);
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        double v = (bitpix == BYTE_IMG ? 100.0 : 0.0) + spread * u(rng);
+        v = std::min(top, std::max(bottom, v));
+        values[k] = bitpix == FLOAT_IMG ? v : std::round(v);
+      }
+      for (long tile : {0L, 5L}) {
+        INFO("BITPIX " << bitpix << ", spread " << spread << ", tiles " << (tile ? "5 x 7" : "rows"));
+        write_rice(path, bitpix, ny, nx, values, tile, tile ? 7 : 0);
+        FitsFile f(path, FitsFile::Mode::Read);
+        f.move_to("IMG");
+        std::vector<double> back;
+        REQUIRE_NOTHROW(back = f.read_image_double());
+        REQUIRE(back.size() == values.size());
+        if (bitpix != FLOAT_IMG) CHECK(back == values);  // float images are quantized (lossy)
+        const std::string bytes = slurp(path);
+        FitsFile m = FitsFile::open_memory(bytes.data(), bytes.size(), "rice.fits");
+        m.move_to("IMG");
+        CHECK_NOTHROW(m.read_image_double());
+      }
+    }
+  }
+}
+
+TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[robustness][fits]") {
+  perfex::test::TempDir dir;
+  const std::string path = (dir / "rice.fits").string();
+  std::vector<double> values(16 * 20);
+  for (std::size_t k = 0; k < values.size(); ++k) values[k] = static_cast<double>((k * 37) % 101);
+  write_rice(path, SHORT_IMG, 16, 20, values, 0, 0);
+  const std::string good = slurp(path);
+
+  // Header cards CFITSIO divides by (BLOCKSIZE, ZTILE1) or sizes buffers from, edited in the raw bytes.
+  auto edited = [&](const std::string& card_start, const std::string& card) {
+    std::string bytes = good;
+    const auto at = bytes.find(card_start);
+    REQUIRE(at != std::string::npos);
+    bytes.replace(at, 80, card + std::string(80 - card.size(), ' '));
+    return bytes;
+  };
+  const std::string zero_block = edited("ZVAL1   =", "ZVAL1   =                    0 / pixels per block");
+  const std::string zero_tile = edited("ZTILE1  =", "ZTILE1  =                    0 / size of tiles");
+  const std::string bad_bytepix = edited("ZVAL2   =", "ZVAL2   =                    3 / bytes per pixel");
+  for (const auto& [bytes, message] : {std::pair{zero_block, "keyword ZVAL1 must be an integer in 1.."},
+                                       std::pair{zero_tile, "keyword ZTILE1 must be an integer in 1..20"},
+                                       std::pair{bad_bytepix, "keyword ZVAL2 (BYTEPIX) must be 1, 2, 4 or 8"}}) {
+    INFO(message);
+    spill(dir / "bad.fits", bytes);
+    CHECK(data_error([&] { FitsFile f((dir / "bad.fits").string(), FitsFile::Mode::Read); }).find(message) !=
+          std::string::npos);
+    CHECK(data_error([&] { FitsFile::open_memory(bytes.data(), bytes.size(), "bad.fits"); }).find(message) !=
+          std::string::npos);
+  }
+
+  // A tile whose Rice stream runs past its end: the first pixel, a block code 0, then only zero bits. Patched in
+  // the raw bytes (CFITSIO re-reads a tile it is made to edit).
+  {
+    int status = 0;
+    fitsfile* f = nullptr;
+    fits_open_diskfile(&f, path.c_str(), READONLY, &status);
+    fits_movnam_hdu(f, ANY_HDU, const_cast<char*>("IMG"), 0, &status);
+    int col = 0;
+    LONGLONG length = 0, offset = 0, naxis1 = 0, naxis2 = 0, header = 0, data = 0, end = 0;
+    fits_get_colnum(f, CASEINSEN, const_cast<char*>("COMPRESSED_DATA"), &col, &status);
+    fits_read_descriptll(f, col, 3, &length, &offset, &status);
+    fits_read_key(f, TLONGLONG, "NAXIS1", &naxis1, nullptr, &status);
+    fits_read_key(f, TLONGLONG, "NAXIS2", &naxis2, nullptr, &status);
+    fits_get_hduaddrll(f, &header, &data, &end, &status);
+    fits_close_file(f, &status);
+    REQUIRE(status == 0);
+    std::string bytes = good;
+    const auto at = static_cast<std::size_t>(data + naxis1 * naxis2 + offset);
+    for (LONGLONG k = 0; k < length; ++k) bytes[at + static_cast<std::size_t>(k)] = k == 2 ? '\x10' : '\0';
+    spill(path, bytes);
+  }
+  FitsFile f(path, FitsFile::Mode::Read);
+  f.move_to("IMG");
+  CHECK(data_error([&] { f.read_image_double(); }).find("rice.fits[IMG]: compressed tile 3 is corrupt") !=
+        std::string::npos);
+}
+
+TEST_CASE("The header walk accepts what CFITSIO accepts and names truncated HDUs", "[robustness][fits]") {
+  perfex::test::TempDir dir;
+  const std::string path = (dir / "img.fits").string();
+  std::vector<double> values(16 * 20, 3.0);
+  write_rice(path, SHORT_IMG, 16, 20, values, 0, 0);
+  const std::string good = slurp(path);
+  // Trailing bytes that are not an HDU end the file for CFITSIO; perfex reads the file as well.
+  for (const std::string& tail : {std::string(100, '\0'), std::string(2880, ' '), std::string("junk")}) {
+    spill(dir / "tail.fits", good + tail);
+    FitsFile f((dir / "tail.fits").string(), FitsFile::Mode::Read);
+    f.move_to("IMG");
+    CHECK(f.read_image_double() == values);
+  }
+  // Cut inside the compressed HDU's heap, and inside its header.
+  spill(dir / "cut.fits", good.substr(0, good.size() - 2880));
+  CHECK(data_error([&] { FitsFile f((dir / "cut.fits").string(), FitsFile::Mode::Read); })
+            .find("cut.fits[IMG]: the file is truncated") != std::string::npos);
+  spill(dir / "cut-header.fits", good.substr(0, 2880 + 1000));
+  CHECK(data_error([&] { FitsFile f((dir / "cut-header.fits").string(), FitsFile::Mode::Read); })
+            .find("cut-header.fits: HDU 1 is truncated (its header has no END card)") != std::string::npos);
+}
