@@ -69,6 +69,29 @@ void BM_SpotCacheBundle(benchmark::State& state) {
       benchmark::Counter(25.0 * static_cast<double>(padded.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Every fiber of the frame on the requested grid (500 x 2326 for DESI r, issue #3's measure), into a fresh
+// cache (range 0: allocation and first touch of its ~1.7 GB included) or into one reused cache (range 1:
+// what the frame pipeline pays per chunk after the first).
+void BM_SpotCacheFrame(benchmark::State& state) {
+  const Frame& f = frame();
+  const bool reuse = state.range(0) == 1;
+  perfex::SpotCache cache;
+  if (reuse) perfex::evaluate_spots(perfex::ExecSpace(), f.psf, 0, f.nspec, f.grid, cache);
+  for (auto _ : state) {
+    if (reuse) {
+      perfex::evaluate_spots(perfex::ExecSpace(), f.psf, 0, f.nspec, f.grid, cache);
+    } else {
+      perfex::SpotCache fresh;
+      perfex::evaluate_spots(perfex::ExecSpace(), f.psf, 0, f.nspec, f.grid, fresh);
+      Kokkos::fence();
+      benchmark::DoNotOptimize(fresh.spots.data());
+    }
+    Kokkos::fence();
+  }
+  state.counters["spots_per_s"] = benchmark::Counter(static_cast<double>(f.nspec) * static_cast<double>(f.grid.size()),
+                                                     benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // One bundle up to a solver phase (1 normal equations, 2 + Cholesky and solve, 3 + selected inverse,
 // 4 + decorrelation, 5 + chi2pix and pixmask = everything); the spot cache is made outside the timing.
 void BM_BundleUntilPhase(benchmark::State& state) {
@@ -80,23 +103,34 @@ void BM_BundleUntilPhase(benchmark::State& state) {
   const auto yc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.ycorner);
   const auto plan = perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25,
                                          static_cast<int>(f.grid.size()), f.options);
+  perfex::ExtractWorkspace workspace;  // kept between iterations, as the frame pipeline keeps it between bundles
   for (auto _ : state) {
-    auto r = perfex::detail::extract_until(perfex::ExecSpace(), f.input, spots, f.grid, plan, f.options, phase);
+    auto r = perfex::detail::extract_until(perfex::ExecSpace(), f.input, spots, f.grid, plan, f.options, phase,
+                                           &workspace);
     benchmark::DoNotOptimize(r.flux.data());
   }
   add_context_counters(state, static_cast<double>(plan.patches.size()) * state.iterations());
   state.counters["patches"] = static_cast<double>(plan.patches.size());
 }
 
-// A full frame as the CLI runs it: per bundle, the spot cache and the extraction.
+// A full frame as the CLI runs it: per bundle, the spot cache and the extraction, with the spot cache and
+// the solver workspace kept from bundle to bundle (reuse:1, as drivers::extract_bundles does) or allocated
+// afresh for each bundle (reuse:0, what it did before: the cost of allocation and first touch).
 void BM_Frame(benchmark::State& state) {
   const Frame& f = frame();
+  const bool reuse = state.range(0) == 1;
   const auto padded = perfex::padded_wavelengths(f.grid, f.options);
   double patches = 0;
   for (auto _ : state) {
+    perfex::SpotCache spots;
+    perfex::ExtractWorkspace workspace;
     for (int b = 0; b < f.nspec; b += 25) {
-      const auto spots = perfex::evaluate_spots(perfex::ExecSpace(), f.psf, b, 25, padded);
-      auto r = perfex::extract(perfex::ExecSpace(), f.input, spots, f.grid, b, 25, f.options);
+      if (!reuse) {
+        spots = perfex::SpotCache();
+        workspace = perfex::ExtractWorkspace();
+      }
+      perfex::evaluate_spots(perfex::ExecSpace(), f.psf, b, 25, padded, spots);
+      auto r = perfex::extract(perfex::ExecSpace(), f.input, spots, f.grid, b, 25, f.options, &workspace);
       benchmark::DoNotOptimize(r.flux.data());
       patches += static_cast<double>(r.nspec / 5 * ((r.nwave + 49) / 50));
     }
@@ -109,8 +143,9 @@ void BM_Frame(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_SpotCacheBundle)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SpotCacheFrame)->ArgName("reuse")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_BundleUntilPhase)->DenseRange(1, 5)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Frame)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_Frame)->ArgName("reuse")->Arg(0)->Arg(1)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 int main(int argc, char** argv) {
   perfex::bench::BenchProgram program;

@@ -31,7 +31,7 @@ log() { printf '[setup-deps] %s\n' "$*" >&2; }
 
 apt_packages=(
   build-essential cmake ninja-build pkg-config ca-certificates xz-utils dpkg-dev
-  libopenmpi-dev openmpi-bin libhdf5-dev libcfitsio-dev libopenblas-dev liblapack-dev liblapacke-dev
+  libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools python3-h5py libcfitsio-dev libopenblas-dev liblapack-dev liblapacke-dev
   libcli11-dev libfmt-dev libbenchmark-dev liberfa-dev
   clang libclang-rt-14-dev  # the fuzz lane: clang 14 with libFuzzer and the sanitizer runtimes
   # the Python module (PERFEX_ENABLE_PYTHON, built against /usr/bin/python3), its tests and example

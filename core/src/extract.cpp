@@ -2,6 +2,7 @@
 // assembles fibers x wavelengths on the host with the per-Angstrom unit conversion.
 #include "perfex/core/extract.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "patch_solver.hpp"
@@ -30,10 +31,23 @@ void check_inputs(const ImageInput& input, const SpotCache& spots) {
   if (spots.nfiber <= 0 || spots.nwave <= 0) throw_data_error("the spot cache is empty");
 }
 
+// Makes `view` at least [slots][length], keeping its allocation (and its touched pages) when it is large
+// enough: the solver addresses a slot by &view(slot, 0), so longer rows are fine. Grows with 1/8 headroom,
+// since the next bundle's patches may be a little larger.
+void fit_slots(DeviceView<double**>& view, const char* label, int slots, std::size_t length) {
+  const std::size_t old_slots = view.extent(0), old_length = view.extent(1);
+  if (old_slots >= static_cast<std::size_t>(slots) && old_length >= length) return;
+  view = DeviceView<double**>();  // free the old one first
+  view = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)),
+                              std::max(old_slots, static_cast<std::size_t>(slots)),
+                              std::max(old_length, length + length / 8));
+}
+
 }  // namespace
 
 FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options) {
+                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace) {
   ScopedRegion region("perfex::extract");
   options.validate();
   check_inputs(input, spots);
@@ -41,17 +55,19 @@ FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCa
   const auto yc = to_host(spots.ycorner);
   const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
                                       static_cast<int>(wavelengths.size()), options);
-  return extract(exec, input, spots, wavelengths, plan, options);
+  return extract(exec, input, spots, wavelengths, plan, options, workspace);
 }
 
 FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options) {
-  return detail::extract_until(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All);
+                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace) {
+  return detail::extract_until(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
 }
 
 FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
                                   const std::vector<double>& wavelengths, const PatchPlan& plan,
-                                  const ExtractionOptions& options, SolvePhase last_phase) {
+                                  const ExtractionOptions& options, SolvePhase last_phase,
+                                  ExtractWorkspace* workspace) {
   ScopedRegion region("perfex::extract_plan");
   options.validate();
   check_inputs(input, spots);
@@ -107,16 +123,18 @@ FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input
   ws.eig_stride = 2 * m * m + 4 * m;
   const int max_core = options.fibers_per_subbundle();
   if (batch > 0) {
-    ws.icov = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::icov"), batch,
-                                   static_cast<std::size_t>(ws.max_n) * ws.ld);
-    ws.cinv = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::cinv"), batch,
-                                   static_cast<std::size_t>(ws.max_n) * ws.ldz);
-    ws.vec = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::vectors"), batch,
-                                  3 * ws.max_n);
-    ws.box = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::box"), batch,
-                                  3 * ws.max_box);
-    ws.eig = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::eigen"), batch,
-                                  static_cast<std::size_t>(max_core) * ws.eig_stride);
+    ExtractWorkspace local;
+    ExtractWorkspace& w = workspace ? *workspace : local;
+    fit_slots(w.icov, "perfex::extract::icov", batch, static_cast<std::size_t>(ws.max_n) * ws.ld);
+    fit_slots(w.cinv, "perfex::extract::cinv", batch, static_cast<std::size_t>(ws.max_n) * ws.ldz);
+    fit_slots(w.vec, "perfex::extract::vectors", batch, 3 * static_cast<std::size_t>(ws.max_n));
+    fit_slots(w.box, "perfex::extract::box", batch, 3 * static_cast<std::size_t>(ws.max_box));
+    fit_slots(w.eig, "perfex::extract::eigen", batch, static_cast<std::size_t>(max_core) * ws.eig_stride);
+    ws.icov = w.icov;
+    ws.cinv = w.cinv;
+    ws.vec = w.vec;
+    ws.box = w.box;
+    ws.eig = w.eig;
   }
   for (int begin = 0; begin < npatch; begin += batch) {
     solver.batch_begin = begin;

@@ -68,6 +68,7 @@ int run_cli(int argc, char* argv[]) {
   add_extract_command(app, action);
   add_compare_command(app, action);
   add_extract_exposure_command(app, action);
+  add_convert_command(app, action);
 
   try {
     auto args = cli_arguments(argc, argv);

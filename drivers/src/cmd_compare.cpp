@@ -11,6 +11,7 @@
 #include "perfex/core/error.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/frame_compare.hpp"
+#include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_io.hpp"
 
 namespace perfex::drivers {
@@ -55,8 +56,8 @@ struct CompareArgs {
 
 int run_compare(const CompareArgs& args) {
   const auto range = parse_fibers(args.fibers);
-  const io::Frame A = io::read_frame(args.a, !args.float32);
-  const io::Frame B = io::read_frame(args.b, !args.float32);
+  const io::Frame A = io::read_frame_file(args.a, !args.float32);
+  const io::Frame B = io::read_frame_file(args.b, !args.float32);
   FrameComparison c;
   try {
     c = compare_frames(A, B, range ? &*range : nullptr);
@@ -89,7 +90,7 @@ struct PullsArgs {
 
 int run_pulls(const PullsArgs& args) {
   const auto range = parse_fibers(args.fibers);
-  const io::Frame f = io::read_frame(args.frame);
+  const io::Frame f = io::read_frame_file(args.frame);
   const io::TruthSpectra truth = io::read_truth_spectra(args.truth);
   TruthPulls p;
   try {

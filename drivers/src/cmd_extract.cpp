@@ -26,6 +26,8 @@
 #include "perfex/drivers/frame_pipeline.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_file.hpp"
+#include "perfex/io/frame_format.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
 #include "perfex/io/psf_io.hpp"
@@ -34,8 +36,8 @@ namespace perfex::drivers {
 
 namespace {
 
-// "bundle 3/20, 12.3 s, 0.24 bundles/s" on stderr: rewritten in place on a terminal, one line per update
-// with -v otherwise, nothing else.
+// "bundle 3/20, 12.3 s, 0.24 bundles/s, ~70 s left, 410 MB in HostSpace" (the last: the pipeline's working
+// memory) on stderr: rewritten in place on a terminal, one line per update with -v otherwise, nothing else.
 class ProgressLine {
  public:
   explicit ProgressLine(bool verbose) : m_tty(isatty(STDERR_FILENO) != 0), m_enabled(m_tty || verbose) {}
@@ -44,8 +46,10 @@ class ProgressLine {
     if (!m_enabled) return;
     const double rate = p.elapsed_s > 0 ? p.bundles_done / p.elapsed_s : 0.0;
     const double left = rate > 0 ? (p.bundles_total - p.bundles_done) / rate : 0.0;
-    const std::string text = fmt::format("perfex extract: bundle {}/{}, {:.1f} s, {:.2f} bundles/s, ~{:.0f} s left",
-                                         p.bundles_done, p.bundles_total, p.elapsed_s, rate, left);
+    const std::string text =
+        fmt::format("perfex extract: bundle {}/{}, {:.1f} s, {:.2f} bundles/s, ~{:.0f} s left, {:.0f} MB in {}",
+                    p.bundles_done, p.bundles_total, p.elapsed_s, rate, left, p.working_bytes / 1048576.0,
+                    MemSpace::name());
     if (m_tty) {
       fmt::print(stderr, "\r{}\x1b[K", text);
       m_open = true;
@@ -174,7 +178,10 @@ void check_extract_args(const ExtractArgs& a) {
   if (a.heliocor && !(std::isfinite(*a.heliocor) && *a.heliocor > 0.9 && *a.heliocor < 1.1))
     throw_usage_error(fmt::format("--heliocor {} must be a factor close to 1 (1 + v/c)", *a.heliocor));
   if (a.bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");
-  io::check_output_path(a.output, a.overwrite, "-o/--output");
+  if (!a.no_output) {
+    io::output_frame_format(a.output, a.format, "-o/--output");  // --format, and HDF5 in this build
+    io::check_output_path(a.output, a.overwrite, "-o/--output");
+  }
   if (!a.model.empty()) {
     if (a.model == a.output) throw_usage_error("-m/--model and -o/--output name the same file");
     io::check_output_path(a.model, a.overwrite, "-m/--model");
@@ -282,8 +289,7 @@ int run_extract(const ExtractArgs& a) {
   return 0;
 }
 
-void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
-                      std::chrono::steady_clock::time_point t0) {
+io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io::FibermapSource& fibermap) {
   const ExtractArgs& a = job.args;
   const io::PreprocImage& image = job.image;
   const std::vector<double>& grid = job.requested.grid;
@@ -311,7 +317,7 @@ void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
   h.wavemax = requested.wmax;
   h.wavestep = requested.dw;
 
-  io::FibermapSource fibermap;
+  fibermap = io::FibermapSource();
   fibermap.first = specmin;
   if (!a.fibermap.empty()) {
     fibermap.path = a.fibermap;
@@ -322,11 +328,25 @@ void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
       fmt::print(stderr, "perfex extract: warning: the FIBERMAP of {} has {} rows, fewer than the {} the frame needs; "
                  "the frame gets no FIBERMAP\n", a.input, image.fibermap->size(), specmin + nspec);
   }
+  return frame;
+}
+
+void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
+                      std::chrono::steady_clock::time_point t0) {
+  const ExtractArgs& a = job.args;
+  const std::vector<double>& grid = job.requested.grid;
+  const int specmin = job.specmin, nspec = job.nspec;
+  const double heliocor = job.heliocor;
+  io::FibermapSource fibermap;
+  const io::Frame frame = frame_of(job, extracted, fibermap);
   io::FrameWriteOptions write_options;
   write_options.overwrite = a.overwrite;
   write_options.float64 = a.float64;
-  io::write_frame(a.output, frame, fibermap, write_options);
-  if (!a.model.empty()) io::write_model_image(a.model, extracted.model, h, a.overwrite);
+  if (io::output_frame_format(a.output, a.format, "-o/--output") == io::FrameFormat::Hdf5)
+    io::write_frame_hdf5(a.output, frame, fibermap, write_options);
+  else
+    io::write_frame(a.output, frame, fibermap, write_options);
+  if (!a.model.empty()) io::write_model_image(a.model, extracted.model, frame.header, a.overwrite);
 
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long flagged = 0;
@@ -344,7 +364,8 @@ void add_extract_command(CLI::App& app, Action& action) {
       "extract", "Extract spectra from a preprocessed CCD image into a DESI frame file (desi_extract_spectra's options)");
   cmd->add_option("-i,--input", args->input, "input preprocessed image (preproc-CAMERA-EXPID.fits)")->required();
   cmd->add_option("-p,--psf", args->psf, "input PSF (GAUSS-HERMITE, psf-CAMERA-EXPID.fits)")->required();
-  cmd->add_option("-o,--output", args->output, "output frame file")->required();
+  cmd->add_option("-o,--output", args->output, "output frame file (FITS; HDF5 for a .h5 or .hdf5 name)")->required();
+  cmd->add_option("--format", args->format, "output format: fits or hdf5 (default: by -o's extension)");
   cmd->add_option("-f,--fibermap", args->fibermap, "take the FIBERMAP from this file (default: the input's, if any)");
   cmd->add_option("-m,--model", args->model,
                   "also write the model image: spots x extracted (convolved) flux, gpu_specter's definition");

@@ -1,11 +1,13 @@
 // `perfex extract-exposure`: an exposure's frames as one (MPI) batch job: frames dealt round-robin to
 // groups of ranks, bundles to the ranks of a group; the group's root writes a frame while the other ranks
 // start on the next one, and reads the next frame's inputs meanwhile. Bad frames are reported and skipped.
+// With --hdf5-exposure every frame goes to one HDF5 file that world rank 0 writes, in frame order.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,8 @@
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/distributed_extract.hpp"
 #include "perfex/drivers/exposure.hpp"
+#include "perfex/io/atomic_output.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 
 namespace perfex::drivers {
 
@@ -44,16 +48,29 @@ struct PendingWrite {
   std::chrono::steady_clock::time_point t0;
 };
 
+constexpr int tag_hdf5_frame = 7201;  // group root -> world rank 0: a finished frame (or why it failed)
+
+// A group root's frame for the exposure file: its status (0, or the code of an error its root reported),
+// then, when 0, the frame as an HDF5 file image.
+std::string frame_message(int code, const std::string& payload) {
+  std::string m(sizeof(int), '\0');
+  std::memcpy(m.data(), &code, sizeof(int));
+  return m + payload;
+}
+
 int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
+  const bool hdf5 = !a.hdf5_exposure.empty();
   // The frames, listed by the first rank and broadcast.
   std::vector<FrameTask> tasks;
   std::string message;
   int code = 0;
+  std::unique_ptr<io::Hdf5ExposureWriter> writer;  // world rank 0 with --hdf5-exposure
   if (world.is_root()) {
     try {
       tasks = fs::is_directory(a.source) ? list_exposure_directory(a.source, a.psf_dir, a.output_dir)
                                          : read_manifest(a.source, a.output_dir);
+      if (hdf5) writer = std::make_unique<io::Hdf5ExposureWriter>(a.hdf5_exposure, a.extract.overwrite);
     } catch (const Error& e) {
       code = e.exit_code();
       message = e.what();
@@ -91,6 +108,7 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     e.psf = tasks[i].psf;
     e.output = tasks[i].output;
     e.model.clear();
+    e.no_output = hdf5;  // the frame goes to the exposure file
     return e;
   };
   auto report = [&](int i, const std::string& reason) {
@@ -117,6 +135,77 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     pending.reset();
   };
 
+  // --hdf5-exposure: after each round of frames (frame k * ngroups + g on group g), world rank 0 writes the
+  // round's frames in frame order: its own, then each other group root's, received as an HDF5 file image.
+  auto hdf5_add = [&](int i, const io::Frame& frame, const std::optional<io::RawTable>& fibermap) {
+    try {
+      const std::string name = writer->add(frame, fibermap, a.extract.float64, frame.header.camera,
+                                           fs::path(tasks[i].output).stem().string());
+      fmt::print("wrote {}[{}]: {} fibers ({}..{}) x {} bins, frame {} of the exposure\n", a.hdf5_exposure, name,
+                 frame.data.nspec, frame.data.specmin, frame.data.specmin + frame.data.nspec - 1, frame.data.nwave,
+                 i + 1);
+      std::fflush(stdout);
+      ++written;
+    } catch (const Error& e) {
+      report(i, e.what());
+    }
+  };
+  auto hdf5_round = [&](std::size_t k, int own_frame, FrameOutcome& out, const ExtractionJob* job) {
+    if (!group.is_root()) return;
+    if (world.is_root()) {
+      if (own_frame >= 0 && out.code == 0) {
+        io::FibermapSource source;
+        const io::Frame frame = frame_of(*job, *out.extracted, source);
+        std::optional<io::RawTable> fibermap;
+        try {
+          fibermap = io::fibermap_rows(source, frame.data.nspec);
+        } catch (const Error& e) {
+          report(own_frame, e.what());
+          own_frame = -1;
+        }
+        if (own_frame >= 0) hdf5_add(own_frame, frame, fibermap);
+      }
+      for (int g = 1; g < ngroups; ++g) {
+        const int i = static_cast<int>(k) * ngroups + g;
+        if (i >= nframes) break;
+        std::string m;
+        world.recv(m, g * group_size, tag_hdf5_frame);
+        int status = 1;
+        std::memcpy(&status, m.data(), sizeof(int));
+        if (status != 0) continue;  // reported by its group's root
+        const std::vector<unsigned char> image(m.begin() + sizeof(int), m.end());
+        m.clear();
+        std::optional<io::RawTable> fibermap;
+        io::Frame frame;
+        try {
+          frame = io::frame_from_hdf5_image(image, tasks[i].output, &fibermap);
+        } catch (const Error& e) {
+          report(i, e.what());
+          continue;
+        }
+        hdf5_add(i, frame, fibermap);
+      }
+      return;
+    }
+    // Another group's root: hand the frame (or its failure) to world rank 0.
+    int status = out.code;
+    std::string payload;
+    if (status == 0) {
+      status = 1;
+      try {
+        io::FibermapSource source;
+        const io::Frame frame = frame_of(*job, *out.extracted, source);
+        const std::vector<unsigned char> image =
+            io::frame_hdf5_image(frame, io::fibermap_rows(source, frame.data.nspec), a.extract.float64);
+        payload.assign(image.begin(), image.end());
+        status = 0;
+      } catch (const Error& e) {
+        report(own_frame, e.what());
+      }
+    }
+    world.send(frame_message(status, payload), 0, tag_hdf5_frame);
+  };
+
   PreparedFrame current;
   if (group.is_root() && !mine.empty()) current = prepare_frame(frame_args(mine[0]));
   for (std::size_t k = 0; k < mine.size(); ++k) {
@@ -128,6 +217,12 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
       if (k + 1 < mine.size()) next = prepare_frame(frame_args(mine[k + 1]));
     };
     FrameOutcome out = extract_on_group(group, group.is_root() ? &current : nullptr, side_work, verbose);
+    if (hdf5) {
+      if (group.is_root() && out.code != 0) report(mine[k], out.message);
+      hdf5_round(k, mine[k], out, group.is_root() && out.code == 0 ? &*current.job : nullptr);
+      if (group.is_root()) current = std::move(next);
+      continue;
+    }
     if (group.is_root()) {
       if (out.code != 0) {
         report(mine[k], out.message);
@@ -142,6 +237,21 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     }
   }
   if (group.is_root()) write_pending();
+  if (writer) {
+    if (writer->frames() > 0) {
+      try {
+        writer->commit();
+        fmt::print("wrote {}: {} frame{}\n", a.hdf5_exposure, writer->frames(), writer->frames() == 1 ? "" : "s");
+      } catch (const Error& e) {
+        fmt::print(stderr, "perfex extract-exposure: {} not written: {}\n", a.hdf5_exposure, e.what());
+        failed += written;
+        written = 0;
+      }
+    } else {
+      fmt::print(stderr, "perfex extract-exposure: {} not written: no frame succeeded\n", a.hdf5_exposure);
+    }
+    writer.reset();
+  }
 
   written = world.allreduce_sum(written);
   failed = world.allreduce_sum(failed);
@@ -212,7 +322,11 @@ void check_exposure_args(const ExposureArgs& a) {
   if (a.group_size < 0) throw_usage_error("--group-size must be >= 0 (0: automatic)");
   std::error_code ec;
   const bool directory = fs::is_directory(a.source, ec);
-  if (directory && a.output_dir.empty())
+  if (!a.hdf5_exposure.empty()) {
+    io::require_hdf5("--hdf5-exposure " + a.hdf5_exposure);
+    io::check_output_path(a.hdf5_exposure, e.overwrite, "--hdf5-exposure");
+  }
+  if (directory && a.output_dir.empty() && a.hdf5_exposure.empty())
     throw_usage_error(a.source + " is a directory: give --output-dir for the frames");
   if (!directory && !a.psf_dir.empty()) throw_usage_error("--psf-dir applies to a directory of preproc files only");
   if (!a.output_dir.empty() && !fs::is_directory(a.output_dir, ec))
@@ -248,6 +362,9 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
       ->required();
   cmd->add_option("--output-dir", args->output_dir,
                   "where frame-CAMERA-EXPID.fits go (directory mode; manifest mode: prefix of relative outputs)");
+  cmd->add_option("--hdf5-exposure", args->hdf5_exposure,
+                  "write every frame into this HDF5 file, one group per camera (the output names name repeated "
+                  "cameras); no per-frame files");
   cmd->add_option("--psf-dir", args->psf_dir, "directory mode: where psf-CAMERA-EXPID.fits are (default: the source)");
   cmd->add_option("--group-size", args->group_size,
                   "ranks per frame (0: max(1, ranks / frames)); frames are dealt round-robin to the groups")

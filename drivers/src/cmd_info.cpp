@@ -12,6 +12,7 @@
 #include "perfex/core/version.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/comm.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 
 namespace perfex::drivers {
 
@@ -58,11 +59,10 @@ int print_info(const std::string& missing) {
 #else
   fmt::print("MPI: not built (configure with -DPERFEX_ENABLE_MPI=ON)\n");
 #endif
-#if defined(PERFEX_HAVE_HDF5)
-  fmt::print("HDF5: enabled\n");
-#else
-  fmt::print("HDF5: not built (configure with -DPERFEX_ENABLE_HDF5=ON)\n");
-#endif
+  if (io::hdf5_available())
+    fmt::print("HDF5: enabled ({}; frame files .h5, perfex convert)\n", io::hdf5_library_version());
+  else
+    fmt::print("HDF5: not built (configure with -DPERFEX_ENABLE_HDF5=ON)\n");
   return 0;
 }
 int run_info() { return print_info({}); }

@@ -22,6 +22,19 @@ int default_bundles_per_chunk() {
   return Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible ? 1 : 4;
 }
 
+template <class View>
+std::size_t bytes_of(const View& v) {
+  return v.span() * sizeof(typename View::value_type);
+}
+
+std::size_t working_bytes(const ImageInput& image, const SpotCache& spots, const ExtractWorkspace& ws,
+                          const DeviceView<double**>& model) {
+  return bytes_of(image.image) + bytes_of(image.weights) + bytes_of(spots.spots) + bytes_of(spots.xcorner) +
+         bytes_of(spots.ycorner) + bytes_of(spots.xcenter) + bytes_of(spots.ycenter) + bytes_of(spots.wavelengths) +
+         bytes_of(ws.icov) + bytes_of(ws.cinv) + bytes_of(ws.vec) + bytes_of(ws.box) + bytes_of(ws.eig) +
+         bytes_of(model);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -77,13 +90,15 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
   const int nbundle = nspec / o.bundlesize;
   const int chunk = std::max(1, options.bundles_per_chunk > 0 ? options.bundles_per_chunk : default_bundles_per_chunk());
   const auto t0 = std::chrono::steady_clock::now();
-  // One spot cache for every chunk: allocated (and its pages first touched) once, not once per chunk.
+  // One spot cache and one solver workspace for every chunk: allocated (and their pages first touched) once,
+  // not once per chunk.
   SpotCache spots;
+  ExtractWorkspace workspace;
   for (int b = 0; b < nbundle; b += chunk) {
     const int fiber0 = specmin + b * o.bundlesize;
     const int nfiber = std::min(chunk, nbundle - b) * o.bundlesize;
     evaluate_spots(exec, psf, fiber0, nfiber, padded, spots, options.spots);
-    const FrameResult part = extract(exec, image, spots, wavelengths, fiber0, nfiber, o);
+    const FrameResult part = extract(exec, image, spots, wavelengths, fiber0, nfiber, o, &workspace);
     const int row0 = fiber0 - specmin;
     for (int i = 0; i < nfiber; ++i)
       for (int j = 0; j < nwave; ++j) {
@@ -108,6 +123,7 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
       p.bundles_done = b + nfiber / o.bundlesize;
       p.bundles_total = nbundle;
       p.elapsed_s = seconds_since(t0);
+      p.working_bytes = working_bytes(image, spots, workspace, model);
       options.progress(p);
     }
   }

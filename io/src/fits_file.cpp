@@ -73,6 +73,10 @@ std::string card_value(const char* card) {
   return v;
 }
 
+// A logical keyword as CFITSIO reads it: by its first character, whatever follows (a comment without its
+// slash, junk) does not matter.
+bool logical_true(const std::string& value) { return !value.empty() && value[0] == 'T'; }
+
 class HeaderCheck {
  public:
   // `repeated`: keywords that appear more than once with different values (which one CFITSIO reads depends on
@@ -190,7 +194,7 @@ int check_fits_structure(const std::string& name, unsigned long long size,
     long double elements = naxis > 0 ? 1.0L : 0.0L;
     for (long long i = 1; i <= naxis; ++i) {
       const long long n = h.integer("NAXIS" + std::to_string(i), 0, 1LL << 50);
-      const bool groups = hdu == 0 && i == 1 && n == 0 && h.text("GROUPS") == "T";  // random groups: NAXIS1 = 0
+      const bool groups = hdu == 0 && i == 1 && n == 0 && logical_true(h.text("GROUPS"));  // random groups: NAXIS1 = 0
       if (!groups) elements *= static_cast<long double>(n);
     }
     const long double data = (naxis > 0 ? elements + pcount : 0.0L) * gcount * (std::llabs(bitpix) / 8);
@@ -198,7 +202,7 @@ int check_fits_structure(const std::string& name, unsigned long long size,
       throw_data_error(h.where() + ": the file is truncated (this HDU needs " +
                        std::to_string(static_cast<unsigned long long>(header_end) + static_cast<unsigned long long>(std::min(data, 1e19L))) +
                        " bytes, the file holds " + std::to_string(size) + ")");
-    if (h.text("XTENSION") == "BINTABLE" && h.text("ZIMAGE") == "T") check_tile_compression(h);
+    if (h.text("XTENSION") == "BINTABLE" && logical_true(h.text("ZIMAGE"))) check_tile_compression(h);
     const auto bytes = static_cast<unsigned long long>(data);
     pos = header_end + (bytes + fits_block - 1) / fits_block * fits_block;
     hdus = hdu + 1;

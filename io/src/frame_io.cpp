@@ -85,21 +85,10 @@ void write_header(FitsFile& f, const Frame& frame) {
   f.write_key("NDIAG", o.ndiag, "resolution half-width (diagonals 2 NDIAG + 1)");
   f.write_key("PSFTAILS", h.psf_tails, "PSF tails evaluated");
   f.write_key("HELIOCOR", h.heliocor, "extracted on WAVELENGTH / HELIOCOR");
-  f.write_key("PERFEXV", std::string(PERFEX_VERSION_STRING), "perfex version");
+  // The version that extracted the frame: the reader's (perfex convert keeps it), else this one.
+  f.write_key("PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version, "perfex version");
 }
 
-void check_frame(const Frame& frame) {
-  const FrameResult& d = frame.data;
-  const auto ns = static_cast<std::size_t>(d.nspec), nw = static_cast<std::size_t>(d.nwave);
-  const auto nd = static_cast<std::size_t>(2 * d.ndiag + 1);
-  auto same2 = [&](std::size_t a, std::size_t b) { return a == ns && b == nw; };
-  if (d.nspec < 1 || d.nwave < 1 || d.wavelengths.size() != nw || !same2(d.flux.extent(0), d.flux.extent(1)) ||
-      !same2(d.ivar.extent(0), d.ivar.extent(1)) || !same2(d.chi2pix.extent(0), d.chi2pix.extent(1)) ||
-      !same2(frame.mask.extent(0), frame.mask.extent(1)) || d.resolution.extent(0) != ns ||
-      d.resolution.extent(1) != nd || d.resolution.extent(2) != nw)
-    throw_usage_error("write_frame: the frame's arrays do not share its " + std::to_string(d.nspec) + " x " +
-                      std::to_string(d.nwave) + " shape");
-}
 
 // Rows [first, first + count) of the FIBERMAP HDU of another file: the whole HDU is copied (header, columns
 // and heap unchanged), then the other rows are deleted.
@@ -147,9 +136,22 @@ void fill(View& v, const std::vector<double>& data) {
 
 }  // namespace
 
+void check_frame_shapes(const Frame& frame, const std::string& writer) {
+  const FrameResult& d = frame.data;
+  const auto ns = static_cast<std::size_t>(d.nspec), nw = static_cast<std::size_t>(d.nwave);
+  const auto nd = static_cast<std::size_t>(2 * d.ndiag + 1);
+  auto same2 = [&](std::size_t a, std::size_t b) { return a == ns && b == nw; };
+  if (d.nspec < 1 || d.nwave < 1 || d.wavelengths.size() != nw || !same2(d.flux.extent(0), d.flux.extent(1)) ||
+      !same2(d.ivar.extent(0), d.ivar.extent(1)) || !same2(d.chi2pix.extent(0), d.chi2pix.extent(1)) ||
+      !same2(frame.mask.extent(0), frame.mask.extent(1)) || d.resolution.extent(0) != ns ||
+      d.resolution.extent(1) != nd || d.resolution.extent(2) != nw)
+    throw_usage_error(writer + ": the frame's arrays do not share its " + std::to_string(d.nspec) + " x " +
+                      std::to_string(d.nwave) + " shape");
+}
+
 void write_frame(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
                  const FrameWriteOptions& options) {
-  check_frame(frame);
+  check_frame_shapes(frame, "write_frame");
   const FrameResult& d = frame.data;
   const long ns = d.nspec, nw = d.nwave, nd = 2 * d.ndiag + 1;
   AtomicOutput out(path, options.overwrite);

@@ -84,7 +84,7 @@ bool is_structural_card(const std::string& name) {
 
 // The current binary-table HDU byte for byte, or nullopt for tables that cannot be copied that way
 // (ASCII tables, variable-length array columns).
-std::optional<RawTable> read_raw_table(FitsFile& f, const std::string& extname) {
+std::optional<RawTable> raw_table(FitsFile& f, const std::string& extname) {
   int status = 0, hdutype = 0;
   fits_get_hdu_type(fp(f), &hdutype, &status);
   f.check(status, "reading the HDU type");
@@ -135,7 +135,7 @@ std::optional<RawTable> read_raw_table(FitsFile& f, const std::string& extname) 
 Fibermap read_fibermap(FitsFile& f) {
   f.move_to("FIBERMAP");
   Fibermap fm;
-  fm.raw = read_raw_table(f, "FIBERMAP");
+  fm.raw = raw_table(f, "FIBERMAP");
   const long n = f.table_rows();
   auto int_column = [&](const std::string& name, long long fallback) {
     std::vector<long long> v;
@@ -171,6 +171,8 @@ void set_compression(FitsFile& f, int type) {
 }
 
 }  // namespace
+
+std::optional<RawTable> read_raw_table(FitsFile& f, const std::string& extname) { return raw_table(f, extname); }
 
 PreprocImage read_preproc(const std::string& path) {
   FitsFile f(path, FitsFile::Mode::Read);

@@ -129,7 +129,17 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
   const std::string zero_block = edited("ZVAL1   =", "ZVAL1   =                    0 / pixels per block");
   const std::string zero_tile = edited("ZTILE1  =", "ZTILE1  =                    0 / size of tiles");
   const std::string bad_bytepix = edited("ZVAL2   =", "ZVAL2   =                    3 / bytes per pixel");
+  // CFITSIO reads a logical by its first character: "T" followed by junk instead of "/ comment" still marks
+  // a compressed image (found by the fuzz lane: ZTILE2 = 0 behind such a ZIMAGE card stopped CFITSIO with SIGFPE).
+  std::string junk_zimage = zero_tile;
+  {
+    const auto at = junk_zimage.find("ZIMAGE  =");
+    REQUIRE(at != std::string::npos);
+    const std::string card = "ZIMAGE  =                    T \xff\xff" "extension contains compressed image";
+    junk_zimage.replace(at, 80, card + std::string(80 - card.size(), ' '));
+  }
   for (const auto& [bytes, message] : {std::pair{zero_block, "keyword ZVAL1 must be an integer in 1.."},
+                                       std::pair{junk_zimage, "keyword ZTILE1 must be an integer in 1..20"},
                                        std::pair{zero_tile, "keyword ZTILE1 must be an integer in 1..20"},
                                        std::pair{bad_bytepix, "keyword ZVAL2 (BYTEPIX) must be 1, 2, 4 or 8"}}) {
     INFO(message);

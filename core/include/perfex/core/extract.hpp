@@ -37,13 +37,27 @@ struct FrameResult {
   HostView<double**> pixmask_fraction; // [nspec][nwave]
 };
 
+// Scratch memory of the patch solver: one slot per patch of a launch (the backend's patch batch), ~1.6 MB
+// each for DESI patches, ~200 MB on host backends. Give successive extract() calls (a frame's bundles) the
+// same workspace so that it is allocated, and its pages first touched, once instead of once per call; it
+// grows when a call needs more. Without one, each call allocates its own.
+struct ExtractWorkspace {
+  DeviceView<double**> icov;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
+  DeviceView<double**> cinv;
+  DeviceView<double**> vec;
+  DeviceView<double**> box;
+  DeviceView<double**> eig;
+};
+
 // Extracts fibers [specmin, specmin + nspec) on the requested grid `wavelengths` (linear). `spots` must be
 // evaluated on padded_wavelengths(wavelengths, options) for (at least) the bundles of those fibers.
 FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options);
+                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace = nullptr);
 
 // The same with a plan made by the caller (benchmarks and tests inspect or reuse it).
 FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options);
+                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace = nullptr);
 
 }  // namespace perfex

@@ -24,6 +24,7 @@ void add_compare_command(CLI::App& app, Action& action);  // compare and pulls
 // without initialising Kokkos. Returns 0.
 int run_info_without_device(const std::string& missing);
 void add_extract_exposure_command(CLI::App& app, Action& action);  // MPI batch job of an exposure
+void add_convert_command(CLI::App& app, Action& action);           // frames between FITS and HDF5
 
 // Parses the command line, runs the selected subcommand, maps perfex::Error to its exit code with a
 // one-line message on stderr. Kokkos is initialised around the action.

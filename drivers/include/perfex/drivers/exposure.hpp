@@ -36,6 +36,9 @@ struct ExposureArgs {
   std::string output_dir;  // directory mode: required; manifest mode: where relative outputs go
   std::string psf_dir;     // directory mode: where the PSFs are (default: the source directory)
   int group_size = 0;      // ranks per frame; 0: default_group_size
+  // --hdf5-exposure FILE.h5: every frame into this one HDF5 file, a group per frame (the camera, else the
+  // output's name), written by world rank 0 in frame order; the per-frame outputs only name the groups.
+  std::string hdf5_exposure;
   ExtractArgs extract;     // options shared by every frame (input, psf, output and model unused)
 };
 

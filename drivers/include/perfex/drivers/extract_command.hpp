@@ -10,6 +10,7 @@
 #include "perfex/core/extract_options.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/drivers/frame_pipeline.hpp"
+#include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
 
 namespace perfex::drivers {
@@ -18,6 +19,8 @@ struct ExtractArgs {
   std::string input;     // -i: preproc image
   std::string psf;       // -p: PSF
   std::string output;    // -o: frame
+  std::string format;    // --format fits|hdf5; "" by -o's extension (.h5, .hdf5: HDF5)
+  bool no_output = false;  // the caller writes the frame itself (extract-exposure --hdf5-exposure): -o unchecked
   std::string fibermap;  // -f: FIBERMAP HDU of another file (default: the input's, if any)
   std::string model;     // -m: model image
   std::string wavelength;  // -w: "wmin,wmax,dw"; empty: the range every fiber covers on the CCD, step 0.8
@@ -69,7 +72,11 @@ struct ExtractionJob {
 // perfex::Error (usage or data) as perfex extract reports them.
 ExtractionJob prepare_extraction(const ExtractArgs& args);
 
-// Writes the frame of `job` (and its model image) atomically and prints the "wrote" line, with the time
+// The frame file's content for `job`: data, specmask and header, and where its FIBERMAP rows come from (the
+// input's fibermap, -f's file, or none: a warning on stderr when the input's is too short).
+io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io::FibermapSource& fibermap);
+
+// Writes the frame of `job` (FITS, or HDF5 for --format hdf5 / a .h5 name) and its model image atomically and prints the "wrote" line, with the time
 // since `t0`.
 void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
                       std::chrono::steady_clock::time_point t0);

@@ -4,6 +4,7 @@
 // share of the bundles and compute the mask on the gathered frame.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -22,6 +23,9 @@ struct FrameProgress {
   int bundles_done = 0;
   int bundles_total = 0;
   double elapsed_s = 0.0;
+  // Bytes the pipeline holds in the execution space's memory (the GPU's on a device backend): image and
+  // weights, spot cache, solver workspace and model image; bounded by bundles_per_chunk, released at the end.
+  std::size_t working_bytes = 0;
 };
 
 struct FramePipelineOptions {

@@ -69,6 +69,10 @@ struct FrameWriteOptions {
   bool float64 = false;
 };
 
+// Refuses (usage error naming `writer`) a frame whose arrays do not all have its nspec x nwave shape (and
+// 2 ndiag + 1 resolution diagonals): a programming error of the caller, checked before anything is written.
+void check_frame_shapes(const Frame& frame, const std::string& writer);
+
 // Writes the frame atomically (temporary file, then rename). HDUs in order: FLUX (primary, float32
 // [nspec, nwave], BUNIT electron/Angstrom, and every keyword of `frame.header`), IVAR (float32), MASK
 // (uint32: int32 with BZERO 2^31), WAVELENGTH (float64), RESOLUTION (float32 [nspec, 2 ndiag + 1, nwave]),

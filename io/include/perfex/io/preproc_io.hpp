@@ -93,6 +93,10 @@ void write_preproc(const std::string& path, const PreprocImage& data, const Prep
 // Appends the HDUs to a freshly created file (tests build malformed files from it).
 void write_preproc(FitsFile& file, const PreprocImage& data, const PreprocWriteOptions& options);
 
+// The current HDU of `file` as a raw table (header cards and rows byte for byte), or nullopt when it is not
+// a binary table that can be kept so (ASCII tables, variable-length array columns).
+std::optional<RawTable> read_raw_table(FitsFile& file, const std::string& extname);
+
 // Appends rows [first, first + count) of `fibermap` as a FIBERMAP table: the raw table's rows byte for
 // byte when it has one, else the four columns.
 void write_fibermap(FitsFile& file, const Fibermap& fibermap, long first, long count);

@@ -12,6 +12,7 @@ enum class SolvePhase : int { NormalEquations = 1, Factorization = 2, SelectedIn
 // Like extract(), but every patch stops after `last_phase` (outputs of later phases stay zero).
 FrameResult extract_until(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
                           const std::vector<double>& wavelengths, const PatchPlan& plan,
-                          const ExtractionOptions& options, SolvePhase last_phase);
+                          const ExtractionOptions& options, SolvePhase last_phase,
+                          ExtractWorkspace* workspace = nullptr);
 
 }  // namespace perfex::detail

@@ -1,0 +1,80 @@
+// DESI frames as HDF5 (PERFEX_ENABLE_HDF5): the same content as the FITS frame (frame_io.hpp), one group
+// per frame. In a frame group: datasets FLUX, IVAR, RESOLUTION, CHI2PIX (float32), MASK (uint32),
+// WAVELENGTH (float64), FIBERMAP (compound, one member per FITS column), and with --float64 FLUX64, IVAR64,
+// RESOLUTION64, CHI2PIX64, PIXMASK_FRACTION (float64); the FITS FLUX header keywords are attributes of the
+// group (PERFEX_FORMAT = "frame" marks it), BUNIT/NDIAG/COMMENT attributes of the datasets. Datasets are
+// chunked, shuffled and deflated; no object timestamps, so equal content gives equal files.
+// Builds without HDF5 keep these declarations: the readers, writers and require_hdf5 then throw a usage
+// error saying so (hdf5_available() is false).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "perfex/io/frame_io.hpp"
+#include "perfex/io/preproc_io.hpp"
+
+namespace perfex::io {
+
+// Whether this build writes and reads HDF5 (PERFEX_ENABLE_HDF5).
+bool hdf5_available();
+// The HDF5 library's version ("1.10.8"; "" without HDF5).
+std::string hdf5_library_version();
+// Throws a usage error naming `what` (an option, a file) when the build has no HDF5.
+void require_hdf5(const std::string& what);
+
+// The FIBERMAP rows a frame gets, as a raw table: rows [first, first + count) of the source (an in-memory
+// fibermap, its raw table when it has one, or the FIBERMAP HDU of a FITS file); nullopt when the source
+// names none. Data errors as write_frame's.
+std::optional<RawTable> fibermap_rows(const FibermapSource& source, long count);
+// A fibermap holding `table` byte for byte (write_fibermap copies it).
+Fibermap fibermap_from_table(const RawTable& table);
+
+// Writes the frame as an HDF5 file (the root group is the frame), atomically (temporary file, then
+// rename); an existing `path` needs options.overwrite (usage error), as write_frame.
+void write_frame_hdf5(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
+                      const FrameWriteOptions& options);
+
+// Reads a frame group ("" or "/": the root; an exposure file's camera group, e.g. "r0"): the float64
+// datasets when present (prefer_float64), else the float32 ones; the FIBERMAP, when present and asked
+// for, into *fibermap. Data errors name the file and object: not HDF5, truncated or damaged, a group that
+// is not a perfex frame (foreign file), missing datasets, inconsistent shapes.
+Frame read_frame_hdf5(const std::string& path, const std::string& group = "", bool prefer_float64 = true,
+                      std::optional<RawTable>* fibermap = nullptr);
+
+// The frame groups of an exposure file (written by perfex extract-exposure --hdf5-exposure), in name
+// order; empty for a single-frame file.
+std::vector<std::string> hdf5_frame_groups(const std::string& path);
+
+// A frame as an in-memory HDF5 file image (root group = the frame): how a group's root hands a finished
+// frame to the writing rank. frame_from_hdf5_image reads it back.
+std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64);
+Frame frame_from_hdf5_image(const std::vector<unsigned char>& image, const std::string& name,
+                            std::optional<RawTable>* fibermap);
+
+// An exposure file: one group per frame, written by one process, atomically (temporary file until
+// commit(); dropped, with nothing left, when destroyed uncommitted).
+class Hdf5ExposureWriter {
+ public:
+  Hdf5ExposureWriter(const std::string& path, bool overwrite);
+  ~Hdf5ExposureWriter();
+  Hdf5ExposureWriter(const Hdf5ExposureWriter&) = delete;
+  Hdf5ExposureWriter& operator=(const Hdf5ExposureWriter&) = delete;
+
+  // Adds a frame group named `name` (the camera) or, when that is empty or taken, `fallback` (e.g. the
+  // manifest's output name), else "frame-N"; returns the name used. A failed write removes the group and
+  // throws (data error).
+  std::string add(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64, const std::string& name,
+                  const std::string& fallback);
+  int frames() const;
+  const std::string& path() const;
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace perfex::io
