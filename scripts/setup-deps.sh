@@ -101,26 +101,19 @@ trilinos_sources() {
   echo "$src"
 }
 
-build_kokkos() {
-  local src; src=$(trilinos_sources)
-  local key="kokkos-3.4.1-$backend-release"
-  local prefix="$deps_dir/$key"
-  if [ -f "$prefix/.perfex-stamp" ]; then log "Kokkos: cached in $prefix"; echo "$prefix" > "$deps_dir/.kokkos-prefix"; return; fi
-  local build="$deps_dir/build/$key"
-  rm -rf "$prefix" "$build"; mkdir -p "$build"
-  local kokkos_flags=(-DKokkos_ENABLE_SERIAL=ON)
-  case "$backend" in
-    openmp) kokkos_flags+=(-DKokkos_ENABLE_OPENMP=ON) ;;
-    *) log "unknown PERFEX_KOKKOS_BACKEND '$backend' (expected: openmp)"; exit 2 ;;
-  esac
-  log "Kokkos 3.4.1 ($backend): configuring and building into $prefix"
+# Builds packages/kokkos of SRC (release, C++17, PIC) with the options in the array kokkos_options and installs
+# it into PREFIX, then installs Kokkos-Kernels on top (headers, no ETI) with the options in kk_options; stamps
+# and records the prefix. Usage: install_kokkos SRC PREFIX BUILD LABEL.
+install_kokkos() {
+  local src=$1 prefix=$2 build=$3 label=$4
+  log "Kokkos 3.4.1 ($label): configuring and building into $prefix"
   cmake -S "$src/packages/kokkos" -B "$build/kokkos" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_STANDARD=17 -DKokkos_CXX_STANDARD=17 \
-    -DCMAKE_POSITION_INDEPENDENT_CODE=ON "${kokkos_flags[@]}" >"$build/kokkos.log" 2>&1 \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON "${kokkos_options[@]}" >"$build/kokkos.log" 2>&1 \
     || { tail -30 "$build/kokkos.log"; exit 1; }
   cmake --build "$build/kokkos" -j "$jobs" >>"$build/kokkos.log" 2>&1 || { tail -30 "$build/kokkos.log"; exit 1; }
   cmake --install "$build/kokkos" >>"$build/kokkos.log" 2>&1
-  log "Kokkos-Kernels 3.4.1: configuring (no ETI) and installing"
+  log "Kokkos-Kernels 3.4.1 ($label): configuring (no ETI) and installing"
   cmake -S "$src/packages/kokkos-kernels" -B "$build/kk" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_INSTALL_PREFIX="$prefix" -DKokkos_ROOT="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
     -DKokkosKernels_INST_DOUBLE=OFF -DKokkosKernels_INST_FLOAT=OFF \
@@ -128,13 +121,28 @@ build_kokkos() {
     -DKokkosKernels_INST_OFFSET_INT=OFF -DKokkosKernels_INST_OFFSET_SIZE_T=OFF \
     -DKokkosKernels_INST_ORDINAL_INT=OFF -DKokkosKernels_INST_ORDINAL_INT64_T=OFF \
     -DKokkosKernels_INST_LAYOUTLEFT=OFF -DKokkosKernels_INST_LAYOUTRIGHT=OFF \
-    -DKokkosKernels_ENABLE_TESTS=OFF -DKokkosKernels_ENABLE_EXAMPLES=OFF \
+    -DKokkosKernels_ENABLE_TESTS=OFF -DKokkosKernels_ENABLE_EXAMPLES=OFF "${kk_options[@]}" \
     >"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
   cmake --build "$build/kk" -j "$jobs" >>"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
   cmake --install "$build/kk" >>"$build/kk.log" 2>&1
   rm -rf "$build/kokkos" "$build/kk"
   touch "$prefix/.perfex-stamp"
   echo "$prefix" > "$deps_dir/.kokkos-prefix"
+}
+
+build_kokkos() {
+  local src; src=$(trilinos_sources)
+  local key="kokkos-3.4.1-$backend-release"
+  local prefix="$deps_dir/$key"
+  if [ -f "$prefix/.perfex-stamp" ]; then log "Kokkos: cached in $prefix"; echo "$prefix" > "$deps_dir/.kokkos-prefix"; return; fi
+  local build="$deps_dir/build/$key"
+  rm -rf "$prefix" "$build"; mkdir -p "$build"
+  case "$backend" in
+    openmp) kokkos_options=(-DKokkos_ENABLE_SERIAL=ON -DKokkos_ENABLE_OPENMP=ON) ;;
+    *) log "unknown PERFEX_KOKKOS_BACKEND '$backend' (expected: openmp)"; exit 2 ;;
+  esac
+  kk_options=()
+  install_kokkos "$src" "$prefix" "$build" "$backend"
 }
 
 # The CUDA variant: packages/kokkos and packages/kokkos-kernels copied from the trilinos source and
@@ -177,32 +185,11 @@ build_kokkos_cuda() {
   if [ -f "$prefix/.perfex-stamp" ]; then log "Kokkos (cuda): cached in $prefix"; echo "$prefix" > "$deps_dir/.kokkos-prefix"; return; fi
   local build="$deps_dir/build/$key"
   rm -rf "$prefix" "$build"; mkdir -p "$build"
-  log "Kokkos 3.4.1 (Cuda $cuda_version, $cuda_arch, Serial host): configuring and building into $prefix"
-  cmake -S "$src/packages/kokkos" -B "$build/kokkos" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_COMPILER="$src/packages/kokkos/bin/nvcc_wrapper" \
-    -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_STANDARD=17 -DKokkos_CXX_STANDARD=17 \
-    -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DKokkos_ENABLE_SERIAL=ON -DKokkos_ENABLE_CUDA=ON \
-    -DKokkos_ENABLE_CUDA_LAMBDA=ON "-DKokkos_ARCH_$cuda_arch=ON" >"$build/kokkos.log" 2>&1 \
-    || { tail -30 "$build/kokkos.log"; exit 1; }
-  cmake --build "$build/kokkos" -j "$jobs" >>"$build/kokkos.log" 2>&1 || { tail -30 "$build/kokkos.log"; exit 1; }
-  cmake --install "$build/kokkos" >>"$build/kokkos.log" 2>&1
-  log "Kokkos-Kernels 3.4.1 (cuda): configuring (no ETI) and installing"
-  cmake -S "$src/packages/kokkos-kernels" -B "$build/kk" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper" \
-    -DCMAKE_INSTALL_PREFIX="$prefix" -DKokkos_ROOT="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
-    -DKokkosKernels_INST_DOUBLE=OFF -DKokkosKernels_INST_FLOAT=OFF \
-    -DKokkosKernels_INST_COMPLEX_DOUBLE=OFF -DKokkosKernels_INST_COMPLEX_FLOAT=OFF \
-    -DKokkosKernels_INST_OFFSET_INT=OFF -DKokkosKernels_INST_OFFSET_SIZE_T=OFF \
-    -DKokkosKernels_INST_ORDINAL_INT=OFF -DKokkosKernels_INST_ORDINAL_INT64_T=OFF \
-    -DKokkosKernels_INST_LAYOUTLEFT=OFF -DKokkosKernels_INST_LAYOUTRIGHT=OFF \
-    -DKokkosKernels_ENABLE_TPL_CUBLAS=OFF -DKokkosKernels_ENABLE_TPL_CUSPARSE=OFF \
-    -DKokkosKernels_ENABLE_TESTS=OFF -DKokkosKernels_ENABLE_EXAMPLES=OFF \
-    >"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
-  cmake --build "$build/kk" -j "$jobs" >>"$build/kk.log" 2>&1 || { tail -30 "$build/kk.log"; exit 1; }
-  cmake --install "$build/kk" >>"$build/kk.log" 2>&1
-  rm -rf "$build/kokkos" "$build/kk"
-  touch "$prefix/.perfex-stamp"
-  echo "$prefix" > "$deps_dir/.kokkos-prefix"
+  kokkos_options=(-DCMAKE_CXX_COMPILER="$src/packages/kokkos/bin/nvcc_wrapper" -DKokkos_ENABLE_SERIAL=ON
+    -DKokkos_ENABLE_CUDA=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON "-DKokkos_ARCH_$cuda_arch=ON")
+  kk_options=(-DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper" -DKokkosKernels_ENABLE_TPL_CUBLAS=OFF
+    -DKokkosKernels_ENABLE_TPL_CUSPARSE=OFF)
+  install_kokkos "$src" "$prefix" "$build" "Cuda $cuda_version, $cuda_arch, Serial host"
 }
 
 print_prefix=0

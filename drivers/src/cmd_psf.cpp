@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "camera_validator.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/core/spots.hpp"
@@ -197,15 +198,6 @@ int run_psf_synth(const PsfSynthArgs& args) {
   return 0;
 }
 
-// b, r or z, optionally followed by the spectrograph digit.
-const CLI::Validator camera_name(
-    [](std::string& value) -> std::string {
-      const bool arm = !value.empty() && (value[0] == 'b' || value[0] == 'r' || value[0] == 'z');
-      const bool digit = value.size() == 1 || (value.size() == 2 && value[1] >= '0' && value[1] <= '9');
-      if (arm && digit) return {};
-      return "camera must be b, r or z, optionally followed by a digit (e.g. r0), found '" + value + "'";
-    },
-    "b|r|z[0-9]", "CAMERA");
 
 // Numeric checks with short messages (CLI11's ranges print the full double range).
 const CLI::Validator non_negative(

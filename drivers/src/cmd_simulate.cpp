@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "perfex/core/builtin_spectra.hpp"
+#include "camera_validator.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/core/simulate.hpp"
@@ -293,14 +294,6 @@ int run_simulate(const SimulateArgs& args) {
   return 0;
 }
 
-const CLI::Validator camera_name(
-    [](std::string& value) -> std::string {
-      const bool arm = !value.empty() && (value[0] == 'b' || value[0] == 'r' || value[0] == 'z');
-      const bool digit = value.size() == 1 || (value.size() == 2 && value[1] >= '0' && value[1] <= '9');
-      if (arm && digit) return {};
-      return "camera must be b, r or z, optionally followed by a digit (e.g. r0), found '" + value + "'";
-    },
-    "b|r|z[0-9]", "CAMERA");
 
 }  // namespace
 
