@@ -45,7 +45,7 @@ bool g_forced = false;     // --mpi
   return false;
 }
 
-constexpr std::size_t max_piece = std::size_t(1) << 30;  // bytes per MPI call (int counts)
+[[maybe_unused]] constexpr std::size_t max_piece = std::size_t(1) << 30;  // bytes per MPI call (int counts); MPI builds only
 
 }  // namespace
 

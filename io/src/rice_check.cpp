@@ -24,7 +24,6 @@ class TileReader {
     byte = m_data[m_pos++];
     return true;
   }
-  std::size_t position() const { return m_pos; }
 
  private:
   const unsigned char* m_data;

@@ -56,7 +56,8 @@ std::vector<double> dense_inverse(std::vector<double> a, int n) {
 
 TEST_CASE("Band Cholesky, solve and selected inverse match a dense inverse", "[linalg]") {
   std::mt19937_64 rng(std::random_device{}());
-  for (const auto& [n, bw] : {std::pair{40, 7}, std::pair{150, 40}, std::pair{97, 96}}) {
+  for (const auto& [n_case, bw_case] : {std::pair{40, 7}, std::pair{150, 40}, std::pair{97, 96}}) {
+    const int n = n_case, bw = bw_case;  // named copies: lambdas capturing structured bindings need C++20
     const auto dense = random_spd_band(n, bw, rng);
     const auto inv = dense_inverse(dense, n);
     const int ld = bw + 1, ldz = 2 * bw + 1;

@@ -138,10 +138,12 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
     const std::string card = "ZIMAGE  =                    T \xff\xff" "extension contains compressed image";
     junk_zimage.replace(at, 80, card + std::string(80 - card.size(), ' '));
   }
-  for (const auto& [bytes, message] : {std::pair{zero_block, "keyword ZVAL1 must be an integer in 1.."},
-                                       std::pair{junk_zimage, "keyword ZTILE1 must be an integer in 1..20"},
-                                       std::pair{zero_tile, "keyword ZTILE1 must be an integer in 1..20"},
-                                       std::pair{bad_bytepix, "keyword ZVAL2 (BYTEPIX) must be 1, 2, 4 or 8"}}) {
+  for (const auto& [bytes_case, message_case] : {std::pair{zero_block, "keyword ZVAL1 must be an integer in 1.."},
+                                                     std::pair{junk_zimage, "keyword ZTILE1 must be an integer in 1..20"},
+                                                     std::pair{zero_tile, "keyword ZTILE1 must be an integer in 1..20"},
+                                                     std::pair{bad_bytepix, "keyword ZVAL2 (BYTEPIX) must be 1, 2, 4 or 8"}}) {
+    const std::string& bytes = bytes_case;  // named: lambdas capturing structured bindings need C++20
+    const std::string message = message_case;
     INFO(message);
     spill(dir / "bad.fits", bytes);
     CHECK(data_error([&] { FitsFile f((dir / "bad.fits").string(), FitsFile::Mode::Read); }).find(message) !=
