@@ -152,6 +152,41 @@ WavelengthOption parse_wavelength_option(const std::string& value) {
   return w;
 }
 
+void check_fiber_options(int specmin, std::optional<int> nspec, int bundlesize) {
+  if (specmin < 0) throw_usage_error("--specmin must be >= 0, got " + std::to_string(specmin));
+  if (specmin % bundlesize != 0)
+    throw_usage_error(fmt::format("--specmin {} must be a multiple of --bundlesize {} (extraction starts at a bundle "
+                                  "boundary)",
+                                  specmin, bundlesize));
+  if (nspec) {
+    if (*nspec < 1) throw_usage_error("--nspec must be >= 1, got " + std::to_string(*nspec));
+    if (*nspec % bundlesize != 0)
+      throw_usage_error(fmt::format("--nspec {} must be a multiple of --bundlesize {}", *nspec, bundlesize));
+  }
+}
+
+int fibers_to_extract(const GaussHermitePsf& psf, const std::string& psf_name, int specmin, std::optional<int> nspec,
+                      int bundlesize) {
+  if (specmin >= psf.nfiber)
+    throw_data_error(fmt::format("--specmin {}: {} has fibers 0..{}", specmin, psf_name, psf.nfiber - 1));
+  const int n = nspec.value_or(std::min(500, psf.nfiber - specmin));
+  if (!nspec && n % bundlesize != 0)
+    throw_data_error(fmt::format("{} has {} fibers from --specmin {}, not a multiple of --bundlesize {}: give --nspec",
+                                 psf_name, psf.nfiber - specmin, specmin, bundlesize));
+  if (specmin + n > psf.nfiber)
+    throw_data_error(fmt::format("--specmin {} --nspec {} asks for fibers {}..{}, {} has fibers 0..{}", specmin, n,
+                                 specmin, specmin + n - 1, psf_name, psf.nfiber - 1));
+  return n;
+}
+
+void check_grid_inside_psf(const std::vector<double>& grid, const GaussHermitePsf& psf, const std::string& psf_name,
+                           const std::string& note) {
+  const double wlo = psf.wavemin(), whi = psf.wavemax();
+  if (grid.front() < wlo || grid.back() > whi)
+    throw_data_error(fmt::format("the grid {:.2f}..{:.2f} A{} lies outside the wavelength range {:.2f}..{:.2f} A of {}",
+                                 grid.front(), grid.back(), note, wlo, whi, psf_name));
+}
+
 void check_extract_args(const ExtractArgs& a) {
   if (a.decorrelate_fibers)
     throw_usage_error(
@@ -163,16 +198,7 @@ void check_extract_args(const ExtractArgs& a) {
   ExtractionOptions o = a.options;
   if (a.psferr) o.psferr = *a.psferr;
   o.validate();
-  if (a.specmin < 0) throw_usage_error("--specmin must be >= 0, got " + std::to_string(a.specmin));
-  if (a.specmin % o.bundlesize != 0)
-    throw_usage_error(fmt::format("--specmin {} must be a multiple of --bundlesize {} (extraction starts at a bundle "
-                                  "boundary)",
-                                  a.specmin, o.bundlesize));
-  if (a.nspec) {
-    if (*a.nspec < 1) throw_usage_error("--nspec must be >= 1, got " + std::to_string(*a.nspec));
-    if (*a.nspec % o.bundlesize != 0)
-      throw_usage_error(fmt::format("--nspec {} must be a multiple of --bundlesize {}", *a.nspec, o.bundlesize));
-  }
+  check_fiber_options(a.specmin, a.nspec, o.bundlesize);
   if (a.barycentric && a.heliocor)
     throw_usage_error("--barycentric-correction and --heliocor are exclusive: give one");
   if (a.heliocor && !(std::isfinite(*a.heliocor) && *a.heliocor > 0.9 && *a.heliocor < 1.1))
@@ -196,15 +222,7 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
   // Files, cheapest first: the PSF, the header keywords, a separate fibermap, then the image.
   const GaussHermitePsf psf = io::read_psf(a.psf);
   const int specmin = a.specmin;
-  if (specmin >= psf.nfiber)
-    throw_data_error(fmt::format("--specmin {}: {} has fibers 0..{}", specmin, a.psf, psf.nfiber - 1));
-  int nspec = a.nspec.value_or(std::min(500, psf.nfiber - specmin));
-  if (!a.nspec && nspec % a.options.bundlesize != 0)
-    throw_data_error(fmt::format("{} has {} fibers from --specmin {}, not a multiple of --bundlesize {}: give --nspec",
-                                 a.psf, psf.nfiber - specmin, specmin, a.options.bundlesize));
-  if (specmin + nspec > psf.nfiber)
-    throw_data_error(fmt::format("--specmin {} --nspec {} asks for fibers {}..{}, {} has fibers 0..{}", specmin, nspec,
-                                 specmin, specmin + nspec - 1, a.psf, psf.nfiber - 1));
+  const int nspec = fibers_to_extract(psf, a.psf, specmin, a.nspec, a.options.bundlesize);
 
   if (a.wavelength.empty()) {
     requested.grid = default_wavelength_grid(psf, 0.8);
@@ -219,11 +237,7 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
   std::vector<double> extraction_grid = grid;
   if (heliocor != 1.0)
     for (double& w : extraction_grid) w /= heliocor;
-  const double wlo = psf.wavemin(), whi = psf.wavemax();
-  if (extraction_grid.front() < wlo || extraction_grid.back() > whi)
-    throw_data_error(fmt::format("the grid {:.2f}..{:.2f} A{} lies outside the wavelength range {:.2f}..{:.2f} A of {}",
-                                 extraction_grid.front(), extraction_grid.back(),
-                                 heliocor != 1.0 ? " (observed frame, after HELIOCOR)" : "", wlo, whi, a.psf));
+  check_grid_inside_psf(extraction_grid, psf, a.psf, heliocor != 1.0 ? " (observed frame, after HELIOCOR)" : "");
   if (!a.fibermap.empty()) {
     const long rows = fibermap_rows(a.fibermap);
     if (specmin + nspec > rows)

@@ -20,6 +20,7 @@
 #include "perfex/core/extract.hpp"
 #include "perfex/core/extract_options.hpp"
 #include "perfex/core/frame_mask.hpp"
+#include "perfex/drivers/extract_command.hpp"
 #include "perfex/drivers/frame_pipeline.hpp"
 
 namespace perfex::python {
@@ -45,16 +46,7 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
   options.psferr = psferr.value_or(psf.default_psferr());
   options.ndiag = psf.hsizey;
   options.validate();
-  if (specmin < 0) throw_usage_error("--specmin must be >= 0, got " + std::to_string(specmin));
-  if (specmin % bundlesize != 0)
-    throw_usage_error(fmt::format("--specmin {} must be a multiple of --bundlesize {} (extraction starts at a bundle "
-                                  "boundary)",
-                                  specmin, bundlesize));
-  if (nspec_arg) {
-    if (*nspec_arg < 1) throw_usage_error("--nspec must be >= 1, got " + std::to_string(*nspec_arg));
-    if (*nspec_arg % bundlesize != 0)
-      throw_usage_error(fmt::format("--nspec {} must be a multiple of --bundlesize {}", *nspec_arg, bundlesize));
-  }
+  drivers::check_fiber_options(specmin, nspec_arg, bundlesize);
   if (bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");
 
   const auto image = as_input<double, 2>(image_obj, "image");
@@ -91,19 +83,8 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
                                   ny, nx, origin.first, origin.second, ccd_ny, ccd_nx));
 
   // The fibers, with perfex extract's default and messages.
-  if (specmin >= psf.nfiber)
-    throw_data_error(fmt::format("--specmin {}: {} has fibers 0..{}", specmin, p.source, psf.nfiber - 1));
-  const int nspec = nspec_arg.value_or(std::min(500, psf.nfiber - specmin));
-  if (!nspec_arg && nspec % bundlesize != 0)
-    throw_data_error(fmt::format("{} has {} fibers from --specmin {}, not a multiple of --bundlesize {}: give --nspec",
-                                 p.source, psf.nfiber - specmin, specmin, bundlesize));
-  if (specmin + nspec > psf.nfiber)
-    throw_data_error(fmt::format("--specmin {} --nspec {} asks for fibers {}..{}, {} has fibers 0..{}", specmin, nspec,
-                                 specmin, specmin + nspec - 1, p.source, psf.nfiber - 1));
-  const double wlo = psf.wavemin(), whi = psf.wavemax();
-  if (grid.front() < wlo || grid.back() > whi)
-    throw_data_error(fmt::format("the grid {:.2f}..{:.2f} A lies outside the wavelength range {:.2f}..{:.2f} A of {}",
-                                 grid.front(), grid.back(), wlo, whi, p.source));
+  const int nspec = drivers::fibers_to_extract(psf, p.source, specmin, nspec_arg, bundlesize);
+  drivers::check_grid_inside_psf(grid, psf, p.source);
 
   ensure_kokkos();
   drivers::FramePipelineOptions pipeline;

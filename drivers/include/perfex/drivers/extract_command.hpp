@@ -42,6 +42,17 @@ struct ExtractArgs {
 // The checks that need no file, in the order perfex extract makes them; throws perfex::Error (usage).
 void check_extract_args(const ExtractArgs& args);
 
+// The fiber options (--specmin, --nspec, --bundlesize) before any file is read: usage errors.
+void check_fiber_options(int specmin, std::optional<int> nspec, int bundlesize);
+// The fibers to extract from the PSF `psf_name`: nspec, or by default 500 or the PSF's fibers from specmin
+// (a multiple of bundlesize); data errors when the PSF lacks them.
+int fibers_to_extract(const GaussHermitePsf& psf, const std::string& psf_name, int specmin, std::optional<int> nspec,
+                      int bundlesize);
+// The extraction grid must lie inside the PSF's wavelength range (`note` follows the grid in the message);
+// data error naming `psf_name` otherwise.
+void check_grid_inside_psf(const std::vector<double>& grid, const GaussHermitePsf& psf, const std::string& psf_name,
+                           const std::string& note = "");
+
 struct WavelengthOption {
   double wmin = 0, wmax = 0, dw = 0;
   std::vector<double> grid;  // numpy.arange(wmin, wmax + dw/2, dw)
