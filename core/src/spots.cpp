@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "perfex/backends/launch_config.hpp"
+#include "perfex/core/detail/fast_erf.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/math.hpp"
 #include "perfex/core/profiling.hpp"
@@ -221,9 +222,9 @@ KOKKOS_INLINE_FUNCTION void weighted_row_sum(int n_runtime, int nterm_runtime, c
                                              const double* table, double* out) {
   if constexpr (N > 0) {
     const int nterm = NT > 0 ? NT : nterm_runtime;
-    double acc[N];
-    for (int i = 0; i < N; ++i) acc[i] = 0.0;
-    for (int k = 0; k < nterm; ++k) {
+    double acc[N];  // started from the first term: zeroing first compiled to a slow `rep stos`
+    for (int i = 0; i < N; ++i) acc[i] = w[0] * table[i];
+    for (int k = 1; k < nterm; ++k) {
       const double c = w[k * wstride];
       for (int i = 0; i < N; ++i) acc[i] += c * table[k * N + i];
     }
@@ -263,10 +264,15 @@ struct SpotKernel {
   int gh_terms_y = 0;
   int tail_slot = -1;
   int scratch_level = 0;
+  detail::ErfcxTable erfcx = detail::k_erfcx_table;
+
+  // Rows of an axis' edge table (row stride n + 1): F_0 .. F_{ng-1} at the n + 1 pixel edges, with phi in
+  // row 1 (F_1 = phi; a row of its own when ng = 1), then the edges' u in the last row.
+  KOKKOS_INLINE_FUNCTION static int edge_rows(int ng) { return (ng < 2 ? 2 : ng) + 1; }
 
   // Edge tables, pixel tables, the y-contracted table and the stamp, in doubles.
   static int scratch_doubles(int nx, int ny, int ngx, int ngy) {
-    return ngx * (nx + 1) + ngy * (ny + 1) + ngx * nx + ngy * ny + ngx * ny + ny * nx;
+    return edge_rows(ngx) * (nx + 1) + edge_rows(ngy) * (ny + 1) + ngx * nx + ngy * ny + ngx * ny + ny * nx;
   }
 
   // Every 1D pixel integral of degree m is F_m(lower edge) - F_m(upper edge), with
@@ -276,45 +282,52 @@ struct SpotKernel {
     return ((k - n / 2) - 0.5 - d) / sigma;
   }
 
-  // Rows m = 1 .. ng-1 of an axis' edge table (row stride n + 1). phi(u_k) follows a multiplicative
-  // recurrence outwards from the edge nearest the center (u_{k+1}^2 - u_k^2 = h (u_k + u_{k+1}), h =
-  // 1 / sigma): 4 exp per axis instead of n + 1, at a relative cost of ~1e-14 in terms of degree >= 1.
-  // Implausibly narrow spots (sigma < 1/8 px, where the ratios could overflow) use exp at every edge.
-  // Higher rows by the Hermite recurrence applied to whole rows: F_{m+1} = u F_m - (m - 1) F_{m-1}.
-  KOKKOS_INLINE_FUNCTION static void hermite_rows(int n, double d, double sigma, int ng, double* table) {
-    if (ng < 2) return;
+  // The u row and the phi row of an axis' edge table. phi(u_k) follows a multiplicative recurrence outwards
+  // from the edge nearest the center (u_{k+1}^2 - u_k^2 = h (u_k + u_{k+1}), h = 1 / sigma): 4 exp per
+  // axis instead of n + 1, at a relative cost of ~1e-14. Implausibly narrow spots (sigma < 1/8 px, where
+  // the ratios could overflow) use exp at every edge.
+  KOKKOS_INLINE_FUNCTION static void gaussian_edges(int n, double d, double sigma, int ng, double* table) {
     constexpr double sqrt_2pi = 2.5066282746310002;
     double* const phi = table + (n + 1);
+    double* const u = table + (edge_rows(ng) - 1) * (n + 1);
+    for (int k = 0; k <= n; ++k) u[k] = edge_u(k, n, d, sigma);
     const double h = 1.0 / sigma;
     if (h > 8.0) {
-      for (int k = 0; k <= n; ++k) {
-        const double u = edge_u(k, n, d, sigma);
-        phi[k] = math::exp(-0.5 * (u * u)) / sqrt_2pi;
-      }
-    } else {
-      const int k0 = n / 2;
-      const double u0 = edge_u(k0, n, d, sigma);
-      const double r = math::exp(-h * h);
-      phi[k0] = math::exp(-0.5 * (u0 * u0)) / sqrt_2pi;
-      double ratio = math::exp(-0.5 * h * (u0 + edge_u(k0 + 1, n, d, sigma)));
-      for (int k = k0 + 1; k <= n; ++k) {
-        phi[k] = phi[k - 1] * ratio;
-        ratio *= r;
-      }
-      ratio = math::exp(0.5 * h * (edge_u(k0 - 1, n, d, sigma) + u0));
-      for (int k = k0 - 1; k >= 0; --k) {
-        phi[k] = phi[k + 1] * ratio;
-        ratio *= r;
-      }
+      for (int k = 0; k <= n; ++k) phi[k] = math::exp(-0.5 * (u[k] * u[k])) / sqrt_2pi;
+      return;
     }
+    const int k0 = n / 2;
+    const double r = math::exp(-h * h);
+    phi[k0] = math::exp(-0.5 * (u[k0] * u[k0])) / sqrt_2pi;
+    double ratio = math::exp(-0.5 * h * (u[k0] + u[k0 + 1]));
+    for (int k = k0 + 1; k <= n; ++k) {
+      phi[k] = phi[k - 1] * ratio;
+      ratio *= r;
+    }
+    ratio = math::exp(0.5 * h * (edge_u(k0 - 1, n, d, sigma) + u[k0]));  // k0 - 1 may be -1
+    for (int k = k0 - 1; k >= 0; --k) {
+      phi[k] = phi[k + 1] * ratio;
+      ratio *= r;
+    }
+  }
+
+  // Column k of an axis' edge table once its u and phi are known: F_0 from erf, written with the Gaussian
+  // already at hand (detail/fast_erf.hpp), and the Hermite rows F_{m+1} = u F_m - (m - 1) F_{m-1}.
+  KOKKOS_INLINE_FUNCTION void edge_column(int k, int n, int ng, double* table) const {
+    constexpr double sqrt_2pi = 2.5066282746310002;
+    constexpr double inv_sqrt2 = 0.70710678118654752;
+    const int stride = n + 1;
+    const double u = table[(edge_rows(ng) - 1) * stride + k];
+    const double phi = table[stride + k];
+    table[k] = -0.5 * detail::erf_from_gaussian(erfcx, u * inv_sqrt2, sqrt_2pi * phi);
     if (ng < 3) return;
-    double* const f2 = table + 2 * (n + 1);
-    for (int k = 0; k <= n; ++k) f2[k] = edge_u(k, n, d, sigma) * phi[k];
+    double f_prev = phi, f = u * phi;
+    table[2 * stride + k] = f;
     for (int m = 2; m + 1 < ng; ++m) {
-      const double* const fm = table + m * (n + 1);
-      const double* const fprev = table + (m - 1) * (n + 1);
-      double* const fnext = table + (m + 1) * (n + 1);
-      for (int k = 0; k <= n; ++k) fnext[k] = edge_u(k, n, d, sigma) * fm[k] - (m - 1) * fprev[k];
+      const double f_next = u * f - (m - 1) * f_prev;
+      table[(m + 1) * stride + k] = f_next;
+      f_prev = f;
+      f = f_next;
     }
   }
 
@@ -354,26 +367,31 @@ struct SpotKernel {
     const double dx = (xs - math::floor(xs)) - 0.5;
     const double dy = (ys - math::floor(ys)) - 0.5;
 
-    Scratch ex(team.team_scratch(scratch_level), ngx * (nx + 1));  // [a][edge]
-    Scratch ey(team.team_scratch(scratch_level), ngy * (ny + 1));  // [b][edge]
-    Scratch gx(team.team_scratch(scratch_level), ngx * nx);        // [a][ix]
-    Scratch gy(team.team_scratch(scratch_level), ngy * ny);        // [b][iy]
-    Scratch ty(team.team_scratch(scratch_level), ngx * ny);        // [a][iy]
-    Scratch stamp(team.team_scratch(scratch_level), ny * nx);      // [iy][ix]
+    Scratch ex(team.team_scratch(scratch_level), edge_rows(ngx) * (nx + 1));  // [row][edge]
+    Scratch ey(team.team_scratch(scratch_level), edge_rows(ngy) * (ny + 1));  // [row][edge]
+    Scratch gx(team.team_scratch(scratch_level), ngx * nx);                   // [a][ix]
+    Scratch gy(team.team_scratch(scratch_level), ngy * ny);                   // [b][iy]
+    Scratch ty(team.team_scratch(scratch_level), ngx * ny);                   // [a][iy]
+    Scratch stamp(team.team_scratch(scratch_level), ny * nx);                 // [iy][ix]
 
-    // Stage 1: the edge tables: erf at every edge, one item each; the Hermite rows, one item per axis.
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (nx + 1) + (ny + 1) + 2), [&](int e) {
+    // Stage 1: the edge tables: u and phi, one item per axis (phi is a recurrence along the edges), then
+    // F_0 .. F_{ng-1}, one item per edge.
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 2), [&](int axis) {
       Kokkos::single(Kokkos::PerThread(team), [&]() {
-        constexpr double sqrt2 = 1.4142135623730951;
-        if (e <= nx) {
-          ex(e) = -0.5 * math::erf(edge_u(e, nx, dx, sigx) / sqrt2);
-        } else if (e <= nx + ny + 1) {
-          const int k = e - (nx + 1);
-          ey(k) = -0.5 * math::erf(edge_u(k, ny, dy, sigy) / sqrt2);
-        } else if (e == nx + ny + 2) {
-          hermite_rows(nx, dx, sigx, ngx, &ex(0));
+        if (axis == 0) {
+          gaussian_edges(nx, dx, sigx, ngx, &ex(0));
         } else {
-          hermite_rows(ny, dy, sigy, ngy, &ey(0));
+          gaussian_edges(ny, dy, sigy, ngy, &ey(0));
+        }
+      });
+    });
+    team.team_barrier();
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (nx + 1) + (ny + 1)), [&](int e) {
+      Kokkos::single(Kokkos::PerThread(team), [&]() {
+        if (e <= nx) {
+          edge_column(e, nx, ngx, &ex(0));
+        } else {
+          edge_column(e - (nx + 1), ny, ngy, &ey(0));
         }
       });
     });
@@ -407,25 +425,36 @@ struct SpotKernel {
       tail_ysca = params(fc, iw, tail_slot + 3);
       tail_power = 1.0 + params(fc, iw, tail_slot + 4) / 2.0;
     }
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, ny), [&](int iy) {
-      Kokkos::single(Kokkos::PerThread(team), [&]() {
-        double* const row = &stamp(iy * nx);
-        weighted_row_sum<NX, NG>(nx, ngx, &ty(iy), ny, &gx(0), row);
-        if (tail_slot >= 0) {
-          const double ddy = (yc + iy - y) * tail_ysca;
-          for (int ix = 0; ix < nx; ++ix) {
-            const double ddx = (xc + ix - x) * tail_xsca;
-            const double r2 = ddx * ddx + ddy * ddy;
-            row[ix] += tail_amp * r2 / math::pow(tail_core2 + r2, tail_power);
-          }
-        }
-        for (int ix = 0; ix < nx; ++ix) row[ix] = row[ix] < 0.0 ? 0.0 : row[ix];  // NaN stays NaN for the check
-      });
-    });
-    team.team_barrier();
+    // Row sums, then their sum: independent short chains instead of one serial sum over the stamp (the
+    // order differs from the references' by rounding only).
     double total = 0.0;
     Kokkos::parallel_reduce(
-        Kokkos::TeamVectorRange(team, ny * nx), [&](int p, double& sum) { sum += stamp(p); }, total);
+        Kokkos::TeamThreadRange(team, ny),
+        [&](int iy, double& sum) {
+          double row_sum = 0.0;
+          Kokkos::single(
+              Kokkos::PerThread(team),
+              [&](double& rs) {
+                double* const row = &stamp(iy * nx);
+                weighted_row_sum<NX, NG>(nx, ngx, &ty(iy), ny, &gx(0), row);
+                if (tail_slot >= 0) {
+                  const double ddy = (yc + iy - y) * tail_ysca;
+                  for (int ix = 0; ix < nx; ++ix) {
+                    const double ddx = (xc + ix - x) * tail_xsca;
+                    const double r2 = ddx * ddx + ddy * ddy;
+                    row[ix] += tail_amp * r2 / math::pow(tail_core2 + r2, tail_power);
+                  }
+                }
+                rs = 0.0;
+                for (int ix = 0; ix < nx; ++ix) {
+                  row[ix] = row[ix] < 0.0 ? 0.0 : row[ix];  // NaN stays NaN for the check
+                  rs += row[ix];
+                }
+              },
+              row_sum);
+          sum += row_sum;
+        },
+        total);
     constexpr double max_total = 1e300;
     const bool bad_total = !(total > 0.0 && total < max_total);
     if (bad_total)
