@@ -76,7 +76,11 @@ ParamPlan plan_params(const GaussHermitePsf& psf, TailRows tails) {
   return plan;
 }
 
-// Per (fiber, wavelength): the Legendre polynomials once per domain, then every series of that domain.
+// Per (fiber, block of W consecutive wavelengths): the Legendre polynomials once per domain, then every
+// series of that domain. The innermost loops run over the block's wavelengths, so host compilers vectorise
+// them (W = 8 on host backends; 1 on GPUs, where each thread's arrays would otherwise spill). Each
+// wavelength's arithmetic is the same whatever W.
+template <int W>
 struct LegendreKernel {
   DeviceView<const double***> coeff;     // [param][fiber in the cache][term], zero padded
   DeviceView<const int*> nterm;          // [param] terms actually present
@@ -88,28 +92,37 @@ struct LegendreKernel {
   DeviceView<double***> params;  // [fiber in the chunk][wave][param]
   int fiber_offset = 0;          // first fiber of the chunk, relative to the cache
   int nwave = 0;
+  int nblock = 0;  // blocks of W wavelengths per fiber
   int ndomain = 0;
 
   KOKKOS_INLINE_FUNCTION void operator()(const int i) const {
-    const int f = i / nwave;
-    const int iw = i - f * nwave;
-    const double lambda = wavelengths(iw);
-    double leg[k_max_legendre_terms];
+    const int f = i / nblock;
+    const int w0 = (i - f * nblock) * W;
+    const int nw = nwave - w0 < W ? nwave - w0 : W;
+    double lambda[W];
+    for (int l = 0; l < W; ++l) lambda[l] = wavelengths(l < nw ? w0 + l : w0);  // lanes past the grid: dummies
+    double leg[k_max_legendre_terms][W];
     for (int d = 0; d < ndomain; ++d) {
       const double wmin = domain(d, 0), wmax = domain(d, 1);
-      // The references' arithmetic order, so reduced wavelengths agree to the last bit.
-      const double w = (lambda - wmin) * (2.0 / (wmax - wmin)) - 1.0;
       const int n = domain_nterm(d);
-      leg[0] = 1.0;
-      if (n > 1) leg[1] = w;
-      for (int k = 2; k < n; ++k) leg[k] = (leg[k - 1] * w * (2 * k - 1) - leg[k - 2] * (k - 1)) / k;
+      for (int l = 0; l < W; ++l) {
+        // The references' arithmetic order, so reduced wavelengths agree to the last bit.
+        const double w = (lambda[l] - wmin) * (2.0 / (wmax - wmin)) - 1.0;
+        leg[0][l] = 1.0;
+        leg[1][l] = w;  // (unused when n = 1)
+      }
+      for (int k = 2; k < n; ++k)
+        for (int l = 0; l < W; ++l)
+          leg[k][l] = (leg[k - 1][l] * leg[1][l] * (2 * k - 1) - leg[k - 2][l] * (k - 1)) / k;
       for (int j = domain_begin(d); j < domain_begin(d + 1); ++j) {
         const int p = order(j);
         const int nt = nterm(p);
         const double* const c = &coeff(p, fiber_offset + f, 0);
-        double sum = 0.0;
-        for (int k = 0; k < nt; ++k) sum += leg[k] * c[k];
-        params(f, iw, p) = sum;
+        double sum[W];
+        for (int l = 0; l < W; ++l) sum[l] = 0.0;
+        for (int k = 0; k < nt; ++k)
+          for (int l = 0; l < W; ++l) sum[l] += leg[k][l] * c[k];
+        for (int l = 0; l < nw; ++l) params(f, w0 + l, p) = sum[l];
       }
     }
   }
@@ -194,11 +207,13 @@ class ParamEvaluator {
 
   // Fills params[0, nchunk) with fibers [fiber_offset, fiber_offset + nchunk) of the cache, asynchronously.
   void evaluate(const DeviceView<double***>& params, int fiber_offset, int nchunk) const {
+    constexpr int W = backends::LaunchConfig<ExecSpace>::wavelengths_per_item;
     const int nwave = static_cast<int>(m_wavelengths.extent(0));
-    LegendreKernel kernel{m_coeff,  m_nterm,       m_order, m_domain_begin, m_domain_nterm,
-                          m_domain, m_wavelengths, params,  fiber_offset,   nwave,
-                          m_ndomain};
-    Kokkos::parallel_for("perfex::spots::legendre", Kokkos::RangePolicy<ExecSpace>(m_exec, 0, nchunk * nwave),
+    const int nblock = (nwave + W - 1) / W;
+    LegendreKernel<W> kernel{m_coeff,  m_nterm,       m_order, m_domain_begin, m_domain_nterm,
+                             m_domain, m_wavelengths, params,  fiber_offset,   nwave,
+                             nblock,   m_ndomain};
+    Kokkos::parallel_for("perfex::spots::legendre", Kokkos::RangePolicy<ExecSpace>(m_exec, 0, nchunk * nblock),
                          kernel);
   }
 
@@ -215,11 +230,14 @@ class ParamEvaluator {
   DeviceView<const double**> m_domain;
 };
 
-// out[i] = sum_k w[k * wstride] table[k * n + i], i < n, k < nterm. N, NT > 0 fix n and nterm at compile
-// time so the loops unroll and the accumulators stay in registers (DESI: 17 or 11 by 7); 0 means run time.
-template <int N, int NT>
-KOKKOS_INLINE_FUNCTION void weighted_row_sum(int n_runtime, int nterm_runtime, const double* w, int wstride,
-                                             const double* table, double* out) {
+// out[i] = sum_k w[k * wstride] table[k * n + i], i < n, k < nterm; with Clip, negative values become 0
+// (NaN stays NaN for the caller's check) and the function returns the sum of out. N, NT > 0 fix n and nterm
+// at compile time so the loops unroll and the accumulators stay in registers (DESI: 17 or 11 by 7), where
+// clipping and summing cost next to nothing; 0 means run time.
+template <int N, int NT, bool Clip>
+KOKKOS_INLINE_FUNCTION double weighted_row_sum(int n_runtime, int nterm_runtime, const double* w, int wstride,
+                                               const double* table, double* out) {
+  double sum = 0.0;
   if constexpr (N > 0) {
     const int nterm = NT > 0 ? NT : nterm_runtime;
     double acc[N];  // started from the first term: zeroing first compiled to a slow `rep stos`
@@ -227,6 +245,10 @@ KOKKOS_INLINE_FUNCTION void weighted_row_sum(int n_runtime, int nterm_runtime, c
     for (int k = 1; k < nterm; ++k) {
       const double c = w[k * wstride];
       for (int i = 0; i < N; ++i) acc[i] += c * table[k * N + i];
+    }
+    if constexpr (Clip) {
+      for (int i = 0; i < N; ++i) acc[i] = acc[i] < 0.0 ? 0.0 : acc[i];
+      for (int i = 0; i < N; ++i) sum += acc[i];
     }
     for (int i = 0; i < N; ++i) out[i] = acc[i];
   } else {
@@ -236,7 +258,14 @@ KOKKOS_INLINE_FUNCTION void weighted_row_sum(int n_runtime, int nterm_runtime, c
       const double c = w[k * wstride];
       for (int i = 0; i < n; ++i) out[i] += c * table[k * n + i];
     }
+    if constexpr (Clip) {
+      for (int i = 0; i < n; ++i) {
+        out[i] = out[i] < 0.0 ? 0.0 : out[i];
+        sum += out[i];
+      }
+    }
   }
+  return sum;
 }
 
 // One team per (fiber, wavelength): the pixel-integrated Gauss-Hermite stamp, plus tails, clipped and
@@ -411,7 +440,7 @@ struct SpotKernel {
     // ty[a][iy] = sum_b GH-a-b gy[b][iy]; the GH-a-b of one a are consecutive parameter slots.
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, ngx), [&](int a) {
       Kokkos::single(Kokkos::PerThread(team), [&]() {
-        weighted_row_sum<NY, NG>(ny, ngy, &params(fc, iw, k_slot_gh + a * ngy), 1, &gy(0), &ty(a * ny));
+        weighted_row_sum<NY, NG, false>(ny, ngy, &params(fc, iw, k_slot_gh + a * ngy), 1, &gy(0), &ty(a * ny));
       });
     });
     team.team_barrier();
@@ -426,7 +455,7 @@ struct SpotKernel {
       tail_power = 1.0 + params(fc, iw, tail_slot + 4) / 2.0;
     }
     // Row sums, then their sum: independent short chains instead of one serial sum over the stamp (the
-    // order differs from the references' by rounding only).
+    // order differs from the references' by rounding only); each row clipped at 0 while in registers.
     double total = 0.0;
     Kokkos::parallel_reduce(
         Kokkos::TeamThreadRange(team, ny),
@@ -436,17 +465,17 @@ struct SpotKernel {
               Kokkos::PerThread(team),
               [&](double& rs) {
                 double* const row = &stamp(iy * nx);
-                weighted_row_sum<NX, NG>(nx, ngx, &ty(iy), ny, &gx(0), row);
-                if (tail_slot >= 0) {
-                  const double ddy = (yc + iy - y) * tail_ysca;
-                  for (int ix = 0; ix < nx; ++ix) {
-                    const double ddx = (xc + ix - x) * tail_xsca;
-                    const double r2 = ddx * ddx + ddy * ddy;
-                    row[ix] += tail_amp * r2 / math::pow(tail_core2 + r2, tail_power);
-                  }
+                if (tail_slot < 0) {
+                  rs = weighted_row_sum<NX, NG, true>(nx, ngx, &ty(iy), ny, &gx(0), row);
+                  return;
                 }
+                weighted_row_sum<NX, NG, false>(nx, ngx, &ty(iy), ny, &gx(0), row);
+                const double ddy = (yc + iy - y) * tail_ysca;
                 rs = 0.0;
                 for (int ix = 0; ix < nx; ++ix) {
+                  const double ddx = (xc + ix - x) * tail_xsca;
+                  const double r2 = ddx * ddx + ddy * ddy;
+                  row[ix] += tail_amp * r2 / math::pow(tail_core2 + r2, tail_power);
                   row[ix] = row[ix] < 0.0 ? 0.0 : row[ix];  // NaN stays NaN for the check
                   rs += row[ix];
                 }

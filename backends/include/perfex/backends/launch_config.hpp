@@ -14,6 +14,9 @@ struct LaunchConfig {
   // Patches solved per launch: bounds the per-patch workspace (~1.3 MB each for DESI patches) while
   // giving every thread many patches to balance.
   static constexpr int patch_batch = 128;
+  // Wavelengths per work item of a per-(fiber, wavelength) kernel whose inner loops run over them: SIMD
+  // lanes on host backends.
+  static constexpr int wavelengths_per_item = 8;
 };
 
 #if defined(KOKKOS_ENABLE_CUDA)
@@ -22,6 +25,7 @@ struct LaunchConfig<Kokkos::Cuda> {
   static constexpr int team_size = 128;
   static constexpr int vector_length = 1;
   static constexpr int patch_batch = 2048;
+  static constexpr int wavelengths_per_item = 1;  // one per thread: per-thread arrays stay in registers
 };
 #endif
 
