@@ -20,12 +20,6 @@ namespace perfex::drivers {
 
 namespace {
 
-// OpenMP reads OMP_PROC_BIND/OMP_PLACES when the program starts, so perfex cannot choose a binding for
-// itself; without OMP_PROC_BIND the threads are not bound. Kokkos 3.4 prints a warning on stdout when the
-// variable is unset: record the state it is in (false) so that the warning does not mix with perfex's output.
-// A binding the user sets (OMP_PROC_BIND=spread OMP_PLACES=threads, see the README) is left as it is.
-void record_openmp_binding() { setenv("OMP_PROC_BIND", "false", 0); }
-
 // Removes Kokkos' own --kokkos-* options so CLI11 does not reject them; Kokkos reads them itself.
 std::vector<std::string> cli_arguments(int argc, char* argv[]) {
   std::vector<std::string> args;
@@ -100,7 +94,7 @@ int run_cli(int argc, char* argv[]) {
                Kokkos::DefaultExecutionSpace::name());
     return 1;
   }
-  record_openmp_binding();
+  backends::record_openmp_binding();
   int code = 0;
   try {
     Kokkos::initialize(argc, argv);

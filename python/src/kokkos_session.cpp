@@ -20,9 +20,7 @@ void check_can_start() {
   if (const std::string missing = backends::missing_device(); !missing.empty())
     throw_data_error(missing + " (this perfex runs its kernels on Kokkos' " +
                      std::string(Kokkos::DefaultExecutionSpace::name()) + " execution space)");
-  // As the perfex program does: Kokkos 3.4 prints a warning on stdout when OMP_PROC_BIND is unset; record
-  // the state the OpenMP runtime is in (unbound) unless the user chose a binding.
-  setenv("OMP_PROC_BIND", "false", 0);
+  backends::record_openmp_binding();  // as the perfex program does
 }
 
 void finalize_now() {

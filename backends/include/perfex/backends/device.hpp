@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Kokkos_Macros.hpp>  // KOKKOS_ENABLE_CUDA
+#include <cstdlib>
 #include <string>
 
 #if defined(KOKKOS_ENABLE_CUDA)
@@ -22,5 +23,12 @@ inline std::string missing_device() {
 #endif
   return {};
 }
+
+// Call before Kokkos is initialised. OpenMP reads OMP_PROC_BIND/OMP_PLACES when the program starts, so
+// perfex cannot choose a binding for itself; without OMP_PROC_BIND the threads are not bound. Kokkos 3.4
+// prints a warning on stdout when the variable is unset: record the state it is in (false) so that the
+// warning does not mix with perfex's output. A binding the user sets (OMP_PROC_BIND=spread
+// OMP_PLACES=threads, see the README) is left as it is.
+inline void record_openmp_binding() { setenv("OMP_PROC_BIND", "false", 0); }
 
 }  // namespace perfex::backends
