@@ -6,6 +6,7 @@
 #include "perfex/io/frame_hdf5.hpp"
 
 #include <cstring>
+#include <exception>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -293,10 +294,10 @@ Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& pa
 Hdf5CollectiveExposureWriter::~Hdf5CollectiveExposureWriter() {
   Impl& m = *m_impl;
   if (m.file) {
-    // Uncommitted: close on every rank (collective) unless a collective call failed here, in which case the
-    // other ranks may be waiting elsewhere and the job is being ended. Rank 0's AtomicOutput then removes
-    // the temporary.
-    if (m.failed && m.size > 1) m.file->abandon();
+    // Uncommitted: close on every rank (collective), unless a collective call failed on this rank or an
+    // exception is unwinding it (another rank's failure, a crash): the other ranks may then be waiting
+    // elsewhere, and the job is being ended (MPI_Abort). Rank 0's AtomicOutput then removes the temporary.
+    if ((m.failed || std::uncaught_exceptions() > 0) && m.size > 1) m.file->abandon();
     try {
       m.file->close();
     } catch (const Error&) {
