@@ -1,5 +1,6 @@
 # Shared by the top-level scripts: sets up the dependencies and configures + builds one build tree.
-# Usage (sourced): perfex_build <build-dir> [extra cmake args...]
+# Usage (sourced): perfex_build <build-dir> [extra cmake args...]; PERFEX_BUILD_TARGET="a b" builds only those
+# targets.
 set -euo pipefail
 perfex_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -11,7 +12,8 @@ perfex_build() {
   cmake -S "$perfex_root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${PERFEX_BUILD_TYPE:-Release}" \
     -DCMAKE_PREFIX_PATH="$prefix" "$@" >"$build_dir.configure.log" 2>&1 \
     || { cat "$build_dir.configure.log"; return 1; }
-  cmake --build "$build_dir" -j "$(nproc)" ${PERFEX_BUILD_TARGET:+--target "$PERFEX_BUILD_TARGET"}
+  # shellcheck disable=SC2086  # PERFEX_BUILD_TARGET: blank-separated target names
+  cmake --build "$build_dir" -j "$(nproc)" ${PERFEX_BUILD_TARGET:+--target $PERFEX_BUILD_TARGET}
 }
 
 # Pinned OpenMP threads so Kokkos does not warn; the user's settings win.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything perfex needs on Debian 12 (bookworm), idempotently:
-#   1. Debian packages (toolchain, MPI, HDF5, CFITSIO, BLAS/LAPACK, CLI11, fmt, Google Benchmark, ERFA,
+#   1. Debian packages (toolchain, MPI, HDF5 serial and parallel, CFITSIO, BLAS/LAPACK, CLI11, fmt, Google Benchmark, ERFA,
 #      pybind11 and Debian's python3 with numpy, pytest and matplotlib);
 #   2. Catch2 v3 (bookworm-backports binary, unpacked into the cache, never installed system-wide);
 #   3. Kokkos and Kokkos-Kernels 3.4.1 built from Debian's trilinos 13.2.0 source package.
@@ -32,6 +32,7 @@ log() { printf '[setup-deps] %s\n' "$*" >&2; }
 apt_packages=(
   build-essential cmake ninja-build pkg-config ca-certificates xz-utils dpkg-dev
   libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools python3-h5py libcfitsio-dev libopenblas-dev liblapack-dev liblapacke-dev
+  libhdf5-openmpi-dev  # parallel HDF5 beside the serial one: the hdf5-parallel lane (PERFEX_HDF5_PARALLEL)
   libcli11-dev libfmt-dev libbenchmark-dev liberfa-dev
   clang libclang-rt-14-dev  # the fuzz lane: clang 14 with libFuzzer and the sanitizer runtimes
   # the Python module (PERFEX_ENABLE_PYTHON, built against /usr/bin/python3), its tests and example

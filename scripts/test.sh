@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$perfex_root"
-lanes=${PERFEX_LANES:-"full core-only cuda sanitize fuzz"}
+lanes=${PERFEX_LANES:-"full core-only hdf5-parallel cuda sanitize fuzz"}
 start=$(date +%s)
 for lane in $lanes; do
   lane_start=$(date +%s)

@@ -1,7 +1,8 @@
 // `perfex extract-exposure`: an exposure's frames as one (MPI) batch job: frames dealt round-robin to
 // groups of ranks, bundles to the ranks of a group; the group's root writes a frame while the other ranks
 // start on the next one, and reads the next frame's inputs meanwhile. Bad frames are reported and skipped.
-// With --hdf5-exposure every frame goes to one HDF5 file that world rank 0 writes, in frame order.
+// With --hdf5-exposure every frame goes to one HDF5 file, in frame order: written by world rank 0 (a serial
+// HDF5), or by every rank collectively (PERFEX_HDF5_PARALLEL, under MPI).
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -61,6 +62,8 @@ std::string frame_message(int code, const std::string& payload) {
 int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool hdf5 = !a.hdf5_exposure.empty();
+  // A parallel HDF5 build under MPI: every rank takes part in writing the exposure file.
+  const bool collective = hdf5 && io::hdf5_parallel_available() && world.uses_mpi();
   // The frames, listed by the first rank and broadcast.
   std::vector<FrameTask> tasks;
   std::string message;
@@ -70,13 +73,22 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     try {
       tasks = fs::is_directory(a.source) ? list_exposure_directory(a.source, a.psf_dir, a.output_dir)
                                          : read_manifest(a.source, a.output_dir);
-      if (hdf5) writer = std::make_unique<io::Hdf5ExposureWriter>(a.hdf5_exposure, a.extract.overwrite);
+      if (hdf5 && !collective) writer = std::make_unique<io::Hdf5ExposureWriter>(a.hdf5_exposure, a.extract.overwrite);
     } catch (const Error& e) {
       code = e.exit_code();
       message = e.what();
     }
   }
   world.broadcast(code, 0);
+  std::unique_ptr<io::Hdf5CollectiveExposureWriter> shared_writer;  // every rank, collective writes
+  if (code == 0 && collective) {
+    try {
+      shared_writer = std::make_unique<io::Hdf5CollectiveExposureWriter>(a.hdf5_exposure, a.extract.overwrite);
+    } catch (const Error& e) {  // the same on every rank
+      code = e.exit_code();
+      message = e.what();
+    }
+  }
   if (code != 0) {
     if (world.is_root()) fmt::print(stderr, "perfex: error: {}\n", message);
     return code;
@@ -206,9 +218,49 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     world.send(frame_message(status, payload), 0, tag_hdf5_frame);
   };
 
+  // Collective writes (a parallel HDF5 under MPI): after each round every world rank takes part in writing
+  // the round's frames, in frame order; a frame's data come from its group's root (`out`, `job`: this rank's
+  // frame of the round, if any), the other ranks create the same objects and write nothing.
+  auto collective_round = [&](std::size_t k, const FrameOutcome* out, const ExtractionJob* job) {
+    for (int g = 0; g < ngroups; ++g) {
+      const int i = static_cast<int>(k) * ngroups + g;
+      if (i >= nframes) break;
+      const int owner = g * group_size;
+      io::Frame frame;
+      std::optional<io::RawTable> fibermap;
+      bool have = false;
+      if (world.rank() == owner && out && out->code == 0 && job) {
+        try {
+          io::FibermapSource source;
+          frame = frame_of(*job, *out->extracted, source);
+          fibermap = io::fibermap_rows(source, frame.data.nspec);
+          have = true;
+        } catch (const Error& e) {
+          report(i, e.what());
+        }
+      }
+      const io::Hdf5CollectiveExposureWriter::Added added = shared_writer->add(
+          owner, have ? &frame : nullptr, fibermap, a.extract.float64, fs::path(tasks[i].output).stem().string());
+      if (!added.refused.empty()) report(i, added.refused);
+      if (added.group.empty()) continue;
+      if (world.rank() == owner) ++written;
+      if (world.is_root()) {
+        fmt::print("wrote {}[{}]: {} fibers ({}..{}) x {} bins, frame {} of the exposure\n", a.hdf5_exposure,
+                   added.group, added.nspec, added.specmin, added.specmin + added.nspec - 1, added.nwave, i + 1);
+        std::fflush(stdout);
+      }
+    }
+  };
+
   PreparedFrame current;
   if (group.is_root() && !mine.empty()) current = prepare_frame(frame_args(mine[0]));
-  for (std::size_t k = 0; k < mine.size(); ++k) {
+  // Collective writes need every rank in every round, also the groups with fewer frames.
+  const std::size_t rounds = collective ? static_cast<std::size_t>((nframes + ngroups - 1) / ngroups) : mine.size();
+  for (std::size_t k = 0; k < rounds; ++k) {
+    if (k >= mine.size()) {
+      collective_round(k, nullptr, nullptr);
+      continue;
+    }
     const auto frame_t0 = std::chrono::steady_clock::now();
     PreparedFrame next;
     // On the root, while the other ranks extract: write the previous frame, read the next one.
@@ -219,7 +271,11 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     FrameOutcome out = extract_on_group(group, group.is_root() ? &current : nullptr, side_work, verbose);
     if (hdf5) {
       if (group.is_root() && out.code != 0) report(mine[k], out.message);
-      hdf5_round(k, mine[k], out, group.is_root() && out.code == 0 ? &*current.job : nullptr);
+      const ExtractionJob* job = group.is_root() && out.code == 0 ? &*current.job : nullptr;
+      if (collective)
+        collective_round(k, &out, job);
+      else
+        hdf5_round(k, mine[k], out, job);
       if (group.is_root()) current = std::move(next);
       continue;
     }
@@ -251,6 +307,23 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
       fmt::print(stderr, "perfex extract-exposure: {} not written: no frame succeeded\n", a.hdf5_exposure);
     }
     writer.reset();
+  }
+  if (shared_writer) {  // every rank: the same frame count, the same outcome of commit()
+    if (shared_writer->frames() > 0) {
+      try {
+        shared_writer->commit();
+        if (world.is_root())
+          fmt::print("wrote {}: {} frame{} (collective writes, {} rank{})\n", a.hdf5_exposure, shared_writer->frames(),
+                     shared_writer->frames() == 1 ? "" : "s", world.size(), world.size() == 1 ? "" : "s");
+      } catch (const Error& e) {
+        if (world.is_root()) fmt::print(stderr, "perfex extract-exposure: {} not written: {}\n", a.hdf5_exposure, e.what());
+        failed += written;
+        written = 0;
+      }
+    } else if (world.is_root()) {
+      fmt::print(stderr, "perfex extract-exposure: {} not written: no frame succeeded\n", a.hdf5_exposure);
+    }
+    shared_writer.reset();
   }
 
   written = world.allreduce_sum(written);
@@ -364,7 +437,8 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
                   "where frame-CAMERA-EXPID.fits go (directory mode; manifest mode: prefix of relative outputs)");
   cmd->add_option("--hdf5-exposure", args->hdf5_exposure,
                   "write every frame into this HDF5 file, one group per camera (the output names name repeated "
-                  "cameras); no per-frame files");
+                  "cameras); no per-frame files. MPI rank 0 writes it, or every rank collectively when perfex "
+                  "was built with a parallel HDF5 (PERFEX_HDF5_PARALLEL)");
   cmd->add_option("--psf-dir", args->psf_dir, "directory mode: where psf-CAMERA-EXPID.fits are (default: the source)");
   cmd->add_option("--group-size", args->group_size,
                   "ranks per frame (0: max(1, ranks / frames)); frames are dealt round-robin to the groups")

@@ -60,7 +60,8 @@ int print_info(const std::string& missing) {
   fmt::print("MPI: not built (configure with -DPERFEX_ENABLE_MPI=ON)\n");
 #endif
   if (io::hdf5_available())
-    fmt::print("HDF5: enabled ({}; frame files .h5, perfex convert)\n", io::hdf5_library_version());
+    fmt::print("HDF5: enabled ({}; frame files .h5, perfex convert{})\n", io::hdf5_library_version(),
+               io::hdf5_parallel_available() ? "; parallel: collective exposure writes under MPI" : "");
   else
     fmt::print("HDF5: not built (configure with -DPERFEX_ENABLE_HDF5=ON)\n");
   return 0;

@@ -17,14 +17,15 @@
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/hdf5_file.hpp"
+#include "frame_hdf5_internal.hpp"
 
 namespace perfex::io {
 
 namespace {
 
-constexpr const char* format_key = "PERFEX_FORMAT";
-constexpr const char* frame_marker = "frame";
-constexpr const char* exposure_marker = "exposure";
+using detail::exposure_marker;
+using detail::format_key;
+using detail::frame_marker;
 constexpr long long max_values = 1LL << 30;  // bounds allocations for damaged shapes
 
 std::string child(const std::string& group, const std::string& name) {
@@ -199,15 +200,17 @@ void flip_signs(std::vector<unsigned char>& rows, const std::vector<Column>& col
   }
 }
 
-void write_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const RawTable& t) {
+void write_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const RawTable& t,
+                            bool with_data) {
   const std::string object = child(group_name, "FIBERMAP");
   const auto cols = table_columns(t, f.where(object));
   const auto row_bytes = static_cast<std::size_t>(t.row_bytes);
   Hid mem = compound_type(f, object, cols, row_bytes, true);
   Hid file = compound_type(f, object, cols, row_bytes, false);
-  std::vector<unsigned char> rows = t.rows;
+  std::vector<unsigned char> rows = with_data ? t.rows : std::vector<unsigned char>();
   flip_signs(rows, cols, row_bytes);
-  f.write_dataset(group, group_name, "FIBERMAP", file, mem, {static_cast<hsize_t>(t.nrows)}, rows.data());
+  f.write_dataset(group, group_name, "FIBERMAP", file, mem, {static_cast<hsize_t>(t.nrows)},
+                  with_data ? rows.data() : nullptr);
   Hid ds(f.checked(H5Dopen2(group, "FIBERMAP", H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
   f.write_attribute(ds, object, "TFORM", t.forms);
   f.write_attribute(ds, object, "TUNIT", t.units);
@@ -310,40 +313,74 @@ void write_array(Hdf5File& f, hid_t g, const std::string& group, const std::stri
   f.write_attribute(ds, object, key, text);
 }
 
-void write_frame_group(Hdf5File& f, const std::string& group, const Frame& frame,
-                       const std::optional<RawTable>& fibermap, bool float64) {
+}  // namespace
+
+void detail::check_frame_for_hdf5(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64,
+                                  const std::string& fibermap_where) {
   check_frame_shapes(frame, "write_frame_hdf5");
+  const FrameResult& d = frame.data;
+  if (float64 && (d.pixmask_fraction.extent(0) != static_cast<std::size_t>(d.nspec) ||
+                  d.pixmask_fraction.extent(1) != static_cast<std::size_t>(d.nwave)))
+    throw_usage_error("write_frame_hdf5: --float64 needs the pixmask_fraction of every bin");
+  if (fibermap) table_columns(*fibermap, fibermap_where);
+}
+
+void detail::write_frame_group(Hdf5File& f, const std::string& group, const Frame& frame,
+                               const std::optional<RawTable>& fibermap, bool float64, bool with_data) {
+  if (with_data) check_frame_shapes(frame, "write_frame_hdf5");
   const FrameResult& d = frame.data;
   const auto ns = static_cast<hsize_t>(d.nspec), nw = static_cast<hsize_t>(d.nwave),
              nd = static_cast<hsize_t>(2 * d.ndiag + 1);
-  if (float64 && (d.pixmask_fraction.extent(0) != ns || d.pixmask_fraction.extent(1) != nw))
+  if (with_data && float64 && (d.pixmask_fraction.extent(0) != ns || d.pixmask_fraction.extent(1) != nw))
     throw_usage_error("write_frame_hdf5: --float64 needs the pixmask_fraction of every bin");
+  // The data of the frame's arrays (float32 copies made here), or nothing (with_data false).
+  auto as_float = [&](const auto& view) { return with_data ? flatten<float>(view) : std::vector<float>(); };
+  auto ptr = [&](const auto* p) -> const void* { return with_data ? p : nullptr; };
   Hid g = group == "/" ? Hid(f.checked(H5Gopen2(f.id(), "/", H5P_DEFAULT), "/", "opening the root group"), H5Gclose)
                        : f.create_group(group);
   write_header_attributes(f, g, group, frame);
   const hid_t f32 = H5T_IEEE_F32LE, f64 = H5T_IEEE_F64LE, mf = H5T_NATIVE_FLOAT, md = H5T_NATIVE_DOUBLE;
-  write_array(f, g, group, "FLUX", f32, mf, {ns, nw}, flatten<float>(d.flux).data(), "BUNIT", "electron/Angstrom");
-  write_array(f, g, group, "IVAR", f32, mf, {ns, nw}, flatten<float>(d.ivar).data(), "BUNIT", "Angstrom2/electron2");
-  write_array(f, g, group, "MASK", H5T_STD_U32LE, H5T_NATIVE_UINT32, {ns, nw}, frame.mask.data(), "COMMENT",
+  write_array(f, g, group, "FLUX", f32, mf, {ns, nw}, ptr(as_float(d.flux).data()), "BUNIT", "electron/Angstrom");
+  write_array(f, g, group, "IVAR", f32, mf, {ns, nw}, ptr(as_float(d.ivar).data()), "BUNIT", "Angstrom2/electron2");
+  write_array(f, g, group, "MASK", H5T_STD_U32LE, H5T_NATIVE_UINT32, {ns, nw}, ptr(frame.mask.data()), "COMMENT",
               "specmask bits (desispec.maskbits.specmask): SOMEBADPIX 0, ALLBADPIX 1, BAD2DFIT 7");
-  write_array(f, g, group, "WAVELENGTH", f64, md, {nw}, d.wavelengths.data(), "BUNIT", "Angstrom");
-  write_array(f, g, group, "RESOLUTION", f32, mf, {ns, nd, nw}, flatten<float>(d.resolution).data());
+  write_array(f, g, group, "WAVELENGTH", f64, md, {nw}, ptr(d.wavelengths.data()), "BUNIT", "Angstrom");
+  write_array(f, g, group, "RESOLUTION", f32, mf, {ns, nd, nw}, ptr(as_float(d.resolution).data()));
   {
     const std::string object = child(group, "RESOLUTION");
     Hid ds(f.checked(H5Dopen2(g, "RESOLUTION", H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
     f.write_attribute(ds, object, "NDIAG", static_cast<long long>(d.ndiag));
   }
-  if (fibermap) write_fibermap_dataset(f, g, group, *fibermap);
-  write_array(f, g, group, "CHI2PIX", f32, mf, {ns, nw}, flatten<float>(d.chi2pix).data());
+  if (fibermap) write_fibermap_dataset(f, g, group, *fibermap, with_data);
+  write_array(f, g, group, "CHI2PIX", f32, mf, {ns, nw}, ptr(as_float(d.chi2pix).data()));
   if (float64) {
-    write_array(f, g, group, "FLUX64", f64, md, {ns, nw}, d.flux.data(), "BUNIT", "electron/Angstrom");
-    write_array(f, g, group, "IVAR64", f64, md, {ns, nw}, d.ivar.data(), "BUNIT", "Angstrom2/electron2");
-    write_array(f, g, group, "RESOLUTION64", f64, md, {ns, nd, nw}, d.resolution.data());
-    write_array(f, g, group, "CHI2PIX64", f64, md, {ns, nw}, d.chi2pix.data());
-    write_array(f, g, group, "PIXMASK_FRACTION", f64, md, {ns, nw}, d.pixmask_fraction.data(), "COMMENT",
+    write_array(f, g, group, "FLUX64", f64, md, {ns, nw}, ptr(d.flux.data()), "BUNIT", "electron/Angstrom");
+    write_array(f, g, group, "IVAR64", f64, md, {ns, nw}, ptr(d.ivar.data()), "BUNIT", "Angstrom2/electron2");
+    write_array(f, g, group, "RESOLUTION64", f64, md, {ns, nd, nw}, ptr(d.resolution.data()));
+    write_array(f, g, group, "CHI2PIX64", f64, md, {ns, nw}, ptr(d.chi2pix.data()));
+    write_array(f, g, group, "PIXMASK_FRACTION", f64, md, {ns, nw}, ptr(d.pixmask_fraction.data()), "COMMENT",
                 "PSF-weighted fraction of masked pixels of each bin");
   }
 }
+
+void detail::write_exposure_attributes(Hdf5File& f) {
+  Hid root(f.checked(H5Gopen2(f.id(), "/", H5P_DEFAULT), "/", "opening the root group"), H5Gclose);
+  f.write_attribute(root, "/", format_key, std::string(exposure_marker));
+  f.write_attribute(root, "/", "PERFEXV", std::string(PERFEX_VERSION_STRING));
+}
+
+std::string detail::exposure_group_name(const std::string& name, const std::string& fallback,
+                                        const std::set<std::string>& used, int frames) {
+  auto usable = [&](const std::string& n) {
+    return !n.empty() && n.find('/') == std::string::npos && n != "." && !used.count(n);
+  };
+  std::string group = usable(name) ? name : usable(fallback) ? fallback : "";
+  for (int k = frames; group.empty(); ++k)
+    if (usable("frame-" + std::to_string(k))) group = "frame-" + std::to_string(k);
+  return group;
+}
+
+namespace {
 
 bool has_link(hid_t g, const char* name) {
   const htri_t e = H5Lexists(g, name, H5P_DEFAULT);
@@ -480,7 +517,7 @@ void write_frame_hdf5(const std::string& path, const Frame& frame, const Fiberma
   AtomicOutput out(path, options.overwrite);
   {
     Hdf5File f(out.temp_path(), Hdf5File::Mode::Create);
-    write_frame_group(f, "/", frame, table, options.float64);
+    detail::write_frame_group(f, "/", frame, table, options.float64);
     f.close();
   }
   out.commit();
@@ -501,7 +538,7 @@ std::vector<std::string> hdf5_frame_groups(const std::string& path) {
 
 std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64) {
   Hdf5File f = Hdf5File::create_image("frame-image.h5");
-  write_frame_group(f, "/", frame, fibermap, float64);
+  detail::write_frame_group(f, "/", frame, fibermap, float64);
   return f.image();
 }
 
@@ -517,9 +554,7 @@ struct Hdf5ExposureWriter::Impl {
   std::set<std::string> names;
   int frames = 0;
   Impl(const std::string& path, bool overwrite) : out(path, overwrite), file(out.temp_path(), Hdf5File::Mode::Create) {
-    Hid root(file.checked(H5Gopen2(file.id(), "/", H5P_DEFAULT), "/", "opening the root group"), H5Gclose);
-    file.write_attribute(root, "/", format_key, std::string(exposure_marker));
-    file.write_attribute(root, "/", "PERFEXV", std::string(PERFEX_VERSION_STRING));
+    detail::write_exposure_attributes(file);
   }
 };
 
@@ -529,14 +564,9 @@ Hdf5ExposureWriter::~Hdf5ExposureWriter() = default;
 
 std::string Hdf5ExposureWriter::add(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64,
                                     const std::string& name, const std::string& fallback) {
-  auto usable = [&](const std::string& n) {
-    return !n.empty() && n.find('/') == std::string::npos && n != "." && !m_impl->names.count(n);
-  };
-  std::string group = usable(name) ? name : usable(fallback) ? fallback : "";
-  for (int k = m_impl->frames; group.empty(); ++k)
-    if (usable("frame-" + std::to_string(k))) group = "frame-" + std::to_string(k);
+  const std::string group = detail::exposure_group_name(name, fallback, m_impl->names, m_impl->frames);
   try {
-    write_frame_group(m_impl->file, group, frame, fibermap, float64);
+    detail::write_frame_group(m_impl->file, group, frame, fibermap, float64);
   } catch (...) {
     if (m_impl->file.exists(group)) {
       H5Ldelete(m_impl->file.id(), group.c_str(), H5P_DEFAULT);

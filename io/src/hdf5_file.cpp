@@ -109,6 +109,24 @@ Hdf5File Hdf5File::create_image(const std::string& name) {
   return f;
 }
 
+#ifdef H5_HAVE_PARALLEL
+Hdf5File Hdf5File::create_collective(const std::string& path) {
+  silence_hdf5();
+  Hdf5File f;
+  f.m_path = path;
+  Hid fapl = property_list(H5P_FILE_ACCESS);
+  f.check(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL), "/", "setting up MPI-IO");
+  Hid fcpl = property_list(H5P_FILE_CREATE);
+  H5Pset_obj_track_times(fcpl, false);
+  f.m_file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
+  if (f.m_file < 0) f.fail("/", "creating the file (MPI-IO)");
+  f.m_dxpl = H5Pcreate(H5P_DATASET_XFER);
+  if (f.m_dxpl < 0) f.fail("/", "creating a transfer property list");
+  f.check(H5Pset_dxpl_mpio(f.m_dxpl, H5FD_MPIO_COLLECTIVE), "/", "asking for collective transfers");
+  return f;
+}
+#endif
+
 std::vector<unsigned char> Hdf5File::image() {
   check(H5Fflush(m_file, H5F_SCOPE_GLOBAL), "/", "flushing");
   const ssize_t size = H5Fget_file_image(m_file, nullptr, 0);
@@ -123,10 +141,12 @@ Hdf5File::~Hdf5File() {
     H5Fclose(m_file);
     H5Eclear2(H5E_DEFAULT);
   }
+  if (m_dxpl >= 0) H5Pclose(m_dxpl);
 }
 
-Hdf5File::Hdf5File(Hdf5File&& o) noexcept : m_file(o.m_file), m_path(std::move(o.m_path)) {
+Hdf5File::Hdf5File(Hdf5File&& o) noexcept : m_file(o.m_file), m_dxpl(o.m_dxpl), m_path(std::move(o.m_path)) {
   o.m_file = H5I_INVALID_HID;
+  o.m_dxpl = H5I_INVALID_HID;
 }
 
 void Hdf5File::close() {
@@ -220,7 +240,32 @@ void Hdf5File::write_dataset(hid_t parent, const std::string& parent_name, const
   Hid ds(checked(H5Dcreate2(parent, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), object,
                  "creating the dataset"),
          H5Dclose);
-  if (total > 0) check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), object, "writing the data");
+  if (total == 0) return;
+  if (!collective()) {
+    check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), object, "writing the data");
+    return;
+  }
+  // Collective: every rank writes with the file's type as memory type; the rank holding the data converts
+  // it first when the types differ (the FIBERMAP's big-endian rows), the others select nothing.
+  std::vector<unsigned char> converted;
+  if (data && H5Tequal(file_type, mem_type) <= 0) {
+    const std::size_t size = std::max(H5Tget_size(file_type), H5Tget_size(mem_type));
+    converted.assign(size * static_cast<std::size_t>(total), 0);
+    std::memcpy(converted.data(), data, H5Tget_size(mem_type) * static_cast<std::size_t>(total));
+    std::vector<unsigned char> background(converted.size(), 0);
+    check(H5Tconvert(mem_type, file_type, total, converted.data(), background.data(), H5P_DEFAULT), object,
+          "converting the data to the file's type");
+    data = converted.data();
+  }
+  Hid selection(checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), object,
+                        "creating the dataspace"),
+                H5Sclose);
+  if (!data) {
+    check(H5Sselect_none(selection), object, "selecting nothing");
+    static const unsigned char nothing = 0;
+    data = &nothing;
+  }
+  check(H5Dwrite(ds, file_type, selection, selection, m_dxpl, data), object, "writing the data (collectively)");
 }
 
 Hid Hdf5File::open_dataset(hid_t parent, const std::string& parent_name, const std::string& name,

@@ -22,6 +22,8 @@ class Comm {
   int rank() const { return m_rank; }
   int size() const { return m_size; }
   bool is_root() const { return m_rank == 0; }
+  // Whether this communicator is an MPI one (MPI started), even of one rank.
+  bool uses_mpi() const { return m_handle != nullptr; }
 
   // Ranks with the same colour form a new communicator, ordered by key (MPI_Comm_split).
   Comm split(int color, int key) const;

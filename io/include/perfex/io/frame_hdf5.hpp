@@ -18,8 +18,10 @@
 
 namespace perfex::io {
 
-// Whether this build writes and reads HDF5 (PERFEX_ENABLE_HDF5).
+// Whether this build writes and reads HDF5 (PERFEX_ENABLE_HDF5), and whether it writes exposure files
+// collectively (PERFEX_HDF5_PARALLEL: a parallel HDF5, Hdf5CollectiveExposureWriter).
 bool hdf5_available();
+bool hdf5_parallel_available();
 // The HDF5 library's version ("1.10.8"; "" without HDF5).
 std::string hdf5_library_version();
 // Throws a usage error naming `what` (an option, a file) when the build has no HDF5.
@@ -70,6 +72,43 @@ class Hdf5ExposureWriter {
                   const std::string& fallback);
   int frames() const;
   const std::string& path() const;
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// An exposure file written collectively by every rank of MPI_COMM_WORLD (PERFEX_HDF5_PARALLEL builds, MPI
+// started): the layout and group names of Hdf5ExposureWriter's. Every member is collective: all world ranks
+// call it, in the same order, with the same arguments except the frame, which only its owner holds. World
+// rank 0 picks the temporary file beside the target and broadcasts its name; the ranks open it with MPI-IO;
+// commit() closes it on every rank, then rank 0 renames it onto the target. Uncommitted, the temporary is
+// removed. Builds without a parallel HDF5: the constructor throws a usage error.
+class Hdf5CollectiveExposureWriter {
+ public:
+  // Usage error (existing target without `overwrite`) or data error, the same on every rank.
+  Hdf5CollectiveExposureWriter(const std::string& path, bool overwrite);
+  ~Hdf5CollectiveExposureWriter();
+  Hdf5CollectiveExposureWriter(const Hdf5CollectiveExposureWriter&) = delete;
+  Hdf5CollectiveExposureWriter& operator=(const Hdf5CollectiveExposureWriter&) = delete;
+
+  struct Added {
+    std::string group;    // the group written (every rank); empty when the owner had no frame or refused it
+    std::string refused;  // on the owner: why its frame was refused before anything was written
+    int nspec = 0, specmin = 0, nwave = 0;
+  };
+  // World rank `owner` holds `frame` (null there: no frame, e.g. its extraction failed; ignored elsewhere)
+  // and its FIBERMAP rows. The owner checks the frame and broadcasts its keywords and shapes; every rank
+  // creates the group (named as Hdf5ExposureWriter::add names it, from the frame's CAMERA) and its datasets;
+  // the owner's data are written collectively, the other ranks taking part with empty selections. An HDF5
+  // failure while writing throws (data error) on the ranks it hits: the file is then unusable and the job
+  // must end (the other ranks may be waiting in a collective call).
+  Added add(int owner, const Frame* frame, const std::optional<RawTable>& fibermap, bool float64,
+            const std::string& fallback);
+  int frames() const;
+  const std::string& path() const;
+  // Closes the file on every rank, then rank 0 renames it onto the target; errors thrown on every rank.
   void commit();
 
  private:

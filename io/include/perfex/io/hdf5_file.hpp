@@ -58,6 +58,16 @@ class Hdf5File {
   // messages. Create: an empty in-memory file, whose bytes image() returns.
   static Hdf5File open_image(const std::vector<unsigned char>& bytes, const std::string& name);
   static Hdf5File create_image(const std::string& name);
+#ifdef H5_HAVE_PARALLEL
+  // A parallel HDF5 build: creates `path` (truncating) collectively on MPI_COMM_WORLD (MPI-IO; every rank
+  // calls it, MPI started), without object timestamps. Its datasets are then written with collective
+  // transfers (write_dataset: every rank calls it; ranks without data pass nullptr, an empty selection).
+  static Hdf5File create_collective(const std::string& path);
+#endif
+  bool collective() const { return m_dxpl >= 0; }
+  // Forgets the file without closing it (a collective file one rank failed in: closing is collective and
+  // the job is being ended).
+  void abandon() { m_file = H5I_INVALID_HID; }
   std::vector<unsigned char> image();  // flushes; the whole file's bytes
 
   const std::string& path() const { return m_path; }
@@ -83,7 +93,9 @@ class Hdf5File {
   std::vector<std::string> group_members(const std::string& group);  // names, in name order
   void delete_link(const std::string& name);
 
-  // --- datasets: chunked (rows per chunk <= 1 MiB), shuffled and deflated; dims slowest first.
+  // --- datasets: chunked (rows per chunk <= 1 MiB), shuffled and deflated; dims slowest first. A collective
+  // file: `data` null on the ranks that write none of it; the data are converted to file_type first (HDF5
+  // writes compressed datasets collectively only without type conversion).
   void write_dataset(hid_t parent, const std::string& parent_name, const std::string& name, hid_t file_type,
                      hid_t mem_type, const std::vector<hsize_t>& dims, const void* data);
   // Opens a dataset and checks its shape (dims) against `expected` (any extent where expected is 0);
@@ -115,6 +127,7 @@ class Hdf5File {
  private:
   Hdf5File() = default;
   hid_t m_file = H5I_INVALID_HID;
+  hid_t m_dxpl = H5I_INVALID_HID;  // collective files: the collective transfer property list
   std::string m_path;
 };
 
