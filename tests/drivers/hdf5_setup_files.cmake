@@ -2,12 +2,8 @@
 # exposure file of two frames, and files perfex must refuse: altered.h5 (FLUX not FLUX64 in float32),
 # truncated.h5 (half of an HDF5 frame), foreign.h5 (valid HDF5 without a frame, from TOOL), text.h5 (not HDF5).
 cmake_minimum_required(VERSION 3.20)
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err WORKING_DIRECTORY "${DIR}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${ARGN}: exit ${rc}\n${out}\n${err}")
-  endif()
-endfunction()
+set(run_dir "${DIR}")
+include(${CMAKE_CURRENT_LIST_DIR}/../run_checked.cmake)
 foreach(name psf.fits preproc.fits frame.fits frame.h5 altered.h5 exposure.h5 frames.txt truncated.h5 foreign.h5 text.h5)
   file(REMOVE "${DIR}/${name}")
 endforeach()
