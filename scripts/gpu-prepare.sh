@@ -22,22 +22,11 @@ catch2_version=3.7.1-0.4~bpo12+1
 benchmark_version=1.7.1-1
 log() { printf '[gpu-prepare] %s\n' "$*" >&2; }
 
-# deb-src for bookworm and bookworm-backports, lists and downloads kept in the cache.
+# deb-src for bookworm and bookworm-backports, lists and downloads kept in the cache (scripts/private-apt.sh).
+source "$root/scripts/private-apt.sh"
 private_apt_src() {
-  local d="$deps_dir/apt-src"
-  mkdir -p "$d/lists/partial" "$d/archives/partial"
-  if [ ! -f "$d/sources.list" ]; then
-    printf '%s\n' "deb-src http://deb.debian.org/debian bookworm main" \
-      "deb-src http://deb.debian.org/debian bookworm-backports main" > "$d/sources.list"
-  fi
-  local opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::Etc::sourceparts=-"
-    -o "Dir::State::Lists=$d/lists" -o "Dir::Cache::archives=$d/archives" -o "APT::Get::List-Cleanup=0"
-    -o "APT::Sandbox::User=root")
-  if [ ! -f "$d/lists/.updated" ]; then
-    apt-get "${opts[@]}" update -qq
-    touch "$d/lists/.updated"
-  fi
-  apt-get "${opts[@]}" "$@"
+  private_apt_in "$deps_dir/apt-src" "deb-src http://deb.debian.org/debian bookworm main" \
+    "deb-src http://deb.debian.org/debian bookworm-backports main" -- "$@"
 }
 
 # Downloads a Debian source package once into the cache; prints the path of its upstream tarball.

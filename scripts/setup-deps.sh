@@ -53,23 +53,12 @@ install_apt_packages() {
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# A private apt configuration: deb-src for bookworm and binaries from bookworm-backports, lists kept in
-# the cache. The system's /etc/apt is only read for keys.
+# A private apt configuration (scripts/private-apt.sh): deb-src for bookworm and binaries from
+# bookworm-backports, lists kept in the cache.
+source "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
 private_apt() {
-  local d="$deps_dir/apt"
-  mkdir -p "$d/lists/partial" "$d/archives/partial"
-  if [ ! -f "$d/sources.list" ]; then
-    printf '%s\n' "deb-src http://deb.debian.org/debian bookworm main" \
-      "deb http://deb.debian.org/debian bookworm-backports main" > "$d/sources.list"
-  fi
-  local opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::Etc::sourceparts=-"
-    -o "Dir::State::Lists=$d/lists" -o "Dir::Cache::archives=$d/archives" -o "APT::Get::List-Cleanup=0"
-    -o "APT::Sandbox::User=root")
-  if [ ! -f "$d/lists/.updated" ]; then
-    apt-get "${opts[@]}" update -qq
-    touch "$d/lists/.updated"
-  fi
-  apt-get "${opts[@]}" "$@"
+  private_apt_in "$deps_dir/apt" "deb-src http://deb.debian.org/debian bookworm main" \
+    "deb http://deb.debian.org/debian bookworm-backports main" -- "$@"
 }
 
 install_catch2() {
