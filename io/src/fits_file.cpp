@@ -80,11 +80,18 @@ bool logical_true(const std::string& value) { return !value.empty() && value[0] 
 class HeaderCheck {
  public:
   // `repeated`: keywords that appear more than once with different values (which one CFITSIO reads depends on
-  // where it last read: refused for the keywords checked here).
-  HeaderCheck(std::string where, std::map<std::string, std::string> keys, std::set<std::string> repeated)
-      : m_where(std::move(where)), m_keys(std::move(keys)), m_repeated(std::move(repeated)) {}
-  bool has(const std::string& key) const { return m_keys.count(key) != 0; }
+  // where it last read: refused for the keywords checked here). `malformed`: keywords whose card has '=' in
+  // column 9 but not the value indicator "= " (what CFITSIO then reads is not a plain value: refused too).
+  HeaderCheck(std::string where, std::map<std::string, std::string> keys, std::set<std::string> repeated,
+              std::set<std::string> malformed)
+      : m_where(std::move(where)),
+        m_keys(std::move(keys)),
+        m_repeated(std::move(repeated)),
+        m_malformed(std::move(malformed)) {}
+  bool has(const std::string& key) const { return m_keys.count(key) != 0 || m_malformed.count(key) != 0; }
   std::string text(const std::string& key) const {
+    if (m_malformed.count(key))
+      throw_data_error(m_where + ": keyword " + key + " has no value indicator '= ' in columns 9-10");
     if (m_repeated.count(key))
       throw_data_error(m_where + ": keyword " + key + " appears more than once with different values");
     auto it = m_keys.find(key);
@@ -119,6 +126,7 @@ class HeaderCheck {
   std::string m_where;
   std::map<std::string, std::string> m_keys;
   std::set<std::string> m_repeated;
+  std::set<std::string> m_malformed;
 };
 
 // Tile-compression parameters that CFITSIO divides by or sizes buffers from.
@@ -153,7 +161,7 @@ int check_fits_structure(const std::string& name, unsigned long long size,
   int hdus = 0;
   for (int hdu = 0; pos + 8 <= size; ++hdu) {
     std::map<std::string, std::string> keys;
-    std::set<std::string> repeated;
+    std::set<std::string> repeated, malformed;
     std::string extname;
     unsigned long long header_end = pos;
     bool end = false;
@@ -173,17 +181,20 @@ int check_fits_structure(const std::string& name, unsigned long long size,
         const char* card = block + 80 * c;
         std::string key(card, 8);
         while (!key.empty() && key.back() == ' ') key.pop_back();
-        if (key == "END") end = true;
-        else if (card[8] == '=' && card[9] == ' ') {
+        if (key == "END") {
+          end = true;
+        } else if (card[8] == '=' && card[9] == ' ') {
           const std::string value = card_value(card);
           const auto [it, added] = keys.emplace(key, value);
           if (!added && it->second != value) repeated.insert(key);
+        } else if (card[8] == '=') {  // "ZVAL2   =(  2": CFITSIO still reads a value (found by the fuzz lane)
+          malformed.insert(key);
         }
       }
     }
     extname = keys.count("EXTNAME") ? keys["EXTNAME"] : "";
     const HeaderCheck h(name + "[" + (extname.empty() ? "HDU " + std::to_string(hdu) : extname) + "]", keys,
-                        repeated);
+                        repeated, malformed);
     const long long bitpix = h.integer("BITPIX", -64, 64);
     if (bitpix != 8 && bitpix != 16 && bitpix != 32 && bitpix != 64 && bitpix != -32 && bitpix != -64)
       throw_data_error(h.where() + ": keyword BITPIX must be 8, 16, 32, 64, -32 or -64, found " + std::to_string(bitpix));

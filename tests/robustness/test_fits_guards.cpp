@@ -138,7 +138,11 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
     const std::string card = "ZIMAGE  =                    T \xff\xff" "extension contains compressed image";
     junk_zimage.replace(at, 80, card + std::string(80 - card.size(), ' '));
   }
+  // "=(" instead of "= " before a value: CFITSIO still reads ZVAL2 and overflowed a buffer converting it
+  // (found by the fuzz lane, 2026-12-04).
+  const std::string no_indicator = edited("ZVAL2   =", "ZVAL2   =(                   2 / bytes per pixel");
   for (const auto& [bytes_case, message_case] : {std::pair{zero_block, "keyword ZVAL1 must be an integer in 1.."},
+                                                     std::pair{no_indicator, "keyword ZVAL2 has no value indicator"},
                                                      std::pair{junk_zimage, "keyword ZTILE1 must be an integer in 1..20"},
                                                      std::pair{zero_tile, "keyword ZTILE1 must be an integer in 1..20"},
                                                      std::pair{bad_bytepix, "keyword ZVAL2 (BYTEPIX) must be 1, 2, 4 or 8"}}) {
