@@ -8,6 +8,7 @@
 #include "bench_main.hpp"
 
 #include <Kokkos_Core.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "perfex/core/error.hpp"
 #include "perfex/core/extract_options.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/core/spots.hpp"
@@ -32,7 +34,8 @@ std::filesystem::path shared_data_dir() {
   return std::filesystem::path(PERFEX_DEFAULT_SHARED_DIR) / "data";
 }
 
-// The PSF of `name` (a file in shared data/, or --psf), read once; nullptr with *why set when absent.
+// The PSF of `name` (a file in shared data/, or --psf), read once; nullptr with *why set when it is absent
+// or not a readable GAUSS-HERMITE PSF.
 const perfex::GaussHermitePsf* psf(const std::string& name, std::string* why) {
   const std::filesystem::path path = g_psf_override.empty() ? shared_data_dir() / name : std::filesystem::path(g_psf_override);
   auto& slot = g_psfs[path.string()];
@@ -41,7 +44,12 @@ const perfex::GaussHermitePsf* psf(const std::string& name, std::string* why) {
       *why = "PSF file absent: " + path.string() + " (place ../shared beside the project, set PERFEX_SHARED_DIR or pass --psf FILE)";
       return nullptr;
     }
-    slot = std::make_unique<perfex::GaussHermitePsf>(perfex::io::read_psf(path.string()));
+    try {
+      slot = std::make_unique<perfex::GaussHermitePsf>(perfex::io::read_psf(path.string()));
+    } catch (const perfex::Error& e) {  // a bad --psf: say why, as for an absent file
+      *why = e.what();
+      return nullptr;
+    }
   }
   return slot.get();
 }
@@ -87,6 +95,14 @@ int main(int argc, char** argv) {
       g_psf_override = argv[++i];
     } else {
       args.push_back(argv[i]);
+    }
+  }
+  if (!g_psf_override.empty()) {  // a PSF named on the command line must be readable: exit 1 otherwise
+    try {
+      (void)perfex::io::read_psf(g_psf_override);
+    } catch (const perfex::Error& e) {
+      std::fprintf(stderr, "bench_spots: error: --psf: %s\n", e.what());
+      return 1;
     }
   }
   perfex::bench::BenchProgram program;
