@@ -6,7 +6,6 @@
 
 namespace perfex::math {
 #if KOKKOS_VERSION >= 30700
-using Kokkos::erf;
 using Kokkos::exp;
 using Kokkos::fabs;
 using Kokkos::floor;
@@ -14,7 +13,6 @@ using Kokkos::isfinite;
 using Kokkos::pow;
 using Kokkos::sqrt;
 #else
-using Kokkos::Experimental::erf;
 using Kokkos::Experimental::exp;
 using Kokkos::Experimental::fabs;
 using Kokkos::Experimental::floor;
