@@ -55,7 +55,7 @@ mount -o remount,bind,ro "$chroot_dir/perfex-src"
 [ -f "$chroot_dir/etc/resolv.conf" ] || cp /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
 
 packages="g++ cmake ninja-build pkg-config libkokkos-dev catch2"
-[ "$full" = 1 ] && packages="$packages libcfitsio-dev libcli11-dev libfmt-dev liberfa-dev libbenchmark-dev"
+[ "$full" = 1 ] && packages="$packages libcfitsio-dev zlib1g-dev libcli11-dev libfmt-dev liberfa-dev libbenchmark-dev"
 log "building perfex in the chroot (packages: $packages)"
 set +e
 chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \

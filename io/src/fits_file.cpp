@@ -3,6 +3,7 @@
 #include "perfex/io/fits_file.hpp"
 
 #include <fitsio.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,6 +20,7 @@
 #include <utility>
 
 #include "perfex/core/error.hpp"
+#include "fits_header_check.hpp"
 #include "rice_check.hpp"
 
 namespace perfex::io {
@@ -39,188 +41,62 @@ long long element_count(const std::vector<long>& dims) {
   return n;
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// A structural check of the raw header cards, before CFITSIO parses an HDU: CFITSIO trusts some header values
-// it divides by or sizes buffers from (a tile-compressed HDU with BLOCKSIZE 0 or ZTILEn 0 stops the process
-// with SIGFPE while CFITSIO merely moves to it: fuzz/SUPPRESSIONS.md). Walks every HDU that starts with
-// SIMPLE/XTENSION, checks the mandatory sizes and the tile-compression parameters, and that each HDU's data fit
-// in the file. Stricter than CFITSIO only on these keywords, whose values must be plain numbers.
-constexpr unsigned long long fits_block = 2880;
+}  // namespace
 
-// The value of a header card as text: a string without its quotes, else the text before any comment.
-std::string card_value(const char* card) {
-  std::string v(card + 10, card + 80);
-  std::size_t i = v.find_first_not_of(' ');
-  if (i == std::string::npos) return "";
-  if (v[i] == '\'') {
-    std::string out;
-    for (std::size_t k = i + 1; k < v.size(); ++k) {
-      if (v[k] == '\'') {
-        if (k + 1 < v.size() && v[k + 1] == '\'') {
-          out += '\'';
-          ++k;
-          continue;
-        }
-        break;
-      }
-      out += v[k];
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-  }
-  v = v.substr(i, v.find('/', i) == std::string::npos ? std::string::npos : v.find('/', i) - i);
-  while (!v.empty() && v.back() == ' ') v.pop_back();
-  return v;
+namespace {
+constexpr std::size_t fits_record = detail::fits_block;
+
+// What a file starts with, as CFITSIO's file driver tells plain FITS from the compressed files it unpacks itself
+// (file_is_compressed).
+enum class FileStart { Fits, Gzip, OtherCompression, Other };
+FileStart file_start(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char magic[6] = {0};
+  in.read(reinterpret_cast<char*>(magic), sizeof(magic));
+  if (std::memcmp(magic, "SIMPLE", 6) == 0) return FileStart::Fits;
+  if (magic[0] == 0x1f && magic[1] == 0x8b) return FileStart::Gzip;
+  const bool unix_compress = magic[0] == 0x1f && (magic[1] == 0x9d || magic[1] == 0x1e || magic[1] == 0xa0);
+  if (unix_compress || std::memcmp(magic, "PK\003\004", 4) == 0) return FileStart::OtherCompression;
+  return FileStart::Other;
 }
 
-// A logical keyword as CFITSIO reads it: by its first character, whatever follows (a comment without its
-// slash, junk) does not matter.
-bool logical_true(const std::string& value) { return !value.empty() && value[0] == 'T'; }
-
-class HeaderCheck {
- public:
-  // `repeated`: keywords that appear more than once with different values (which one CFITSIO reads depends on
-  // where it last read: refused for the keywords checked here). `malformed`: keywords whose card has '=' in
-  // column 9 but not the value indicator "= " (what CFITSIO then reads is not a plain value: refused too).
-  HeaderCheck(std::string where, std::map<std::string, std::string> keys, std::set<std::string> repeated,
-              std::set<std::string> malformed)
-      : m_where(std::move(where)),
-        m_keys(std::move(keys)),
-        m_repeated(std::move(repeated)),
-        m_malformed(std::move(malformed)) {}
-  bool has(const std::string& key) const { return m_keys.count(key) != 0 || m_malformed.count(key) != 0; }
-  std::string text(const std::string& key) const {
-    if (m_malformed.count(key))
-      throw_data_error(m_where + ": keyword " + key + " has no value indicator '= ' in columns 9-10");
-    if (m_repeated.count(key))
-      throw_data_error(m_where + ": keyword " + key + " appears more than once with different values");
-    auto it = m_keys.find(key);
-    return it == m_keys.end() ? std::string() : it->second;
-  }
-  // An integer keyword in [lo, hi]; `fallback` when absent (or an error when there is none).
-  long long integer(const std::string& key, long long lo, long long hi, std::optional<long long> fallback = {}) const {
-    if (!has(key)) {
-      if (fallback) return *fallback;
-      throw_data_error(m_where + ": keyword " + key + " is missing");
+// The bytes of a gzip-compressed file, unpacked by zlib. CFITSIO would unpack it too, but straight into the
+// memory it parses, where perfex's header walk could not look first. Concatenated gzip members are read as one
+// stream (as gzip -d does); corrupt or truncated data is an error.
+std::vector<char> gunzip(const std::string& path) {
+  // Four times the largest image perfex reads (2^28 pixels of 8 bytes) and its companions: beyond that, not a
+  // frame but a decompression bomb.
+  constexpr std::size_t limit = std::size_t{16} << 30;
+  gzFile in = gzopen(path.c_str(), "rb");
+  if (!in) throw_data_error(path + ": cannot be opened (" + std::strerror(errno) + ")");
+  gzbuffer(in, 1 << 20);
+  std::vector<char> bytes;
+  std::size_t used = 0;
+  for (;;) {
+    if (bytes.size() - used < (std::size_t{1} << 20)) bytes.resize(std::max<std::size_t>(2 * bytes.size(), 1 << 22));
+    const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(bytes.size() - used, 1u << 30));
+    const int got = gzread(in, bytes.data() + used, chunk);
+    if (got < 0) {
+      int code = 0;
+      const std::string text = gzerror(in, &code);
+      gzclose(in);
+      throw_data_error(path + ": corrupt gzip data (zlib: " + text + ")");
     }
-    const std::string t = text(key);
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(t.c_str(), &end, 10);
-    if (t.empty() || errno != 0 || *end != 0 || v < lo || v > hi)
-      throw_data_error(m_where + ": keyword " + key + " must be an integer in " + std::to_string(lo) + ".." +
-                       std::to_string(hi) + ", found '" + t + "'");
-    return v;
+    if (got == 0) break;
+    used += static_cast<std::size_t>(got);
+    if (used > limit) {
+      gzclose(in);
+      throw_data_error(path + ": unpacks to more than " + std::to_string(limit >> 30) +
+                       " GiB, more than any FITS file perfex reads");
+    }
   }
-  double number(const std::string& key) const {
-    const std::string t = text(key);
-    char* end = nullptr;
-    const double v = std::strtod(t.c_str(), &end);
-    if (t.empty() || *end != 0 || !std::isfinite(v))
-      throw_data_error(m_where + ": keyword " + key + " must be a number, found '" + t + "'");
-    return v;
-  }
-  const std::string& where() const { return m_where; }
-
- private:
-  std::string m_where;
-  std::map<std::string, std::string> m_keys;
-  std::set<std::string> m_repeated;
-  std::set<std::string> m_malformed;
-};
-
-// Tile-compression parameters that CFITSIO divides by or sizes buffers from.
-void check_tile_compression(const HeaderCheck& h) {
-  const long long znaxis = h.integer("ZNAXIS", 1, 999);
-  for (long long i = 1; i <= znaxis; ++i) {
-    const std::string n = std::to_string(i);
-    const long long size = h.integer("ZNAXIS" + n, 0, 1LL << 40);
-    h.integer("ZTILE" + n, 1, std::max(size, 1LL), 1);
-  }
-  for (int i = 1; h.has("ZNAME" + std::to_string(i)); ++i) {
-    const std::string n = std::to_string(i);
-    const std::string name = h.text("ZNAME" + n);
-    if (!h.has("ZVAL" + n)) continue;
-    if (name == "BLOCKSIZE")
-      h.integer("ZVAL" + n, 1, 1 << 20);
-    else if (name == "BYTEPIX" && !std::set<long long>{1, 2, 4, 8}.count(h.integer("ZVAL" + n, 1, 8)))
-      throw_data_error(h.where() + ": keyword ZVAL" + n + " (BYTEPIX) must be 1, 2, 4 or 8, found '" +
-                       h.text("ZVAL" + n) + "'");
-    else if (h.number("ZVAL" + n) < 0)
-      throw_data_error(h.where() + ": keyword ZVAL" + n + " (" + name + ") must not be negative");
-  }
+  // zlib reports a stream cut short only at gzclose (Z_BUF_ERROR).
+  const int closed = gzclose(in);
+  if (closed != Z_OK)
+    throw_data_error(path + ": the gzip data are truncated or corrupt (zlib error " + std::to_string(closed) + ")");
+  bytes.resize(used);
+  return bytes;
 }
-
-// read_block(offset, block) reads the (up to) 2880 bytes at `offset` (< size), zero-filling what lies past the
-// end; `size` is the file's size in bytes. Returns the number of HDUs (what follows them is not FITS, which
-// CFITSIO ignores too).
-int check_fits_structure(const std::string& name, unsigned long long size,
-                          const std::function<void(unsigned long long, char*)>& read_block) {
-  char block[fits_block];
-  unsigned long long pos = 0;
-  int hdus = 0;
-  for (int hdu = 0; pos + 8 <= size; ++hdu) {
-    std::map<std::string, std::string> keys;
-    std::set<std::string> repeated, malformed;
-    std::string extname;
-    unsigned long long header_end = pos;
-    bool end = false;
-    while (!end) {
-      if (header_end >= size)
-        throw_data_error(name + ": HDU " + std::to_string(hdu) + " is truncated (its header has no END card)");
-      std::memset(block, 0, sizeof(block));
-      read_block(header_end, block);
-      if (header_end == pos) {  // CFITSIO's rules: the primary starts with SIMPLE; no XTENSION ends the file
-        const std::string first(block, 8);
-        if (first != (hdu == 0 ? "SIMPLE  " : "XTENSION")) return hdu;
-      }
-      if (header_end + fits_block > size)
-        throw_data_error(name + ": HDU " + std::to_string(hdu) + " is truncated (its header has no END card)");
-      header_end += fits_block;
-      for (int c = 0; c < 36 && !end; ++c) {
-        const char* card = block + 80 * c;
-        std::string key(card, 8);
-        while (!key.empty() && key.back() == ' ') key.pop_back();
-        if (key == "END") {
-          end = true;
-        } else if (card[8] == '=' && card[9] == ' ') {
-          const std::string value = card_value(card);
-          const auto [it, added] = keys.emplace(key, value);
-          if (!added && it->second != value) repeated.insert(key);
-        } else if (card[8] == '=') {  // "ZVAL2   =(  2": CFITSIO still reads a value (found by the fuzz lane)
-          malformed.insert(key);
-        }
-      }
-    }
-    extname = keys.count("EXTNAME") ? keys["EXTNAME"] : "";
-    const HeaderCheck h(name + "[" + (extname.empty() ? "HDU " + std::to_string(hdu) : extname) + "]", keys,
-                        repeated, malformed);
-    const long long bitpix = h.integer("BITPIX", -64, 64);
-    if (bitpix != 8 && bitpix != 16 && bitpix != 32 && bitpix != 64 && bitpix != -32 && bitpix != -64)
-      throw_data_error(h.where() + ": keyword BITPIX must be 8, 16, 32, 64, -32 or -64, found " + std::to_string(bitpix));
-    const long long naxis = h.integer("NAXIS", 0, 999);
-    const long long pcount = h.integer("PCOUNT", 0, 1LL << 50, 0);
-    const long long gcount = h.integer("GCOUNT", 0, 1LL << 50, 1);
-    // Data bytes, in long double so that absurd axes cannot overflow: compared with what the file holds.
-    long double elements = naxis > 0 ? 1.0L : 0.0L;
-    for (long long i = 1; i <= naxis; ++i) {
-      const long long n = h.integer("NAXIS" + std::to_string(i), 0, 1LL << 50);
-      const bool groups = hdu == 0 && i == 1 && n == 0 && logical_true(h.text("GROUPS"));  // random groups: NAXIS1 = 0
-      if (!groups) elements *= static_cast<long double>(n);
-    }
-    const long double data = (naxis > 0 ? elements + pcount : 0.0L) * gcount * (std::llabs(bitpix) / 8);
-    if (data > static_cast<long double>(size - header_end))
-      throw_data_error(h.where() + ": the file is truncated (this HDU needs " +
-                       std::to_string(static_cast<unsigned long long>(header_end) + static_cast<unsigned long long>(std::min(data, 1e19L))) +
-                       " bytes, the file holds " + std::to_string(size) + ")");
-    if (h.text("XTENSION") == "BINTABLE" && logical_true(h.text("ZIMAGE"))) check_tile_compression(h);
-    const auto bytes = static_cast<unsigned long long>(data);
-    pos = header_end + (bytes + fits_block - 1) / fits_block * fits_block;
-    hdus = hdu + 1;
-  }
-  return hdus;
-}
-
 }  // namespace
 
 FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
@@ -229,17 +105,27 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
   if (mode == Mode::Read) {
     if (!std::filesystem::exists(path)) throw_data_error(path + ": no such file");
     if (std::filesystem::is_directory(path)) throw_data_error(path + ": is a directory, expected a FITS file");
-    // A plain (uncompressed) file is walked before CFITSIO parses it; compressed ones are unpacked by CFITSIO.
-    {
-      std::ifstream in(path, std::ios::binary);
-      char magic[6] = {0};
-      if (in.read(magic, sizeof(magic)) && std::memcmp(magic, "SIMPLE", sizeof(magic)) == 0)
-        check_fits_structure(path, static_cast<unsigned long long>(std::filesystem::file_size(path)),
-                             [&](unsigned long long offset, char* block) {
-                               in.clear();
-                               in.seekg(static_cast<std::streamoff>(offset));
-                               in.read(block, static_cast<std::streamsize>(fits_block));  // short at the end
-                             });
+    // Every file is walked before CFITSIO parses it (fits_header_check.hpp): a plain file on disk, a gzip file
+    // once unpacked into memory; other compressions are refused rather than unpacked unseen by CFITSIO.
+    switch (file_start(path)) {
+      case FileStart::Gzip:
+        open_checked_memory(gunzip(path));
+        return;
+      case FileStart::OtherCompression:
+        throw_data_error(path + ": cannot be opened as a FITS file (it is compressed with compress, pack or zip; "
+                                "perfex reads FITS files plain or gzip-compressed)");
+      case FileStart::Other:
+        throw_data_error(path + ": cannot be opened as a FITS file (it starts with neither SIMPLE nor a gzip header)");
+      case FileStart::Fits: {
+        std::ifstream in(path, std::ios::binary);
+        detail::check_fits_structure(path, static_cast<unsigned long long>(std::filesystem::file_size(path)),
+                                     [&](unsigned long long offset, char* block) {
+                                       in.clear();
+                                       in.seekg(static_cast<std::streamoff>(offset));
+                                       in.read(block, static_cast<std::streamsize>(fits_record));  // short at the end
+                                     });
+        break;
+      }
     }
     // A leading '!' or brackets would be interpreted by CFITSIO's extended file-name syntax; open the
     // path as a plain file name.
@@ -262,32 +148,39 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
 }
 
 FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::string& name) {
+  std::vector<char> bytes;
+  bytes.reserve((size + fits_record - 1) / fits_record * fits_record);  // room for the padding: no second copy
+  bytes.assign(static_cast<const char*>(data), static_cast<const char*>(data) + size);
   FitsFile file;
   file.m_path = name;
-  int status = 0;
-  fitsfile* f = nullptr;
+  file.open_checked_memory(std::move(bytes));
+  return file;
+}
+
+void FitsFile::open_checked_memory(std::vector<char> bytes) {
   // CFITSIO's memory driver does not check reads against the buffer's end (CFITSIO 4.2 reads past it for a
-  // truncated file), so it reads a private copy padded with zeros to whole 2880-byte records, and every HDU's
+  // truncated file), so it reads the bytes padded with zeros to whole 2880-byte records, and every HDU's
   // declared extent is checked against the real size below before any data can be read. CFITSIO keeps the
-  // addresses of the pointer and size it is given: they live on the heap with the copy.
-  constexpr std::size_t record = 2880;
-  file.m_memory = std::make_unique<MemoryBuffer>();
-  auto& memory = *file.m_memory;
-  memory.bytes.assign((size + record - 1) / record * record, 0);
-  if (size > 0) std::memcpy(memory.bytes.data(), data, size);
-  const int hdus = check_fits_structure(name, size, [&](unsigned long long offset, char* block) {
-    std::memcpy(block, memory.bytes.data() + offset, fits_block);
+  // addresses of the pointer and size it is given: they live on the heap with the bytes.
+  const std::size_t size = bytes.size();
+  bytes.resize((size + fits_record - 1) / fits_record * fits_record, 0);
+  m_memory = std::make_unique<MemoryBuffer>();
+  auto& memory = *m_memory;
+  memory.bytes = std::move(bytes);
+  const int hdus = detail::check_fits_structure(m_path, size, [&](unsigned long long offset, char* block) {
+    std::memcpy(block, memory.bytes.data() + offset, fits_record);
   });
   memory.data = memory.bytes.data();
   memory.size = memory.bytes.size();
-  fits_open_memfile(&f, name.c_str(), READONLY, &memory.data, &memory.size, 0, nullptr, &status);
+  int status = 0;
+  fitsfile* f = nullptr;
+  fits_open_memfile(&f, m_path.c_str(), READONLY, &memory.data, &memory.size, 0, nullptr, &status);
   if (status != 0) {
     const std::string text = status_text(status);
-    throw_data_error(name + ": cannot be opened as a FITS file (" + text + ")");
+    throw_data_error(m_path + ": cannot be opened as a FITS file (" + text + ")");
   }
-  file.m_fptr = f;
-  file.check_extents(memory.size, hdus);  // CFITSIO's view of the same HDUs, within the padded copy
-  return file;
+  m_fptr = f;
+  check_extents(memory.size, hdus);  // CFITSIO's view of the same HDUs, within the padded copy
 }
 
 void FitsFile::check_extents(unsigned long long size, int hdus) {
@@ -573,28 +466,23 @@ void FitsFile::check_compressed_image() {
 
 void FitsFile::check_rice_tiles() {
   fitsfile* f = fp(m_fptr);
-  const std::string type = read_key_string("ZCMPTYPE").value_or("");
-  if (type != "RICE_1" && type != "RICE_ONE") return;
-  const auto column = find_column("COMPRESSED_DATA");
-  if (!column) return;
-  // Tile grid (first axis fastest) and the decoder's parameters (CFITSIO's defaults: blocks of 32, 4 bytes).
-  const long long znaxis = require_key_int("ZNAXIS");
+  // The tile grid and the decoder's parameters exactly as CFITSIO parsed them when it moved to this HDU (its
+  // FITSfile structure, public in fitsio.h): the Rice parameters are ZVAL1/ZVAL2 by position, possibly swapped,
+  // whatever ZNAME1/ZNAME2 say, and the replay below must use the values the decoder will.
+  const auto column = find_column("COMPRESSED_DATA");  // (a CFITSIO call: makes this HDU the one in f->Fptr)
+  const FITSfile& parsed = *f->Fptr;
+  if (!column || parsed.compress_type != RICE_1) return;
+  const long long znaxis = parsed.zndim;
   std::vector<long long> size, tile, count;
   long long tiles = 1;
-  for (long long i = 1; i <= znaxis; ++i) {
-    const std::string n = std::to_string(i);
-    size.push_back(require_key_int("ZNAXIS" + n));
-    tile.push_back(read_key_int("ZTILE" + n).value_or(i == 1 ? size.back() : 1));
-    count.push_back(size.back() == 0 ? 0 : (size.back() + tile.back() - 1) / tile.back());
+  for (long long i = 0; i < znaxis; ++i) {
+    size.push_back(parsed.znaxis[i]);
+    tile.push_back(parsed.tilesize[i]);
+    if (tile.back() < 1) throw_data_error(where() + ": keyword ZTILE" + std::to_string(i + 1) + " is not positive");
+    count.push_back(size.back() <= 0 ? 0 : (size.back() + tile.back() - 1) / tile.back());
     tiles *= count.back();
   }
-  long long nblock = 32, bytepix = 4;
-  for (int i = 1;; ++i) {
-    const auto name = read_key_string("ZNAME" + std::to_string(i));
-    if (!name) break;
-    if (*name == "BLOCKSIZE") nblock = read_key_int("ZVAL" + std::to_string(i)).value_or(nblock);
-    if (*name == "BYTEPIX") bytepix = read_key_int("ZVAL" + std::to_string(i)).value_or(bytepix);
-  }
+  const int nblock = parsed.rice_blocksize, bytepix = parsed.rice_bytepix;
   const long long rows = require_key_int("NAXIS2");
   std::vector<unsigned char> bytes;
   int status = 0;
@@ -614,7 +502,7 @@ void FitsFile::check_rice_tiles() {
     fits_read_col(f, TBYTE, *column, row, 1, length, nullptr, bytes.data(), &anynul, &status);
     check(status, "reading compressed tile " + std::to_string(row));
     const std::string problem =
-        detail::rice_tile_problem(bytes.data(), bytes.size(), npix, static_cast<int>(nblock), static_cast<int>(bytepix));
+        detail::rice_tile_problem(bytes.data(), bytes.size(), npix, nblock, bytepix);
     if (!problem.empty())
       throw_data_error(where() + ": compressed tile " + std::to_string(row) + " is corrupt: " + problem);
   }

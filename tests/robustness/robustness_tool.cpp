@@ -2,6 +2,7 @@
 // only finite values, compares the data of two FITS files byte for byte, and interrupts a perfex run.
 #include <fcntl.h>
 #include <fitsio.h>
+#include <zlib.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -110,6 +111,14 @@ void spill(const std::string& path, const std::string& bytes) {
   if (!out) fail(path + ": cannot be written");
 }
 
+// Writes `bytes` gzip-compressed, whatever they hold (CFITSIO cannot copy the corrupt files written here).
+void spill_gzip(const std::string& path, const std::string& bytes) {
+  gzFile out = gzopen(path.c_str(), "wb");
+  if (!out) fail(path + ": cannot be written");
+  const bool written = bytes.empty() || gzwrite(out, bytes.data(), static_cast<unsigned>(bytes.size())) > 0;
+  if (gzclose(out) != Z_OK || !written) fail(path + ": cannot be written");
+}
+
 // Copies the HDUs of `src` for which keep(extname, index) holds, in order, into a new file `dst`; edit(out,
 // extname) runs after each copy, with the copy as the current HDU.
 void copy_hdus(const std::string& src, const std::string& dst,
@@ -208,6 +217,7 @@ void make_preproc_variants(const fs::path& dir, const std::string& full) {
 
   spill(out("not-fits.fits"), "SIMPLE? no: this is a text file, not FITS.\n");
   spill(out("empty.fits"), "");
+  spill(out("compress.fits.Z"), std::string("\x1f\x9d\x90SIMPLE  =", 13));  // Unix compress: CFITSIO would unpack it
   spill(out("truncated.fits"), bytes.substr(0, bytes.size() / 2));
   spill(out("truncated-header.fits"), bytes.substr(0, 1000));
   {
@@ -282,6 +292,7 @@ void make_preproc_variants(const fs::path& dir, const std::string& full) {
     const std::string card = "ZVAL1   =                    0 / pixels per block";
     patched.replace(at, 80, card + std::string(80 - card.size(), ' '));
     spill(out("mask-blocksize-zero.fits"), patched);
+    spill_gzip(out("mask-blocksize-zero.fits.gz"), patched);  // walked once perfex has unpacked it
   }
   {
     // Patched in the raw bytes too: the first tile of MASK becomes its first pixel (2 bytes), a block code 0 (Rice

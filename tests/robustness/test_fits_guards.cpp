@@ -1,6 +1,7 @@
-// perfex's checks of FITS bytes before CFITSIO uses them (io/src/fits_file.cpp, io/src/rice_check.cpp): valid
+// perfex's checks of FITS bytes before CFITSIO uses them (io/src/fits_header_check.cpp, io/src/rice_check.cpp): valid
 // files written by CFITSIO itself always pass, and the corruptions that crash CFITSIO are refused as data errors.
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 #include <fitsio.h>
 
 #include <algorithm>
@@ -138,22 +139,66 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
     const std::string card = "ZIMAGE  =                    T \xff\xff" "extension contains compressed image";
     junk_zimage.replace(at, 80, card + std::string(80 - card.size(), ' '));
   }
+  auto also = [](std::string bytes, const std::string& card_start, const std::string& card) {
+    const auto at = bytes.find(card_start);
+    REQUIRE(at != std::string::npos);
+    bytes.replace(at, 80, card + std::string(80 - card.size(), ' '));
+    return bytes;
+  };
   // "=(" instead of "= " before a value: CFITSIO still reads ZVAL2 and overflowed a buffer converting it
   // (found by the fuzz lane, 2026-12-04).
   const std::string no_indicator = edited("ZVAL2   =", "ZVAL2   =(                   2 / bytes per pixel");
-  for (const auto& [bytes_case, message_case] : {std::pair{zero_block, "keyword ZVAL1 must be an integer in 1.."},
-                                                     std::pair{no_indicator, "keyword ZVAL2 has no value indicator"},
-                                                     std::pair{junk_zimage, "keyword ZTILE1 must be an integer in 1..20"},
-                                                     std::pair{zero_tile, "keyword ZTILE1 must be an integer in 1..20"},
-                                                     std::pair{bad_bytepix, "keyword ZVAL2 (BYTEPIX) must be 1, 2, 4 or 8"}}) {
+  // CFITSIO takes the Rice block size from ZVAL1 whatever ZNAME1 says (found by the fuzz lane, 2026-12-05).
+  const std::string renamed_block = also(zero_block, "ZNAME1  =", "ZNAME1  = 'BLOCKSIZ'");
+  // ...and swaps ZVAL1 and ZVAL2 when ZVAL1 < 16 and ZVAL2 > 8 (a reversed pair, 0 and 32: 0 bytes per pixel).
+  const std::string swapped = also(zero_block, "ZVAL2   =", "ZVAL2   =                   32");
+  // Cards CFITSIO finds under the name ZVAL1 although their first 8 bytes differ.
+  const std::string hierarch = edited("ZVAL1   =", "HIERARCH ZVAL1 = 0");
+  const std::string lower_case = edited("ZVAL1   =", "zval1   =                    0");
+  const std::string no_blank = edited("ZVAL1   =", "ZVAL1=0 / pixels per block");
+  // A value CFITSIO cannot convert to an integer, long enough to overflow its message buffer (ffc2j).
+  const std::string junk_zbitpix = edited("ZBITPIX =", "ZBITPIX = abcdefghijklmnopqrstuvwxyz0123456789");
+  // What CFITSIO reads as a primary and as a binary table, however unusual.
+  std::string nul_simple = zero_block;
+  nul_simple[6] = nul_simple[7] = '\0';  // "SIMPLE\0\0": CFITSIO compares the name up to the NUL
+  const std::string a3dtable = also(zero_block, "XTENSION=", "XTENSION= 'A3DTABLE'");
+  // A string whose doubled quote straddles CFITSIO's 70-character value limit: ffpsvc writes past the end of its
+  // buffer (found by the fuzz lane in the PSF reader, 2026-12-05).
+  const std::string long_quotes = also(good, "EXTEND  =", "X='" + std::string(68, 'a') + "''b'");
+  for (const auto& [bytes_case, message_case] :
+       {std::pair{zero_block, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
+        std::pair{no_indicator, "keyword ZVAL2 has a value that cannot be parsed"},
+        std::pair{junk_zimage, "keyword ZTILE1 must be an integer in 1..20"},
+        std::pair{zero_tile, "keyword ZTILE1 must be an integer in 1..20"},
+        std::pair{bad_bytepix, "keyword ZVAL2 (Rice BYTEPIX) must be 1, 2, 4 or 8, found '3'"},
+        std::pair{renamed_block, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
+        std::pair{swapped, "keyword ZVAL1 (Rice BYTEPIX) must be 1, 2, 4 or 8, found '0'"},
+        std::pair{hierarch, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
+        std::pair{lower_case, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
+        std::pair{no_blank, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
+        std::pair{junk_zbitpix, "keyword ZBITPIX must be an integer in -64..64"},
+        std::pair{nul_simple, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
+        std::pair{a3dtable, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
+        std::pair{long_quotes, "bad.fits: HDU 0, header card 4 (X): a string value with doubled quotes at the"}}) {
     const std::string& bytes = bytes_case;  // named: lambdas capturing structured bindings need C++20
     const std::string message = message_case;
     INFO(message);
     spill(dir / "bad.fits", bytes);
-    CHECK(data_error([&] { FitsFile f((dir / "bad.fits").string(), FitsFile::Mode::Read); }).find(message) !=
-          std::string::npos);
-    CHECK(data_error([&] { FitsFile::open_memory(bytes.data(), bytes.size(), "bad.fits"); }).find(message) !=
-          std::string::npos);
+    const std::string from_disk = data_error([&] { FitsFile f((dir / "bad.fits").string(), FitsFile::Mode::Read); });
+    const std::string from_memory = data_error([&] { FitsFile::open_memory(bytes.data(), bytes.size(), "bad.fits"); });
+    CHECK_THAT(from_disk, Catch::Matchers::ContainsSubstring(message));
+    CHECK_THAT(from_memory, Catch::Matchers::ContainsSubstring(message));
+  }
+
+  // A reversed pair that CFITSIO reads correctly (ZVAL1 = 2 bytes per pixel, ZVAL2 = 32 pixels per block) is
+  // read, with the swapped parameters in the tile check too.
+  {
+    const std::string reversed =
+        also(also(good, "ZVAL1   =", "ZVAL1   =                    2"), "ZVAL2   =", "ZVAL2   =                   32");
+    spill(dir / "reversed.fits", reversed);
+    FitsFile f((dir / "reversed.fits").string(), FitsFile::Mode::Read);
+    f.move_to("IMG");
+    CHECK(f.read_image_double() == values);
   }
 
   // A tile whose Rice stream runs past its end: the first pixel, a block code 0, then only zero bits. Patched in

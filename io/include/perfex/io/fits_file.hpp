@@ -14,7 +14,8 @@ namespace perfex::io {
 class FitsFile {
  public:
   enum class Mode { Read, Create };
-  // Read: opens an existing file (".gz" inputs are read transparently by CFITSIO).
+  // Read: opens an existing FITS file, plain or gzip-compressed (unpacked into memory); every HDU's header is
+  // checked before CFITSIO parses it (io/src/fits_header_check.hpp).
   // Create: creates a new file at `path` (which must not exist).
   FitsFile(const std::string& path, Mode mode);
   // Opens a FITS file held in memory (used by the fuzzers); `name` is used in messages. Reads a copy, and
@@ -110,6 +111,8 @@ class FitsFile {
   // Refuses a file whose first `hdus` HDUs, as CFITSIO reads their headers, extend past `size` bytes (truncated),
   // naming the first such HDU; leaves the primary HDU current.
   void check_extents(unsigned long long size, int hdus);
+  // Walks the FITS file held in `bytes`, then opens it as a CFITSIO memory file kept in m_memory.
+  void open_checked_memory(std::vector<char> bytes);
   // The RICE_1 tiles of the current compressed image HDU, replayed by detail::rice_tile_problem.
   void check_rice_tiles();
 
