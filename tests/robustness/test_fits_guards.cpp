@@ -65,6 +65,14 @@ void write_rice(const std::string& path, int bitpix, int ny, int nx, const std::
   REQUIRE(status == 0);
 }
 
+// `bytes` with the 80-byte card that starts with `card_start` replaced by `card` (padded with blanks).
+std::string with_card(std::string bytes, const std::string& card_start, const std::string& card) {
+  const auto at = bytes.find(card_start);
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at, 80, card + std::string(80 - card.size(), ' '));
+  return bytes;
+}
+
 std::string data_error(const std::function<void()>& f) {
   try {
     f();
@@ -121,37 +129,22 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
 
   // Header cards CFITSIO divides by (BLOCKSIZE, ZTILE1) or sizes buffers from, edited in the raw bytes.
   auto edited = [&](const std::string& card_start, const std::string& card) {
-    std::string bytes = good;
-    const auto at = bytes.find(card_start);
-    REQUIRE(at != std::string::npos);
-    bytes.replace(at, 80, card + std::string(80 - card.size(), ' '));
-    return bytes;
+    return with_card(good, card_start, card);
   };
   const std::string zero_block = edited("ZVAL1   =", "ZVAL1   =                    0 / pixels per block");
   const std::string zero_tile = edited("ZTILE1  =", "ZTILE1  =                    0 / size of tiles");
   const std::string bad_bytepix = edited("ZVAL2   =", "ZVAL2   =                    3 / bytes per pixel");
   // CFITSIO reads a logical by its first character: "T" followed by junk instead of "/ comment" still marks
   // a compressed image (found by the fuzz lane: ZTILE2 = 0 behind such a ZIMAGE card stopped CFITSIO with SIGFPE).
-  std::string junk_zimage = zero_tile;
-  {
-    const auto at = junk_zimage.find("ZIMAGE  =");
-    REQUIRE(at != std::string::npos);
-    const std::string card = "ZIMAGE  =                    T \xff\xff" "extension contains compressed image";
-    junk_zimage.replace(at, 80, card + std::string(80 - card.size(), ' '));
-  }
-  auto also = [](std::string bytes, const std::string& card_start, const std::string& card) {
-    const auto at = bytes.find(card_start);
-    REQUIRE(at != std::string::npos);
-    bytes.replace(at, 80, card + std::string(80 - card.size(), ' '));
-    return bytes;
-  };
+  const std::string junk_zimage =
+      with_card(zero_tile, "ZIMAGE  =", "ZIMAGE  =                    T \xff\xff" "extension contains compressed image");
   // "=(" instead of "= " before a value: CFITSIO still reads ZVAL2 and overflowed a buffer converting it
   // (found by the fuzz lane, 2026-12-04).
   const std::string no_indicator = edited("ZVAL2   =", "ZVAL2   =(                   2 / bytes per pixel");
   // CFITSIO takes the Rice block size from ZVAL1 whatever ZNAME1 says (found by the fuzz lane, 2026-12-05).
-  const std::string renamed_block = also(zero_block, "ZNAME1  =", "ZNAME1  = 'BLOCKSIZ'");
+  const std::string renamed_block = with_card(zero_block, "ZNAME1  =", "ZNAME1  = 'BLOCKSIZ'");
   // ...and swaps ZVAL1 and ZVAL2 when ZVAL1 < 16 and ZVAL2 > 8 (a reversed pair, 0 and 32: 0 bytes per pixel).
-  const std::string swapped = also(zero_block, "ZVAL2   =", "ZVAL2   =                   32");
+  const std::string swapped = with_card(zero_block, "ZVAL2   =", "ZVAL2   =                   32");
   // Cards CFITSIO finds under the name ZVAL1 although their first 8 bytes differ.
   const std::string hierarch = edited("ZVAL1   =", "HIERARCH ZVAL1 = 0");
   const std::string lower_case = edited("ZVAL1   =", "zval1   =                    0");
@@ -161,10 +154,10 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
   // What CFITSIO reads as a primary and as a binary table, however unusual.
   std::string nul_simple = zero_block;
   nul_simple[6] = nul_simple[7] = '\0';  // "SIMPLE\0\0": CFITSIO compares the name up to the NUL
-  const std::string a3dtable = also(zero_block, "XTENSION=", "XTENSION= 'A3DTABLE'");
+  const std::string a3dtable = with_card(zero_block, "XTENSION=", "XTENSION= 'A3DTABLE'");
   // A string whose doubled quote straddles CFITSIO's 70-character value limit: ffpsvc writes past the end of its
   // buffer (found by the fuzz lane in the PSF reader, 2026-12-05).
-  const std::string long_quotes = also(good, "EXTEND  =", "X='" + std::string(68, 'a') + "''b'");
+  const std::string long_quotes = with_card(good, "EXTEND  =", "X='" + std::string(68, 'a') + "''b'");
   for (const auto& [bytes_case, message_case] :
        {std::pair{zero_block, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
         std::pair{no_indicator, "keyword ZVAL2 has a value that cannot be parsed"},
@@ -194,7 +187,7 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
   // read, with the swapped parameters in the tile check too.
   {
     const std::string reversed =
-        also(also(good, "ZVAL1   =", "ZVAL1   =                    2"), "ZVAL2   =", "ZVAL2   =                   32");
+        with_card(with_card(good, "ZVAL1   =", "ZVAL1   =                    2"), "ZVAL2   =", "ZVAL2   =                   32");
     spill(dir / "reversed.fits", reversed);
     FitsFile f((dir / "reversed.fits").string(), FitsFile::Mode::Read);
     f.move_to("IMG");
