@@ -13,10 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <map>
 #include <optional>
-#include <set>
 #include <utility>
 
 #include "perfex/core/error.hpp"
