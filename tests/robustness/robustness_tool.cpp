@@ -228,6 +228,9 @@ void make_preproc_variants(const fs::path& dir, const std::string& full) {
     gz.close();
     const std::string g = slurp(out("small.fits.gz"));
     spill(out("truncated.fits.gz"), g.substr(0, g.size() / 2));
+    std::string corrupt = g;  // deflate data garbled in the middle: a bad block or a CRC mismatch
+    for (std::size_t k = g.size() / 2; k < g.size() / 2 + 64 && k + 8 < g.size(); ++k) corrupt[k] = '\x55';
+    spill(out("corrupt.fits.gz"), corrupt);
     fs::remove(out("small.fits.gz"));
   }
   // No IMAGE: an empty primary HDU, then IVAR, MASK, FIBERMAP.
