@@ -75,7 +75,8 @@ std::vector<char> gunzip(const std::string& path) {
     const int got = gzread(in, bytes.data() + used, chunk);
     if (got < 0) {
       int code = 0;
-      const std::string text = gzerror(in, &code);
+      std::string text = gzerror(in, &code);
+      if (text.rfind(path + ": ", 0) == 0) text.erase(0, path.size() + 2);  // zlib names the file too
       gzclose(in);
       throw_data_error(path + ": corrupt gzip data (zlib: " + text + ")");
     }
