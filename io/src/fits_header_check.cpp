@@ -27,7 +27,8 @@ namespace {
 // it (a string with its quotes, else the token up to a blank or '/', found after the first '=' when columns 9-10
 // are not "= "). `parsed` is false when ffpsvc refuses the value (a complex value without ')'). `overflows`: a
 // string value whose doubled quotes straddle ffpsvc's 70-character limit, for which CFITSIO 4.2 writes past the
-// end of its FLEN_VALUE buffer (found by the fuzz lane); ffpsvc is given a larger buffer here to see it.
+// end of its FLEN_VALUE buffer (found by the fuzz lane); ffpsvc is given a larger buffer here to see it. (A
+// value that is not a string has at most 70 characters: ffpsvc cuts it there.)
 struct Card {
   std::string name;
   std::string token;
@@ -210,11 +211,16 @@ int check_fits_structure(const std::string& name, unsigned long long size,
       header_end += fits_block;
       for (int c = 0; c < 36 && !end; ++c) {
         const Card card = read_card(block + 80 * c);
-        if (card.overflows)
+        // Values CFITSIO copies into buffers too small for them (ffpsvc itself; ffgtbp's strcpy of a TTYPEn
+        // into 70 bytes, for every card of a binary table): refused, whatever the keyword.
+        const bool long_plain = !card.token.empty() && card.token[0] != '\'' && card.token.size() > 68;
+        if (card.overflows || long_plain)
           throw_data_error(name + ": HDU " + std::to_string(hdu) + ", header card " +
-                           std::to_string((header_end - fits_block - pos) / 80 + c + 1) + " (" + card.name +
-                           "): a string value with doubled quotes at the 68-character limit, which CFITSIO cannot "
-                           "read safely");
+                           std::to_string((header_end - fits_block - pos) / 80 + c + 1) + " (" + card.name + "): " +
+                           (card.overflows ? "a string value with doubled quotes at the 68-character limit"
+                                           : "a value of " + std::to_string(card.token.size()) +
+                                                 " characters that is not a quoted string") +
+                           ", which CFITSIO cannot read safely");
         if (card.name == "END") {  // ffgphd, ffbinit: the first card named END, whatever follows the name
           end = true;
           continue;

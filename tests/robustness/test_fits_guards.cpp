@@ -158,6 +158,9 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
   // A string whose doubled quote straddles CFITSIO's 70-character value limit: ffpsvc writes past the end of its
   // buffer (found by the fuzz lane in the PSF reader, 2026-12-05).
   const std::string long_quotes = with_card(good, "EXTEND  =", "X='" + std::string(68, 'a') + "''b'");
+  // An unquoted 70-character column name: CFITSIO copies it into its 70-byte TTYPEn field (a fortify abort in
+  // ffgtbp, found by an exploration run of the PSF fuzzer, 2026-12-05).
+  const std::string long_ttype = with_card(good, "TTYPE1  =", "TTYPE1  = " + std::string(70, 'c'));
   for (const auto& [bytes_case, message_case] :
        {std::pair{zero_block, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
         std::pair{no_indicator, "keyword ZVAL2 has a value that cannot be parsed"},
@@ -172,7 +175,8 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
         std::pair{junk_zbitpix, "keyword ZBITPIX must be an integer in -64..64"},
         std::pair{nul_simple, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
         std::pair{a3dtable, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
-        std::pair{long_quotes, "bad.fits: HDU 0, header card 4 (X): a string value with doubled quotes at the"}}) {
+        std::pair{long_quotes, "bad.fits: HDU 0, header card 4 (X): a string value with doubled quotes at the"},
+        std::pair{long_ttype, "(TTYPE1): a value of 70 characters that is not a quoted string, which CFITSIO"}}) {
     const std::string& bytes = bytes_case;  // named: lambdas capturing structured bindings need C++20
     const std::string message = message_case;
     INFO(message);
