@@ -609,7 +609,13 @@ std::vector<std::string> FitsFile::read_column_string(const std::string& name) {
   if (typecode != TSTRING) throw_data_error(where() + ": column " + name + " must hold strings");
   fits_get_col_display_width(fp(m_fptr), col, &dispwidth, &status);
   check(status, "reading the width of column " + name);
-  const std::size_t len = static_cast<std::size_t>(std::max<long>(repeat, dispwidth)) + 1;
+  // CFITSIO writes each string with the column's unit width and a NUL; a TDIMn can make that width exceed the
+  // TFORMn repeat count when the repeat is 1 (CFITSIO accepts it), which no valid table does.
+  const long unit_width = fp(m_fptr)->Fptr->tableptr[col - 1].twidth;
+  if (unit_width > std::max<long>(repeat, 1))
+    throw_data_error(where() + ": column " + name + " has strings of " + std::to_string(unit_width) +
+                     " characters (TDIM) in a field of " + std::to_string(repeat) + " (TFORM)");
+  const std::size_t len = static_cast<std::size_t>(std::max<long>({repeat, static_cast<long>(dispwidth), unit_width})) + 1;
   std::vector<std::vector<char>> buffers(static_cast<std::size_t>(nrows), std::vector<char>(len, 0));
   std::vector<char*> ptrs;
   for (auto& b : buffers) ptrs.push_back(b.data());

@@ -246,3 +246,22 @@ TEST_CASE("The header walk accepts what CFITSIO accepts and names truncated HDUs
   CHECK(data_error([&] { FitsFile f((dir / "cut-header.fits").string(), FitsFile::Mode::Read); })
             .find("cut-header.fits: HDU 1 is truncated (its header has no END card)") != std::string::npos);
 }
+
+TEST_CASE("A string column whose TDIM is wider than its TFORM is a data error", "[robustness][fits]") {
+  // CFITSIO accepts TDIMn = '(50)' for a '1A' column and then writes 50-character strings: perfex must not hand
+  // it buffers sized from TFORMn.
+  perfex::test::TempDir dir;
+  const std::string path = (dir / "tdim.fits").string();
+  {
+    FitsFile f(path, FitsFile::Mode::Create);
+    f.create_table("T", {{"NAME", "1A"}}, 3);
+    f.write_column("NAME", std::vector<std::string>{"a", "b", "c"});
+    f.write_key("TDIM1", std::string("(50)"));
+    f.close();
+  }
+  FitsFile f(path, FitsFile::Mode::Read);
+  f.move_to("T");
+  CHECK_THAT(data_error([&] { f.read_column_string("NAME"); }),
+             Catch::Matchers::ContainsSubstring("tdim.fits[T]: column NAME has strings of 50 characters (TDIM) in a "
+                                                "field of 1 (TFORM)"));
+}
