@@ -143,7 +143,12 @@ void check_tile_compression(const HeaderCheck& h) {
   for (long long i = 1; i <= znaxis; ++i) {
     const std::string n = std::to_string(i);
     const long long size = h.integer("ZNAXIS" + n, 0, 1LL << 40);
-    tile_pixels *= h.integer("ZTILE" + n, 1, std::max(size, 1LL), i == 1 ? std::max(size, 1LL) : 1);
+    // CFITSIO divides by the tile size; without ZTILE1 it takes ZNAXIS1, which may be 0 (found by the fuzz lane).
+    const long long tile = h.integer("ZTILE" + n, 1, std::max(size, 1LL), i == 1 ? size : 1);
+    if (tile < 1)
+      throw_data_error(h.where() + ": keyword ZTILE1 is missing and ZNAXIS1 is 0 (CFITSIO would divide by a tile "
+                                   "size of 0)");
+    tile_pixels *= static_cast<long double>(tile);
   }
   // CFITSIO sizes its tile buffers from the pixels of a tile as an int.
   if (tile_pixels > INT_MAX)

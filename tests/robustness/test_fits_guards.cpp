@@ -160,6 +160,10 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
   const std::string long_quotes = with_card(good, "EXTEND  =", "X='" + std::string(68, 'a') + "''b'");
   // An unquoted 70-character column name: CFITSIO copies it into its 70-byte TTYPEn field (a fortify abort in
   // ffgtbp, found by an exploration run of the PSF fuzzer, 2026-12-05).
+  // ZNAXIS1 = 0 and no ZTILE1: CFITSIO's default tile size is ZNAXIS1, and it divides by it (found by an
+  // exploration run of the preproc fuzzer, 2026-12-05).
+  const std::string empty_untiled = with_card(with_card(good, "ZNAXIS1 =", "ZNAXIS1 =                    0"),
+                                              "ZTILE1  =", "ZTILE7  =                   16");
   const std::string long_ttype = with_card(good, "TTYPE1  =", "TTYPE1  = " + std::string(70, 'c'));
   for (const auto& [bytes_case, message_case] :
        {std::pair{zero_block, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
@@ -176,6 +180,7 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
         std::pair{nul_simple, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
         std::pair{a3dtable, "keyword ZVAL1 (Rice BLOCKSIZE) must be an integer in 1.."},
         std::pair{long_quotes, "bad.fits: HDU 0, header card 4 (X): a string value with doubled quotes at the"},
+        std::pair{empty_untiled, "keyword ZTILE1 is missing and ZNAXIS1 is 0"},
         std::pair{long_ttype, "(TTYPE1): a value of 70 characters that is not a quoted string, which CFITSIO"}}) {
     const std::string& bytes = bytes_case;  // named: lambdas capturing structured bindings need C++20
     const std::string message = message_case;
