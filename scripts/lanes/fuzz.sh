@@ -6,8 +6,8 @@
 # Two modes:
 # - regression (the default, what CI runs): each target makes PERFEX_FUZZ_RUNS (300000) executions from the
 #   seeds alone with the fixed seed PERFEX_FUZZ_SEED (1) and without libFuzzer's comparison tracing (-use_cmp=0:
-#   the operands it records include addresses, which differ from run to run), so that a run is the same on
-#   every machine and a red lane is reproduced by running it again (PERFEX_FUZZ_CAP_SECONDS, 600, stops a
+#   the operands it records include addresses, which differ from run to run), so that runs are nearly the same
+#   on every machine and a red lane can usually be reproduced (the preproc target still varies a little) (PERFEX_FUZZ_CAP_SECONDS, 600, stops a
 #   target that is far too slow);
 # - exploration (PERFEX_FUZZ_SECONDS=N): each target runs N seconds with a random seed and keeps its corpus in
 #   build-fuzz/corpus/ from one run to the next, to look for new findings.
