@@ -23,7 +23,6 @@
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/distributed_extract.hpp"
 #include "perfex/drivers/extract_command.hpp"
-#include "perfex/drivers/frame_pipeline.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/frame_format.hpp"
@@ -152,41 +151,6 @@ WavelengthOption parse_wavelength_option(const std::string& value) {
   return w;
 }
 
-void check_fiber_options(int specmin, std::optional<int> nspec, int bundlesize) {
-  if (specmin < 0) throw_usage_error("--specmin must be >= 0, got " + std::to_string(specmin));
-  if (specmin % bundlesize != 0)
-    throw_usage_error(fmt::format("--specmin {} must be a multiple of --bundlesize {} (extraction starts at a bundle "
-                                  "boundary)",
-                                  specmin, bundlesize));
-  if (nspec) {
-    if (*nspec < 1) throw_usage_error("--nspec must be >= 1, got " + std::to_string(*nspec));
-    if (*nspec % bundlesize != 0)
-      throw_usage_error(fmt::format("--nspec {} must be a multiple of --bundlesize {}", *nspec, bundlesize));
-  }
-}
-
-int fibers_to_extract(const GaussHermitePsf& psf, const std::string& psf_name, int specmin, std::optional<int> nspec,
-                      int bundlesize) {
-  if (specmin >= psf.nfiber)
-    throw_data_error(fmt::format("--specmin {}: {} has fibers 0..{}", specmin, psf_name, psf.nfiber - 1));
-  const int n = nspec.value_or(std::min(500, psf.nfiber - specmin));
-  if (!nspec && n % bundlesize != 0)
-    throw_data_error(fmt::format("{} has {} fibers from --specmin {}, not a multiple of --bundlesize {}: give --nspec",
-                                 psf_name, psf.nfiber - specmin, specmin, bundlesize));
-  if (specmin + n > psf.nfiber)
-    throw_data_error(fmt::format("--specmin {} --nspec {} asks for fibers {}..{}, {} has fibers 0..{}", specmin, n,
-                                 specmin, specmin + n - 1, psf_name, psf.nfiber - 1));
-  return n;
-}
-
-void check_grid_inside_psf(const std::vector<double>& grid, const GaussHermitePsf& psf, const std::string& psf_name,
-                           const std::string& note) {
-  const double wlo = psf.wavemin(), whi = psf.wavemax();
-  if (grid.front() < wlo || grid.back() > whi)
-    throw_data_error(fmt::format("the grid {:.2f}..{:.2f} A{} lies outside the wavelength range {:.2f}..{:.2f} A of {}",
-                                 grid.front(), grid.back(), note, wlo, whi, psf_name));
-}
-
 void check_extract_args(const ExtractArgs& a) {
   if (a.decorrelate_fibers)
     throw_usage_error(
@@ -284,16 +248,29 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
   return job;
 }
 
+ImageInput upload_job_image(const ExecSpace& exec, const io::PreprocImage& image) {
+  HostImage host;
+  host.image = image.image;
+  host.ivar = image.ivar;  // the mask is applied already
+  host.ccd_ny = image.npix_y;
+  host.ccd_nx = image.npix_x;
+  return upload_image(exec, host);
+}
+
 int run_extract(const ExtractArgs& a) {
   if (Comm::world().size() > 1) return run_extract_distributed(Comm::world(), a);
   const auto t0 = std::chrono::steady_clock::now();
   const ExtractionJob job = prepare_extraction(a);
-  FramePipelineOptions pipeline = job.pipeline;
+  FrameOptions pipeline = job.pipeline;
   ProgressLine progress(a.verbose);
   pipeline.progress = [&progress](const FrameProgress& p) { progress.update(p); };
   ExtractedFrame extracted;
   try {
-    extracted = extract_frame(ExecSpace(), job.image, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    const auto t_extract = std::chrono::steady_clock::now();
+    const ExecSpace exec;
+    const ImageInput input = upload_job_image(exec, job.image);
+    extracted = extract_frame(exec, input, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    extracted.extract_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_extract).count();
   } catch (...) {
     progress.finish();
     throw;

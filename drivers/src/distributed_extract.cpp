@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -19,10 +20,8 @@
 #include <vector>
 
 #include "perfex/core/error.hpp"
-#include "perfex/core/frame_mask.hpp"
+#include "perfex/core/extract_frame.hpp"
 #include "perfex/core/profiling.hpp"
-#include "perfex/core/simulate.hpp"
-#include "perfex/core/spots.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -31,7 +30,7 @@ namespace {
 
 constexpr int tag_request = 7101;  // rank -> root: int status (0 ready for a unit, else an error code)
 constexpr int tag_assign = 7102;   // root -> rank: int unit (-1: no more)
-constexpr int tag_result = 7103;   // rank -> root: a unit's values (pack_unit)
+constexpr int tag_result = 7103;   // rank -> root: a unit's values (FrameExtractor::read_chunk)
 constexpr int tag_message = 7104;  // failing rank -> root: its error message
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -58,93 +57,20 @@ struct FrameSetup {
 };
 static_assert(std::is_trivially_copyable<FrameSetup>::value, "FrameSetup is broadcast as bytes");
 
-// The chunk frame_pipeline uses when --bundles-per-chunk is 0 (the data do not depend on it; memory and
-// speed do): 1 bundle on host backends, 4 on GPUs.
+// The chunk a one-process run uses when --bundles-per-chunk is 0 (the data do not depend on it; memory and
+// speed do): the backend's choice.
 int unit_bundles(int bundles_per_chunk) {
-  if (bundles_per_chunk > 0) return bundles_per_chunk;
-  return Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible ? 1 : 4;
+  return bundles_per_chunk > 0 ? bundles_per_chunk : backends::FramePolicy<ExecSpace>::bundles_per_chunk;
 }
 
-FramePipelineOptions unit_options(const FrameSetup& s) {
-  FramePipelineOptions o;
+// The pipeline of a group's frame: the chunks of a one-process run are the units.
+FrameOptions unit_options(const FrameSetup& s) {
+  FrameOptions o;
   o.extraction = s.extraction;
   o.spots.tails = s.tails;
   o.bundles_per_chunk = s.unit_bundles;
+  o.model_image = s.model;
   return o;
-}
-
-// A unit: the same extract_bundles call, on the same fibers, that a one-process run makes for this chunk.
-FrameResult extract_unit(const ImageInput& input, const GaussHermitePsf& psf, const std::vector<double>& grid,
-                         const FrameSetup& s, int unit) {
-  return extract_bundles(ExecSpace(), input, psf, grid, s.fiber0(unit), s.nfiber(unit), unit_options(s));
-}
-
-// Values per fiber of a unit: flux, ivar, chi2pix, pixmask_fraction, then the resolution diagonals.
-std::size_t values_per_fiber(int nwave, int ndiags) { return static_cast<std::size_t>(nwave) * (4 + ndiags); }
-
-std::vector<double> pack_unit(const FrameResult& part) {
-  const std::size_t plane = static_cast<std::size_t>(part.nspec) * part.nwave;
-  std::vector<double> buf(plane * 4 + part.resolution.size());
-  double* p = buf.data();
-  for (const auto* v : {&part.flux, &part.ivar, &part.chi2pix, &part.pixmask_fraction}) {
-    std::memcpy(p, v->data(), plane * sizeof(double));
-    p += plane;
-  }
-  std::memcpy(p, part.resolution.data(), part.resolution.size() * sizeof(double));
-  return buf;
-}
-
-// Copies a unit's values (pack_unit's layout) into rows [row0, row0 + nfiber) of the frame.
-void place_unit(FrameResult& frame, int row0, int nfiber, const double* p) {
-  const std::size_t plane = static_cast<std::size_t>(nfiber) * frame.nwave;
-  const std::size_t offset = static_cast<std::size_t>(row0) * frame.nwave;
-  for (auto* v : {&frame.flux, &frame.ivar, &frame.chi2pix, &frame.pixmask_fraction}) {
-    std::memcpy(v->data() + offset, p, plane * sizeof(double));
-    p += plane;
-  }
-  const std::size_t rplane = plane * frame.resolution.extent(1);
-  std::memcpy(frame.resolution.data() + offset * frame.resolution.extent(1), p, rplane * sizeof(double));
-}
-
-FrameResult empty_frame(const FrameSetup& s, const std::vector<double>& grid) {
-  FrameResult frame;
-  frame.specmin = s.specmin;
-  frame.nspec = s.nspec;
-  frame.nwave = static_cast<int>(grid.size());
-  frame.ndiag = s.extraction.ndiag;
-  frame.wavelengths = grid;
-  const int ndiags = 2 * s.extraction.ndiag + 1;
-  frame.flux = HostView<double**>("perfex::frame::flux", s.nspec, frame.nwave);
-  frame.ivar = HostView<double**>("perfex::frame::ivar", s.nspec, frame.nwave);
-  frame.resolution = HostView<double***>("perfex::frame::resolution", s.nspec, ndiags, frame.nwave);
-  frame.chi2pix = HostView<double**>("perfex::frame::chi2pix", s.nspec, frame.nwave);
-  frame.pixmask_fraction = HostView<double**>("perfex::frame::pixmask_fraction", s.nspec, frame.nwave);
-  return frame;
-}
-
-// The model image of the gathered frame, unit by unit in fiber order: the spots and the per-pixel order of
-// the sums are those of frame_pipeline, so the image is the one a one-process run writes.
-HostView<double**> model_image(const ImageInput& input, const GaussHermitePsf& psf, const std::vector<double>& grid,
-                               const FrameSetup& s, const FrameResult& frame) {
-  ScopedRegion region("perfex::drivers::model_image");
-  const ExecSpace exec;
-  DeviceView<double**> model("perfex::frame::model", input.ccd_ny, input.ccd_nx);
-  const std::vector<double> padded = padded_wavelengths(grid, s.extraction);
-  const std::vector<double> dwave = wavelength_gradient(grid);
-  const int pad = s.extraction.wavepad();
-  for (int u = 0; u < s.nunits(); ++u) {
-    const int fiber0 = s.fiber0(u), nfiber = s.nfiber(u), row0 = fiber0 - s.specmin;
-    SpotOptions spot_options;
-    spot_options.tails = s.tails;
-    const SpotCache spots = evaluate_spots(exec, psf, fiber0, nfiber, padded, spot_options);
-    HostView<double**> photons("perfex::frame::model_photons", nfiber, padded.size());
-    for (int i = 0; i < nfiber; ++i)
-      for (int j = 0; j < frame.nwave; ++j) photons(i, pad + j) = frame.flux(row0 + i, j) * dwave[j];
-    const auto device_photons = Kokkos::create_mirror_view_and_copy(MemSpace(), photons);
-    project_spots(exec, spots, device_photons, model);
-    exec.fence();
-  }
-  return Kokkos::create_mirror_view_and_copy(HostSpace(), model);
 }
 
 // Every rank passes its status (0 or an error code) and message; all get the largest code, and the root
@@ -248,11 +174,11 @@ FaultInjection fault_injection() {
   return f;
 }
 
-FrameResult extract_unit_checked(const ImageInput& input, const GaussHermitePsf& psf, const std::vector<double>& grid,
-                                 const FrameSetup& s, int unit) {
+// A unit: the chunk a one-process run extracts, into the root's frame or this rank's one-chunk arrays.
+void extract_unit_checked(FrameExtractor& extractor, int unit) {
   if (fault_injection().error_unit == unit)
     throw_data_error(fmt::format("unit {}: injected error (PERFEX_FAULT_INJECTION)", unit + 1));
-  return extract_unit(input, psf, grid, s, unit);
+  extractor.extract_chunk(unit);
 }
 
 void print_unit(bool verbose, int rank, const FrameSetup& s, int unit, double seconds) {
@@ -337,21 +263,31 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
   const io::PreprocImage& image = root ? job->image : received;
   group.broadcast_bytes(image.image.data(), image.image.size() * sizeof(double), 0);
   group.broadcast_bytes(image.ivar.data(), image.ivar.size() * sizeof(double), 0);
-  GaussHermitePsf read_psf;
+  // Every rank sets up the frame's pipeline; the PSF is read from its file on the ranks other than the root.
+  std::optional<FrameExtractor> extractor;
+  ImageInput input;
   std::string message;
-  int code = root ? 0 : catch_error([&] { read_psf = io::read_psf(psf_path); }, message);
+  int code = catch_error(
+      [&] {
+        GaussHermitePsf read_psf;
+        if (!root) read_psf = io::read_psf(psf_path);
+        const GaussHermitePsf& psf = root ? job->psf : read_psf;
+        extractor.emplace(ExecSpace(), psf, grid, setup.specmin, setup.nspec, unit_options(setup));
+        input = upload_job_image(ExecSpace(), image);
+        // The root assembles the frame; the other ranks hold one unit at a time.
+        extractor->begin(input, root ? FrameStorage::WholeFrame : FrameStorage::OneChunk);
+      },
+      message);
   out.code = agree(group, code, message);
   if (out.code != 0) {
     out.message = message;
     return finish(std::move(out));
   }
-  const GaussHermitePsf& psf = root ? job->psf : read_psf;
-  const ImageInput input = upload_image(ExecSpace(), image, setup.npix_y, setup.npix_x);
   const double inputs_s = seconds_since(t0);
 
-  // 3. The units, on request.
+  // 3. The units, on request: the root's go straight into its frame, the others' are copied out.
   const int nunits = setup.nunits();
-  std::vector<std::pair<int, FrameResult>> parts;
+  std::vector<std::pair<int, std::vector<double>>> parts;
   std::vector<int> owners;
   code = 0;
   message.clear();
@@ -364,7 +300,7 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
         [&] {
           for (int u = dispatcher.next_for_root(); u >= 0; u = dispatcher.next_for_root()) {
             const auto tu = std::chrono::steady_clock::now();
-            parts.emplace_back(u, extract_unit_checked(input, psf, grid, setup, u));
+            extract_unit_checked(*extractor, u);
             print_unit(verbose, 0, setup, u, seconds_since(tu));
           }
         },
@@ -380,7 +316,14 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
       group.recv_bytes(&unit, sizeof(unit), 0, tag_assign);
       if (unit < 0) break;
       const auto tu = std::chrono::steady_clock::now();
-      status = catch_error([&] { parts.emplace_back(unit, extract_unit_checked(input, psf, grid, setup, unit)); }, message);
+      status = catch_error(
+          [&] {
+            extract_unit_checked(*extractor, unit);
+            std::vector<double> values(extractor->chunk_values(unit));
+            extractor->read_chunk(unit, values.data());
+            parts.emplace_back(unit, std::move(values));
+          },
+          message);
       if (status == 0) print_unit(verbose, group.rank(), setup, unit, seconds_since(tu));
     }
     code = status;
@@ -397,48 +340,30 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
   // 4. The gather: every rank sends its units in increasing order, the root receives them in frame order.
   std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   if (!root) {
-    for (const auto& [unit, part] : parts) {
-      const std::vector<double> buf = pack_unit(part);
-      group.send_bytes(buf.data(), buf.size() * sizeof(double), 0, tag_result);
-    }
+    for (const auto& [unit, values] : parts) group.send_bytes(values.data(), values.size() * sizeof(double), 0, tag_result);
     return finish(std::move(out));
   }
-  FrameResult frame = empty_frame(setup, grid);
-  const int ndiags = 2 * setup.extraction.ndiag + 1;
   std::vector<double> buf;
-  auto own = parts.begin();
   for (int u = 0; u < nunits; ++u) {
-    const int row0 = setup.fiber0(u) - setup.specmin, nfiber = setup.nfiber(u);
-    if (owners[u] == 0) {
-      if (own == parts.end() || own->first != u) throw std::logic_error("perfex: unit missing on the root");
-      const std::vector<double> mine = pack_unit(own->second);
-      place_unit(frame, row0, nfiber, mine.data());
-      ++own;
-    } else {
-      if (owners[u] < 0) throw std::logic_error("perfex: a unit was never handed out");
-      buf.resize(values_per_fiber(frame.nwave, ndiags) * nfiber);
-      group.recv_bytes(buf.data(), buf.size() * sizeof(double), owners[u], tag_result);
-      place_unit(frame, row0, nfiber, buf.data());
-    }
+    if (owners[u] == 0) continue;
+    if (owners[u] < 0) throw std::logic_error("perfex: a unit was never handed out");
+    buf.resize(extractor->chunk_values(u));
+    group.recv_bytes(buf.data(), buf.size() * sizeof(double), owners[u], tag_result);
+    extractor->write_chunk(u, buf.data());
   }
-
   const double gather_s = seconds_since(t0);
 
-  // 5. What needs the whole frame.
-  ExtractedFrame extracted;
-  extracted.mask = frame_mask(frame.pixmask_fraction, frame.chi2pix);
-  if (setup.model) extracted.model = model_image(input, psf, grid, setup, frame);
-  extracted.result = std::move(frame);
-  extracted.extract_s = seconds_since(t0);
+  // 5. What needs the whole frame: the specmask, the model image, the copy to the host.
+  out.extracted = extractor->finish();
+  out.extracted->extract_s = seconds_since(t0);
   if (verbose) {
     const long own_units = std::count(owners.begin(), owners.end(), 0);
     fmt::print(stderr,
                "perfex extract: {} units on {} rank{} ({} on rank 0): inputs to every rank {:.2f} s, units {:.2f} s, "
                "gather {:.2f} s, specmask{} {:.2f} s\n",
                nunits, group.size(), group.size() == 1 ? "" : "s", own_units, inputs_s, units_s - inputs_s,
-               gather_s - units_s, setup.model ? " and model" : "", extracted.extract_s - gather_s);
+               gather_s - units_s, setup.model ? " and model" : "", out.extracted->extract_s - gather_s);
   }
-  out.extracted = std::move(extracted);
   return finish(std::move(out));
 }
 

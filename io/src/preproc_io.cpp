@@ -240,8 +240,8 @@ PreprocImage read_preproc(FitsFile& f) {
       ++invalid;
       img[p] = 0.0;
       iv[p] = 0.0;
-    } else if ((m[p] & ccd_mask::extract) != 0) {
-      iv[p] = 0.0;
+    } else {
+      iv[p] = ccd_mask::extraction_weight(iv[p], m[p]);
     }
   }
   out.n_invalid = invalid;

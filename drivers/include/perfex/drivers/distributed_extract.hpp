@@ -8,7 +8,7 @@
 
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/extract_command.hpp"
-#include "perfex/drivers/frame_pipeline.hpp"
+#include "perfex/core/extract_frame.hpp"
 
 namespace perfex::drivers {
 

@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "perfex/core/extract_frame.hpp"
 #include "perfex/core/extract_options.hpp"
+#include "perfex/core/frame_request.hpp"
 #include "perfex/core/psf.hpp"
-#include "perfex/drivers/frame_pipeline.hpp"
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
 
@@ -42,17 +43,6 @@ struct ExtractArgs {
 // The checks that need no file, in the order perfex extract makes them; throws perfex::Error (usage).
 void check_extract_args(const ExtractArgs& args);
 
-// The fiber options (--specmin, --nspec, --bundlesize) before any file is read: usage errors.
-void check_fiber_options(int specmin, std::optional<int> nspec, int bundlesize);
-// The fibers to extract from the PSF `psf_name`: nspec, or by default 500 or the PSF's fibers from specmin
-// (a multiple of bundlesize); data errors when the PSF lacks them.
-int fibers_to_extract(const GaussHermitePsf& psf, const std::string& psf_name, int specmin, std::optional<int> nspec,
-                      int bundlesize);
-// The extraction grid must lie inside the PSF's wavelength range (`note` follows the grid in the message);
-// data error naming `psf_name` otherwise.
-void check_grid_inside_psf(const std::vector<double>& grid, const GaussHermitePsf& psf, const std::string& psf_name,
-                           const std::string& note = "");
-
 struct WavelengthOption {
   double wmin = 0, wmax = 0, dw = 0;
   std::vector<double> grid;  // numpy.arange(wmin, wmax + dw/2, dw)
@@ -76,12 +66,15 @@ struct ExtractionJob {
   int specmin = 0;
   int nspec = 0;
   double heliocor = 1.0;
-  FramePipelineOptions pipeline;  // psferr and ndiag resolved, tails, bundles per chunk, model; no progress
+  FrameOptions pipeline;  // psferr and ndiag resolved, tails, bundles per chunk, model; no progress
 };
 
 // Checks the arguments, reads the PSF, the header keywords, a separate fibermap and the image; throws
 // perfex::Error (usage or data) as perfex extract reports them.
 ExtractionJob prepare_extraction(const ExtractArgs& args);
+
+// The job's image (read with its mask applied) on the device: core's upload_image for the whole CCD.
+ImageInput upload_job_image(const ExecSpace& exec, const io::PreprocImage& image);
 
 // The frame file's content for `job`: data, specmask and header, and where its FIBERMAP rows come from (the
 // input's fibermap, -f's file, or none: a warning on stderr when the input's is too short).
