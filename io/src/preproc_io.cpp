@@ -248,6 +248,12 @@ PreprocImage read_preproc(FitsFile& f) {
   return out;
 }
 
+long read_fibermap_rows(const std::string& path) {
+  FitsFile f(path, FitsFile::Mode::Read);
+  f.move_to("FIBERMAP");
+  return f.table_rows();
+}
+
 void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {
   if (first < 0 || count < 0 || first + count > fm.size())
     throw_usage_error("fibermap rows " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
