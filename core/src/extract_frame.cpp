@@ -45,6 +45,21 @@ void check_request(const GaussHermitePsf& psf, const std::vector<double>& wavele
                      text(psf.nfiber - 1));
 }
 
+// Electrons per bin of the padded grid for the model image: the flux per Angstrom of frame rows row0.. times
+// the bin width on the requested bins, 0 on the padding. (A free function: nvcc refuses device lambdas in a
+// class's private members.)
+template <class Photons>
+void fill_model_photons(const ExecSpace& exec, const Photons& photons, const DeviceView<double**>& flux,
+                        const DeviceView<double*>& dwave, int row0, int pad, int nwave) {
+  const int nfiber = static_cast<int>(photons.extent(0)), npadded = static_cast<int>(photons.extent(1));
+  Kokkos::parallel_for(
+      "perfex::frame::model_photons", Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {nfiber, npadded}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        const int k = j - pad;
+        photons(i, j) = k >= 0 && k < nwave ? flux(row0 + i, k) * dwave(k) : 0.0;
+      });
+}
+
 // A chunk's patch plan and its table on the device, made the first time the chunk is extracted.
 struct ChunkPlan {
   PatchPlan plan;
@@ -168,15 +183,7 @@ struct FrameExtractor::Impl {
       model_photons = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::model_photons"),
                                            nfiber, npadded);
     const auto photons = Kokkos::subview(model_photons, std::make_pair(0, nfiber), Kokkos::ALL());
-    const auto flux = out.flux;
-    const auto dw = dwave;
-    Kokkos::parallel_for(
-        "perfex::frame::model_photons",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {nfiber, npadded}),
-        KOKKOS_LAMBDA(const int i, const int j) {
-          const int k = j - pad;
-          photons(i, j) = k >= 0 && k < nw ? flux(row0 + i, k) * dw(k) : 0.0;
-        });
+    fill_model_photons(exec, photons, out.flux, dwave, row0, pad, nw);
     add_spots(exec, spots, photons, model);
   }
 
