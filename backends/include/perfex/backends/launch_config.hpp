@@ -1,5 +1,6 @@
 // Per-backend launch choices, in one place so core's kernels stay written once: team sizes and vector
-// lengths for TeamPolicy launches on each execution space.
+// lengths for TeamPolicy launches on each execution space. The frame pipeline's choices (bundles per chunk,
+// result memory, the simulator's batches) are in frame_policy.hpp.
 #pragma once
 
 #include <Kokkos_Core.hpp>
