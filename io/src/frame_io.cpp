@@ -4,6 +4,7 @@
 
 #include <fitsio.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -12,6 +13,9 @@
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_file.hpp"
+#include "perfex/io/fits_checksum.hpp"
+#include "perfex/io/header_cards.hpp"
+#include "frame_header_internal.hpp"
 
 namespace perfex::io {
 
@@ -54,40 +58,6 @@ std::optional<std::string> read_long_string(FitsFile& f, const std::string& key)
   return s;
 }
 
-void write_header(FitsFile& f, const Frame& frame) {
-  const FrameHeader& h = frame.header;
-  const FrameResult& d = frame.data;
-  f.write_key("BUNIT", "electron/Angstrom", "flux unit");
-  if (!h.camera.empty()) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
-  if (h.expid) f.write_key("EXPID", *h.expid, "exposure ID");
-  if (h.night) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
-  if (h.mjd_obs) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
-  if (h.exptime) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
-  if (!h.flavor.empty()) f.write_key("FLAVOR", h.flavor, "exposure type");
-  f.write_key("NSPEC", d.nspec, "number of spectra");
-  f.write_key("SPECMIN", d.specmin, "first spectrum (fiber index in the PSF)");
-  f.write_key("SPECMAX", d.specmin + d.nspec - 1, "last spectrum");
-  const double step = d.nwave > 1 ? (d.wavelengths.back() - d.wavelengths.front()) / (d.nwave - 1) : 0.0;
-  f.write_key("WAVEMIN", std::isnan(h.wavemin) ? d.wavelengths.front() : h.wavemin, "first wavelength [Angstrom]");
-  f.write_key("WAVEMAX", std::isnan(h.wavemax) ? d.wavelengths.back() : h.wavemax, "last wavelength [Angstrom]");
-  f.write_key("WAVESTEP", std::isnan(h.wavestep) ? step : h.wavestep, "wavelength step [Angstrom]");
-  write_long_string(f, "IN_PSF", h.in_psf, "input PSF");
-  write_long_string(f, "IN_IMG", h.in_img, "input preprocessed image");
-  const ExtractionOptions& o = h.options;
-  f.write_key("BUNDLESZ", o.bundlesize, "fibers per bundle");
-  f.write_key("NSUBBUN", o.nsubbundles, "subbundles per bundle");
-  f.write_key("NWAVSTEP", o.nwavestep, "core wavelength bins per patch");
-  f.write_key("WAVEPADF", o.wavepad_frac, "wavelength padding fraction");
-  f.write_key("WAVEPADT", o.wavepad(), "wavelength padding bins used");
-  f.write_key("PIXPADF", o.pixpad_frac, "pixel padding fraction");
-  f.write_key("REGULARI", o.regularize, "regularization");
-  f.write_key("PSFERR", o.psferr, "fractional PSF model error used in chi2pix");
-  f.write_key("NDIAG", o.ndiag, "resolution half-width (diagonals 2 NDIAG + 1)");
-  f.write_key("PSFTAILS", h.psf_tails, "PSF tails evaluated");
-  f.write_key("HELIOCOR", h.heliocor, "extracted on WAVELENGTH / HELIOCOR");
-  // The version that extracted the frame: the reader's (perfex convert keeps it), else this one.
-  f.write_key("PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version, "perfex version");
-}
 
 
 // Rows [first, first + count) of the FIBERMAP HDU of another file: the whole HDU is copied (header, columns
@@ -136,6 +106,41 @@ void fill(View& v, const std::vector<double>& data) {
 
 }  // namespace
 
+void detail::write_frame_keywords(FitsFile& f, const Frame& frame) {
+  const FrameHeader& h = frame.header;
+  const FrameResult& d = frame.data;
+  f.write_key("BUNIT", "electron/Angstrom", "flux unit");
+  if (!h.camera.empty()) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
+  if (h.expid) f.write_key("EXPID", *h.expid, "exposure ID");
+  if (h.night) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
+  if (h.mjd_obs) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
+  if (h.exptime) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
+  if (!h.flavor.empty()) f.write_key("FLAVOR", h.flavor, "exposure type");
+  f.write_key("NSPEC", d.nspec, "number of spectra");
+  f.write_key("SPECMIN", d.specmin, "first spectrum (fiber index in the PSF)");
+  f.write_key("SPECMAX", d.specmin + d.nspec - 1, "last spectrum");
+  const double step = d.nwave > 1 ? (d.wavelengths.back() - d.wavelengths.front()) / (d.nwave - 1) : 0.0;
+  f.write_key("WAVEMIN", std::isnan(h.wavemin) ? d.wavelengths.front() : h.wavemin, "first wavelength [Angstrom]");
+  f.write_key("WAVEMAX", std::isnan(h.wavemax) ? d.wavelengths.back() : h.wavemax, "last wavelength [Angstrom]");
+  f.write_key("WAVESTEP", std::isnan(h.wavestep) ? step : h.wavestep, "wavelength step [Angstrom]");
+  write_long_string(f, "IN_PSF", h.in_psf, "input PSF");
+  write_long_string(f, "IN_IMG", h.in_img, "input preprocessed image");
+  const ExtractionOptions& o = h.options;
+  f.write_key("BUNDLESZ", o.bundlesize, "fibers per bundle");
+  f.write_key("NSUBBUN", o.nsubbundles, "subbundles per bundle");
+  f.write_key("NWAVSTEP", o.nwavestep, "core wavelength bins per patch");
+  f.write_key("WAVEPADF", o.wavepad_frac, "wavelength padding fraction");
+  f.write_key("WAVEPADT", o.wavepad(), "wavelength padding bins used");
+  f.write_key("PIXPADF", o.pixpad_frac, "pixel padding fraction");
+  f.write_key("REGULARI", o.regularize, "regularization");
+  f.write_key("PSFERR", o.psferr, "fractional PSF model error used in chi2pix");
+  f.write_key("NDIAG", o.ndiag, "resolution half-width (diagonals 2 NDIAG + 1)");
+  f.write_key("PSFTAILS", h.psf_tails, "PSF tails evaluated");
+  f.write_key("HELIOCOR", h.heliocor, "extracted on WAVELENGTH / HELIOCOR");
+  // The version that extracted the frame: the reader's (perfex convert keeps it), else this one.
+  f.write_key("PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version, "perfex version");
+}
+
 void check_frame_shapes(const Frame& frame, const std::string& writer) {
   const FrameResult& d = frame.data;
   const auto ns = static_cast<std::size_t>(d.nspec), nw = static_cast<std::size_t>(d.nwave);
@@ -149,6 +154,24 @@ void check_frame_shapes(const Frame& frame, const std::string& writer) {
                       std::to_string(d.nwave) + " shape");
 }
 
+std::optional<long long> fibermap_first_fiber(const FibermapSource& source, long count) {
+  std::vector<long long> fibers;
+  if (source.table) {
+    const Fibermap& fm = *source.table;
+    for (long r = source.first; r < source.first + count && r < fm.size(); ++r)
+      fibers.push_back(fm.fiber[static_cast<std::size_t>(r)]);
+  } else if (!source.path.empty()) {
+    FitsFile in(source.path, FitsFile::Mode::Read);
+    in.move_to("FIBERMAP");
+    if (!in.find_column("FIBER")) return std::nullopt;
+    const auto all = in.read_column_int("FIBER");
+    for (long r = source.first; r < source.first + count && r < static_cast<long>(all.size()); ++r)
+      fibers.push_back(all[static_cast<std::size_t>(r)]);
+  }
+  if (fibers.empty()) return std::nullopt;
+  return *std::min_element(fibers.begin(), fibers.end());
+}
+
 void write_frame(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
                  const FrameWriteOptions& options) {
   check_frame_shapes(frame, "write_frame");
@@ -158,7 +181,7 @@ void write_frame(const std::string& path, const Frame& frame, const FibermapSour
   {
     FitsFile f(out.temp_path(), FitsFile::Mode::Create);
     f.write_image("FLUX", {ns, nw}, flatten<float>(d.flux));
-    write_header(f, frame);
+    detail::write_flux_header(f, frame);
     f.write_image("IVAR", {ns, nw}, flatten<float>(d.ivar));
     f.write_key("BUNIT", "Angstrom2/electron2", "inverse variance of FLUX");
     f.write_image("MASK", {ns, nw}, flatten<std::uint32_t>(frame.mask));
@@ -169,6 +192,7 @@ void write_frame(const std::string& path, const Frame& frame, const FibermapSour
     f.write_key("NDIAG", d.ndiag, "RESOLUTION[i, d, j] = R_i[j - NDIAG + d, j]");
     write_fibermap_hdu(f, fibermap, ns);
     f.write_image("CHI2PIX", {ns, nw}, flatten<float>(d.chi2pix));
+    if (frame.scores) write_raw_table(f, *frame.scores, 0, frame.scores->nrows, "SCORES");
     if (options.float64) {
       f.write_image("FLUX64", {ns, nw}, flatten<double>(d.flux));
       f.write_key("BUNIT", "electron/Angstrom", "FLUX in float64");
@@ -182,6 +206,7 @@ void write_frame(const std::string& path, const Frame& frame, const FibermapSour
       f.write_image("PIXMASK_FRACTION", {ns, nw}, flatten<double>(d.pixmask_fraction));
       f.write_comment("PSF-weighted fraction of masked pixels of each bin");
     }
+    write_checksums(f);
     f.close();
   }
   out.commit();
@@ -201,6 +226,9 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
   d.specmin = static_cast<int>(f.read_key_int("SPECMIN").value_or(0));
 
   FrameHeader& h = frame.header;
+  h.cards = read_header_cards(f);
+  h.fibermin = f.read_key_int("FIBERMIN");
+  h.orig_psf = read_long_string(f, "ORIG_PSF").value_or("");
   h.camera = f.read_key_string("CAMERA").value_or("");
   h.expid = f.read_key_int("EXPID");
   h.night = f.read_key_int("NIGHT");
@@ -276,6 +304,11 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
     f.move_to("FIBERMAP");
     frame.fibermap_rows = f.table_rows();
   }
+  if (f.has_hdu("SCORES")) {
+    f.move_to("SCORES");
+    frame.scores = read_raw_table(f, "SCORES");
+    if (!frame.scores) throw_data_error(f.where() + ": expected a binary table of fixed-width columns");
+  }
   return frame;
 }
 
@@ -286,6 +319,7 @@ void write_model_image(const std::string& path, const HostView<const double**>& 
     FitsFile f(out.temp_path(), FitsFile::Mode::Create);
     f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))},
                   flatten<float>(model));
+    write_header_cards(f, header.cards);  // the input image's header, as desispec writes the model with it
     f.write_key("BUNIT", "electron", "model of the image: spots x extracted (convolved) flux");
     if (!header.camera.empty()) f.write_key("CAMERA", header.camera, "camera");
     if (header.expid) f.write_key("EXPID", *header.expid, "exposure ID");
@@ -293,6 +327,8 @@ void write_model_image(const std::string& path, const HostView<const double**>& 
     write_long_string(f, "IN_PSF", header.in_psf, "input PSF");
     write_long_string(f, "IN_IMG", header.in_img, "input preprocessed image");
     f.write_key("PERFEXV", std::string(PERFEX_VERSION_STRING), "perfex version");
+    declare_long_strings(f);
+    write_checksums(f);
     f.close();
   }
   out.commit();
