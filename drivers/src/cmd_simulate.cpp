@@ -114,7 +114,7 @@ double mjd_of_night(long long night) {
 // ISO 8601 UTC date and time of a modified Julian date ("2020-12-16T07:12:00.000"), as DATE-OBS.
 std::string iso_of_mjd(double mjd) {
   const double whole = std::floor(mjd);
-  long z = static_cast<long>(whole) + 678882;  // days since 0000-03-01 (proleptic Gregorian)
+  long z = static_cast<long>(whole) + 678881;  // days since 0000-03-01 (proleptic Gregorian)
   const long era = (z >= 0 ? z : z - 146096) / 146097;
   const long doe = z - era * 146097;
   const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;

@@ -12,6 +12,7 @@
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/frame_hdf5.hpp"
+#include "perfex/io/header_cards.hpp"
 
 namespace perfex::io {
 
@@ -116,13 +117,8 @@ void set_dependencies(FitsFile& f, const std::vector<Dependency>& dependencies) 
       const std::string name_key = std::string("DEPNAM") + number, version_key = std::string("DEPVER") + number;
       const auto existing = read_long_string(f, name_key.c_str());
       if (existing && *existing != d.first) continue;
-      int status = 0;
-      if (!existing) {
-        fits_update_key_longstr(fp(f), name_key.c_str(), d.first.c_str(), nullptr, &status);
-        f.check(status, "writing keyword " + name_key);
-      }
-      fits_update_key_longstr(fp(f), version_key.c_str(), d.second.c_str(), nullptr, &status);
-      f.check(status, "writing keyword " + version_key);
+      if (!existing) update_long_string(f, name_key, d.first, "");
+      update_long_string(f, version_key, d.second, "");
       done = true;
     }
     if (!done) throw_data_error(f.where() + ": more than 100 dependencies (DEPNAM00..DEPNAM99) to record");

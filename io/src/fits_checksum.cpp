@@ -15,7 +15,16 @@ void write_checksums(FitsFile& f) {
   const int n = f.hdu_count();
   for (int i = 0; i < n; ++i) {
     f.move_to_index(i);
+    // fits_write_chksum dates the comments of the keywords it creates, and of a DATASUM it changes: written
+    // first with fixed comments (and the right DATASUM), they keep them, so that equal content gives equal
+    // files (the simulator's outputs are compared byte for byte across thread counts).
     int status = 0;
+    unsigned long datasum = 0, hdusum = 0;
+    fits_get_chksum(fp(f), &datasum, &hdusum, &status);
+    f.check(status, "computing the checksums");
+    const std::string data_text = std::to_string(datasum);
+    fits_update_key(fp(f), TSTRING, "CHECKSUM", const_cast<char*>("0000000000000000"), "HDU checksum", &status);
+    fits_update_key(fp(f), TSTRING, "DATASUM", const_cast<char*>(data_text.c_str()), "data unit checksum", &status);
     fits_write_chksum(fp(f), &status);
     f.check(status, "writing CHECKSUM and DATASUM");
   }

@@ -14,12 +14,7 @@ void write_flux_header(FitsFile& f, const Frame& frame) {
   write_header_cards(f, h.cards);
   write_frame_keywords(f, frame);
   if (h.fibermin) f.write_key("FIBERMIN", *h.fibermin, "first fiber of the frame");
-  if (!h.orig_psf.empty()) {
-    int status = 0;
-    fits_update_key_longstr(static_cast<fitsfile*>(f.raw()), "ORIG_PSF", h.orig_psf.c_str(),
-                            "PSF the input PSF was derived from", &status);
-    f.check(status, "writing keyword ORIG_PSF");
-  }
+  if (!h.orig_psf.empty()) update_long_string(f, "ORIG_PSF", h.orig_psf, "PSF the input PSF was derived from");
   set_dependencies(f, h.dependencies);
   declare_long_strings(f);
 }

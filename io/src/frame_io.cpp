@@ -39,9 +39,7 @@ std::vector<T> flatten(const View& v) {
 
 // Strings longer than a card holds (paths) use the CONTINUE convention.
 void write_long_string(FitsFile& f, const std::string& key, const std::string& value, const std::string& comment) {
-  int status = 0;
-  fits_update_key_longstr(fp(f), key.c_str(), value.c_str(), comment.c_str(), &status);
-  f.check(status, "writing keyword " + key);
+  update_long_string(f, key, value, comment);
 }
 
 std::optional<std::string> read_long_string(FitsFile& f, const std::string& key) {

@@ -82,6 +82,21 @@ void write_header_cards(FitsFile& f, const std::vector<std::string>& cards) {
   }
 }
 
+void update_long_string(FitsFile& f, const std::string& key, const std::string& value, const std::string& comment) {
+  int status = 0;
+  char* existing = nullptr;
+  fits_read_key_longstr(fp(f), key.c_str(), &existing, nullptr, &status);
+  if (status == 0) {
+    const bool same = existing && value == existing;
+    fits_free_memory(existing, &status);
+    if (same) return;
+  }
+  status = 0;
+  fits_clear_errmsg();
+  fits_update_key_longstr(fp(f), key.c_str(), value.c_str(), comment.empty() ? nullptr : comment.c_str(), &status);
+  f.check(status, "writing keyword " + key);
+}
+
 void declare_long_strings(FitsFile& f) {
   int status = 0, nkeys = 0, more = 0;
   fits_get_hdrspace(fp(f), &nkeys, &more, &status);

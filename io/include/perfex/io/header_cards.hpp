@@ -25,6 +25,10 @@ std::vector<std::string> read_header_cards(FitsFile& file);
 // Appends `cards` to the current HDU's header as they are.
 void write_header_cards(FitsFile& file, const std::vector<std::string>& cards);
 
+// Sets a string keyword of the current HDU with the long-string convention (CONTINUE cards past 68
+// characters); an existing card with the same value is left where it is (a rewrite would move it to the end).
+void update_long_string(FitsFile& file, const std::string& key, const std::string& value, const std::string& comment);
+
 // Appends LONGSTRN = 'OGIP 1.0' (the long-string convention's marker) when the current header has a CONTINUE
 // card and no LONGSTRN yet.
 void declare_long_strings(FitsFile& file);
