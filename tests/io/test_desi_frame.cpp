@@ -22,6 +22,7 @@
 #include "perfex/io/fits_checksum.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/frame_io.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/frame_scores_table.hpp"
 #include "perfex/io/header_cards.hpp"
 #include "frame_fixture.hpp"
@@ -290,4 +291,27 @@ TEST_CASE("IN_PSF/IN_IMG shortened as desispec.io.shorten_filename does", "[io][
   bool calib_seen = false;
   for (const auto& d : deps) calib_seen = calib_seen || d == perfex::io::Dependency{"DESI_SPECTRO_CALIB", "/calib"};
   CHECK(calib_seen);
+}
+
+TEST_CASE("HDF5 frames keep the FLUX header's cards and SCORES; back to FITS gives the same header",
+          "[io][frame][hdf5][desi]") {
+  if (!perfex::io::hdf5_available()) SKIP("built without HDF5");
+  perfex::test::TempDir tmp;
+  const auto frame = frame_with_input_header();
+  const std::string fits_path = (tmp / "frame.fits").string(), h5 = (tmp / "frame.h5").string(),
+                    back = (tmp / "back.fits").string();
+  perfex::io::write_frame(fits_path, frame, {}, {});
+  perfex::io::write_frame_hdf5(h5, perfex::io::read_frame(fits_path), {}, {});
+  const auto from_h5 = perfex::io::read_frame_hdf5(h5);
+  REQUIRE(from_h5.scores);
+  CHECK(from_h5.scores->rows == frame.scores->rows);
+  CHECK(from_h5.scores->comments == frame.scores->comments);
+  CHECK(from_h5.header.fibermin == 1525);
+  CHECK(from_h5.header.orig_psf == frame.header.orig_psf);
+  perfex::io::write_frame(back, from_h5, {}, {});
+  FitsFile a(fits_path, FitsFile::Mode::Read), b(back, FitsFile::Mode::Read);
+  a.move_to("FLUX");
+  b.move_to("FLUX");
+  CHECK(perfex::io::read_header_cards(a) == perfex::io::read_header_cards(b));
+  CHECK(perfex::io::verify_checksums(b).empty());
 }
