@@ -362,7 +362,7 @@ void add_simulate_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<SimulateArgs>();
   auto* cmd = app.add_subcommand(
       "simulate", "Simulate a DESI preproc image: spectra projected through a PSF, Poisson + read noise, defects");
-  cmd->add_option("-o,--output", args->output, "output preproc file (IMAGE, IVAR, MASK, FIBERMAP)")->required();
+  cmd->add_option("-o,--output", args->output, "output preproc file (IMAGE, IVAR, READNOISE, MASK, FIBERMAP; gzip-compressed for a .gz name)")->required();
   cmd->add_option("--truth", args->truth, "also write the truth: input photons, fiber types, defects");
   auto* psf = cmd->add_option("-p,--psf", args->psf, "GAUSS-HERMITE PSF file (default: the synthetic PSF)");
   auto* camera = cmd->add_option("--camera", args->camera, "camera of the synthetic PSF: b, r or z, optionally with a digit")
