@@ -108,12 +108,18 @@ void detail::write_frame_keywords(FitsFile& f, const Frame& frame) {
   const FrameHeader& h = frame.header;
   const FrameResult& d = frame.data;
   f.write_key("BUNIT", "electron/Angstrom", "flux unit");
-  if (!h.camera.empty()) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
-  if (h.expid) f.write_key("EXPID", *h.expid, "exposure ID");
-  if (h.night) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
-  if (h.mjd_obs) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
-  if (h.exptime) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
-  if (!h.flavor.empty()) f.write_key("FLAVOR", h.flavor, "exposure type");
+  // The input's keywords: kept as the propagated cards have them (value, type and comment), else written.
+  auto absent = [&h](const char* key) {
+    for (const std::string& c : h.cards)
+      if (card_keyword(c) == key) return false;
+    return true;
+  };
+  if (!h.camera.empty() && absent("CAMERA")) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
+  if (h.expid && absent("EXPID")) f.write_key("EXPID", *h.expid, "exposure ID");
+  if (h.night && absent("NIGHT")) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
+  if (h.mjd_obs && absent("MJD-OBS")) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
+  if (h.exptime && absent("EXPTIME")) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
+  if (!h.flavor.empty() && absent("FLAVOR")) f.write_key("FLAVOR", h.flavor, "exposure type");
   f.write_key("NSPEC", d.nspec, "number of spectra");
   f.write_key("SPECMIN", d.specmin, "first spectrum (fiber index in the PSF)");
   f.write_key("SPECMAX", d.specmin + d.nspec - 1, "last spectrum");
