@@ -46,4 +46,8 @@ if(PERFEX_ENABLE_HDF5)
     COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=2 "-DEXPECT_MESSAGE=HDF5 frames are not gzip-compressed as a whole"
             -DOUTPUT=${GZ_DIR}/frame.h5.gz -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_no_output.cmake
             $<TARGET_FILE:perfex> extract ${GZ_ABSENT} --format hdf5 --output ${GZ_DIR}/frame.h5.gz)
+  add_test(NAME cli_extract_exposure_hdf5_gzip_output_is_usage_error
+    COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=2 "-DEXPECT_MESSAGE=--hdf5-exposure .*HDF5 frames are not gzip-compressed"
+            -DOUTPUT=${GZ_DIR}/exposure.h5.gz -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_no_output.cmake
+            $<TARGET_FILE:perfex> extract-exposure ${GZ_DIR} --hdf5-exposure ${GZ_DIR}/exposure.h5.gz)
 endif()
