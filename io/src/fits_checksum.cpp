@@ -3,6 +3,7 @@
 
 #include <fitsio.h>
 
+#include <algorithm>
 #include <string>
 
 namespace perfex::io {
@@ -12,7 +13,10 @@ fitsfile* fp(FitsFile& f) { return static_cast<fitsfile*>(f.raw()); }
 }  // namespace
 
 void write_checksums(FitsFile& f) {
-  const int n = f.hdu_count();
+  // CFITSIO's HDU count leaves out a last HDU without data (a table of 0 rows) until the file is flushed.
+  int current = 0;
+  fits_get_hdu_num(fp(f), &current);
+  const int n = std::max(f.hdu_count(), current);
   for (int i = 0; i < n; ++i) {
     f.move_to_index(i);
     // fits_write_chksum dates the comments of the keywords it creates, and of a DATASUM it changes: written

@@ -32,3 +32,22 @@ def test_read_image_and_fibermap(work, camera):
     assert len(fibermap) == 500
     assert list(fibermap["FIBER"]) == list(range(fibermin, fibermin + 500))
     assert {"TARGETID", "OBJTYPE", "FIBERSTATUS"} <= set(fibermap.colnames)
+
+
+@pytest.mark.parametrize("camera", sorted(CASES))
+def test_simulated_checksums(work, camera):
+    import warnings
+
+    import fitsio
+    from astropy.io import fits
+
+    path = str(work[CASES[camera][0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with fits.open(path, checksum=True) as hdus:
+            assert [h.name for h in hdus] == ["IMAGE", "IVAR", "READNOISE", "MASK", "FIBERMAP"]
+            for hdu in hdus:
+                hdu.data
+    with fitsio.FITS(path) as f:
+        for hdu in f:
+            hdu.verify_checksum()

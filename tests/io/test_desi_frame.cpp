@@ -180,6 +180,23 @@ TEST_CASE("Frame files carry CHECKSUM and DATASUM on every HDU, and SCORES after
   CHECK(f.read_key_string("TTYPE1") == "SUM_RAW_COUNT_R");  // 6000..6047 A: desispec's r band
 }
 
+TEST_CASE("Checksums on every HDU, an empty last table included", "[io][checksum]") {
+  perfex::test::TempDir tmp;
+  const std::string path = (tmp / "t.fits").string();
+  {
+    FitsFile f(path, FitsFile::Mode::Create);
+    f.write_image("A", {2, 3}, std::vector<float>(6, 1.5f));
+    f.create_table("EMPTY", {{"X", "J"}}, 0);
+    perfex::io::write_checksums(f);
+    f.close();
+  }
+  FitsFile f(path, FitsFile::Mode::Read);
+  CHECK(f.hdu_count() == 2);
+  CHECK(perfex::io::verify_checksums(f).empty());
+  f.move_to("EMPTY");
+  CHECK(f.read_key_string("DATASUM") == "0");
+}
+
 TEST_CASE("SCORES: desispec's compute_frame_scores for a raw frame", "[core][scores]") {
   // 5 bins, two of them in r's 5800..7600 range at the end of a grid that averages to r.
   const std::vector<double> wave = {5798.0, 5799.0, 5800.0, 5802.0, 7700.0};
