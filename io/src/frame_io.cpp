@@ -56,6 +56,50 @@ std::optional<std::string> read_long_string(FitsFile& f, const std::string& key)
   return s;
 }
 
+}  // namespace
+
+void detail::write_frame_keywords(FitsFile& f, const Frame& frame) {
+  const FrameHeader& h = frame.header;
+  const FrameResult& d = frame.data;
+  f.write_key("BUNIT", "electron/Angstrom", "flux unit");
+  // The input's keywords: kept as the propagated cards have them (value, type and comment), else written.
+  auto absent = [&h](const char* key) {
+    for (const std::string& c : h.cards)
+      if (card_keyword(c) == key) return false;
+    return true;
+  };
+  if (!h.camera.empty() && absent("CAMERA")) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
+  if (h.expid && absent("EXPID")) f.write_key("EXPID", *h.expid, "exposure ID");
+  if (h.night && absent("NIGHT")) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
+  if (h.mjd_obs && absent("MJD-OBS")) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
+  if (h.exptime && absent("EXPTIME")) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
+  if (!h.flavor.empty() && absent("FLAVOR")) f.write_key("FLAVOR", h.flavor, "exposure type");
+  f.write_key("NSPEC", d.nspec, "number of spectra");
+  f.write_key("SPECMIN", d.specmin, "first spectrum (fiber index in the PSF)");
+  f.write_key("SPECMAX", d.specmin + d.nspec - 1, "last spectrum");
+  const double step = d.nwave > 1 ? (d.wavelengths.back() - d.wavelengths.front()) / (d.nwave - 1) : 0.0;
+  f.write_key("WAVEMIN", std::isnan(h.wavemin) ? d.wavelengths.front() : h.wavemin, "first wavelength [Angstrom]");
+  f.write_key("WAVEMAX", std::isnan(h.wavemax) ? d.wavelengths.back() : h.wavemax, "last wavelength [Angstrom]");
+  f.write_key("WAVESTEP", std::isnan(h.wavestep) ? step : h.wavestep, "wavelength step [Angstrom]");
+  write_long_string(f, "IN_PSF", h.in_psf, "input PSF");
+  write_long_string(f, "IN_IMG", h.in_img, "input preprocessed image");
+  const ExtractionOptions& o = h.options;
+  f.write_key("BUNDLESZ", o.bundlesize, "fibers per bundle");
+  f.write_key("NSUBBUN", o.nsubbundles, "subbundles per bundle");
+  f.write_key("NWAVSTEP", o.nwavestep, "core wavelength bins per patch");
+  f.write_key("WAVEPADF", o.wavepad_frac, "wavelength padding fraction");
+  f.write_key("WAVEPADT", o.wavepad(), "wavelength padding bins used");
+  f.write_key("PIXPADF", o.pixpad_frac, "pixel padding fraction");
+  f.write_key("REGULARI", o.regularize, "regularization");
+  f.write_key("PSFERR", o.psferr, "fractional PSF model error used in chi2pix");
+  f.write_key("NDIAG", o.ndiag, "resolution half-width (diagonals 2 NDIAG + 1)");
+  f.write_key("PSFTAILS", h.psf_tails, "PSF tails evaluated");
+  f.write_key("HELIOCOR", h.heliocor, "extracted on WAVELENGTH / HELIOCOR");
+  // The version that extracted the frame: the reader's (perfex convert keeps it), else this one.
+  f.write_key("PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version, "perfex version");
+}
+
+namespace {
 
 
 // Rows [first, first + count) of the FIBERMAP HDU of another file: the whole HDU is copied (header, columns
@@ -103,47 +147,6 @@ void fill(View& v, const std::vector<double>& data) {
 }
 
 }  // namespace
-
-void detail::write_frame_keywords(FitsFile& f, const Frame& frame) {
-  const FrameHeader& h = frame.header;
-  const FrameResult& d = frame.data;
-  f.write_key("BUNIT", "electron/Angstrom", "flux unit");
-  // The input's keywords: kept as the propagated cards have them (value, type and comment), else written.
-  auto absent = [&h](const char* key) {
-    for (const std::string& c : h.cards)
-      if (card_keyword(c) == key) return false;
-    return true;
-  };
-  if (!h.camera.empty() && absent("CAMERA")) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
-  if (h.expid && absent("EXPID")) f.write_key("EXPID", *h.expid, "exposure ID");
-  if (h.night && absent("NIGHT")) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
-  if (h.mjd_obs && absent("MJD-OBS")) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
-  if (h.exptime && absent("EXPTIME")) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
-  if (!h.flavor.empty() && absent("FLAVOR")) f.write_key("FLAVOR", h.flavor, "exposure type");
-  f.write_key("NSPEC", d.nspec, "number of spectra");
-  f.write_key("SPECMIN", d.specmin, "first spectrum (fiber index in the PSF)");
-  f.write_key("SPECMAX", d.specmin + d.nspec - 1, "last spectrum");
-  const double step = d.nwave > 1 ? (d.wavelengths.back() - d.wavelengths.front()) / (d.nwave - 1) : 0.0;
-  f.write_key("WAVEMIN", std::isnan(h.wavemin) ? d.wavelengths.front() : h.wavemin, "first wavelength [Angstrom]");
-  f.write_key("WAVEMAX", std::isnan(h.wavemax) ? d.wavelengths.back() : h.wavemax, "last wavelength [Angstrom]");
-  f.write_key("WAVESTEP", std::isnan(h.wavestep) ? step : h.wavestep, "wavelength step [Angstrom]");
-  write_long_string(f, "IN_PSF", h.in_psf, "input PSF");
-  write_long_string(f, "IN_IMG", h.in_img, "input preprocessed image");
-  const ExtractionOptions& o = h.options;
-  f.write_key("BUNDLESZ", o.bundlesize, "fibers per bundle");
-  f.write_key("NSUBBUN", o.nsubbundles, "subbundles per bundle");
-  f.write_key("NWAVSTEP", o.nwavestep, "core wavelength bins per patch");
-  f.write_key("WAVEPADF", o.wavepad_frac, "wavelength padding fraction");
-  f.write_key("WAVEPADT", o.wavepad(), "wavelength padding bins used");
-  f.write_key("PIXPADF", o.pixpad_frac, "pixel padding fraction");
-  f.write_key("REGULARI", o.regularize, "regularization");
-  f.write_key("PSFERR", o.psferr, "fractional PSF model error used in chi2pix");
-  f.write_key("NDIAG", o.ndiag, "resolution half-width (diagonals 2 NDIAG + 1)");
-  f.write_key("PSFTAILS", h.psf_tails, "PSF tails evaluated");
-  f.write_key("HELIOCOR", h.heliocor, "extracted on WAVELENGTH / HELIOCOR");
-  // The version that extracted the frame: the reader's (perfex convert keeps it), else this one.
-  f.write_key("PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version, "perfex version");
-}
 
 void check_frame_shapes(const Frame& frame, const std::string& writer) {
   const FrameResult& d = frame.data;
