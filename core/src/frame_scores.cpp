@@ -3,6 +3,7 @@
 #include "perfex/core/frame_scores.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 
