@@ -53,7 +53,7 @@ struct FrameHeader {
 // (the nominal grid when a barycentric correction was applied).
 struct Frame {
   FrameResult data;
-  HostView<std::uint32_t**> mask;  // [nspec][nwave] specmask bits
+  ResultView<std::uint32_t**> mask;  // [nspec][nwave] specmask bits
   FrameHeader header;
   // SCORES (desispec's compute_and_append_frame_scores columns, frame_scores_table.hpp), written after CHIPIX
   // when present; read_frame returns the file's.
@@ -104,7 +104,7 @@ Frame read_frame(const std::string& path, bool prefer_float64 = true);
 
 // Writes a model image (float32 [npix_y, npix_x], primary HDU with EXTNAME MODEL, BUNIT electron) with
 // the frame's header keywords, atomically.
-void write_model_image(const std::string& path, const HostView<const double**>& model, const FrameHeader& header,
+void write_model_image(const std::string& path, const ResultView<const double**>& model, const FrameHeader& header,
                        bool overwrite);
 
 // Simulation truth for pulls: photons per bin [nfiber][nwave] on `wavelengths`, row r belonging to fiber
