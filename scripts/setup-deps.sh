@@ -35,6 +35,7 @@ apt_packages=(
   libhdf5-openmpi-dev  # parallel HDF5 beside the serial one: the hdf5-parallel lane (PERFEX_HDF5_PARALLEL)
   libcli11-dev libfmt-dev libbenchmark-dev liberfa-dev
   clang libclang-rt-14-dev  # the fuzz lane: clang 14 with libFuzzer and the sanitizer runtimes
+  clang-format-14  # scripts/check-format.sh (.clang-format is written for version 14)
   # the Python module (PERFEX_ENABLE_PYTHON, built against /usr/bin/python3), its tests and example
   pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib
 )
