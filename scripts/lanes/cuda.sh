@@ -21,7 +21,7 @@
   echo "lane cuda: dependencies ready in $(( $(date +%s) - deps_start )) s ($(nvcc --version | grep -o 'release [0-9.]*'))"
   kokkos_prefix=${prefix%%;*}
   build_start=$(date +%s)
-  perfex_build build-cuda -DCMAKE_CXX_COMPILER="$kokkos_prefix/bin/nvcc_wrapper"
+  perfex_build build-cuda -DCMAKE_CXX_COMPILER="$kokkos_prefix/bin/nvcc_wrapper" -DPERFEX_TEST_SPACES=default
   echo "lane cuda: perfex built in $(( $(date +%s) - build_start )) s"
   cd build-cuda
   ctest --output-on-failure -j "$(nproc)"
