@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench_main.hpp"
+#include "copy_count.hpp"
 #include "frame_call.hpp"
 #include "synthetic_frame.hpp"
 
@@ -30,52 +31,29 @@ const perfex::bench::SyntheticFrame& frame() {
   return *g_frame;
 }
 
-// Deep copies of the current frame by direction, from Kokkos Tools' begin_deep_copy callback.
-struct CopyCount {
-  std::int64_t to_host = 0, to_device = 0, within = 0;
-  std::int64_t bytes_to_host = 0, bytes_to_device = 0;
-};
-CopyCount g_copies;
-
-bool is_host(const char* space) { return std::string(space) == "Host"; }
-void on_deep_copy(Kokkos_Profiling_SpaceHandle dst, const char*, const void*, Kokkos_Profiling_SpaceHandle src,
-                  const char*, const void*, std::uint64_t bytes) {
-  const bool dst_host = is_host(dst.name), src_host = is_host(src.name);
-  if (dst_host && !src_host) {
-    ++g_copies.to_host;
-    g_copies.bytes_to_host += static_cast<std::int64_t>(bytes);
-  } else if (!dst_host && src_host) {
-    ++g_copies.to_device;
-    g_copies.bytes_to_device += static_cast<std::int64_t>(bytes);
-  } else {
-    ++g_copies.within;
-  }
-}
-
 void BM_FrameCli(benchmark::State& state) {
   const auto& f = frame();
   const bool model = state.range(0) == 1;
   const auto options = perfex::bench::cli_extraction_options(f.psf);
   const int nspec = g_smoke ? 25 : f.psf.nfiber;
   double extract_s = 0.0;
+  perfex::bench::Copies copies;
   for (auto _ : state) {
-    const auto previous = Kokkos::Tools::Experimental::get_callbacks();
-    g_copies = CopyCount();
-    Kokkos::Tools::Experimental::set_begin_deep_copy_callback(on_deep_copy);
+    perfex::bench::CopyCount count;
     const auto out =
         perfex::bench::extract_frame_as_cli(perfex::ExecSpace(), f.image, f.ivar, f.psf, f.grid, 0, nspec, options, model);
     Kokkos::fence();
-    Kokkos::Tools::Experimental::set_callbacks(previous);
     benchmark::DoNotOptimize(out.result.flux.data());
     extract_s = out.extract_s;
+    copies = count.copies();
   }
   state.counters["fibers"] = nspec;
   state.counters["bins"] = static_cast<double>(f.grid.size());
   state.counters["pipeline_s"] = extract_s;
-  state.counters["d2h_copies"] = static_cast<double>(g_copies.to_host);
-  state.counters["d2h_MB"] = static_cast<double>(g_copies.bytes_to_host) / 1e6;
-  state.counters["h2d_copies"] = static_cast<double>(g_copies.to_device);
-  state.counters["h2d_MB"] = static_cast<double>(g_copies.bytes_to_device) / 1e6;
+  state.counters["d2h_copies"] = static_cast<double>(copies.to_host);
+  state.counters["d2h_MB"] = static_cast<double>(copies.bytes_to_host) / 1e6;
+  state.counters["h2d_copies"] = static_cast<double>(copies.to_device);
+  state.counters["h2d_MB"] = static_cast<double>(copies.bytes_to_device) / 1e6;
 }
 
 }  // namespace

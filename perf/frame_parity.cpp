@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "copy_count.hpp"
 #include "frame_call.hpp"
 #include "perfex/backends/device.hpp"
 #include "perfex/core/error.hpp"
@@ -38,6 +39,8 @@
 namespace {
 
 using perfex::HostView;
+
+perfex::bench::Copies g_copies;  // of the last extract()
 
 constexpr const char* k_magic = "PERFEX-FRAME-PARITY 1";
 
@@ -133,38 +136,16 @@ void place_cutout(const Reference& ref, int npix_y, int npix_x, HostView<double*
     }
 }
 
-// Deep copies by direction while counting (Kokkos Tools).
-struct Copies {
-  long to_host = 0, to_device = 0, within = 0;
-  double mb_to_host = 0, mb_to_device = 0;
-};
-Copies g_copies;
-void on_deep_copy(Kokkos_Profiling_SpaceHandle dst, const char*, const void*, Kokkos_Profiling_SpaceHandle src,
-                  const char*, const void*, std::uint64_t bytes) {
-  const bool dst_host = std::strcmp(dst.name, "Host") == 0, src_host = std::strcmp(src.name, "Host") == 0;
-  if (dst_host && !src_host) {
-    ++g_copies.to_host;
-    g_copies.mb_to_host += static_cast<double>(bytes) / 1e6;
-  } else if (!dst_host && src_host) {
-    ++g_copies.to_device;
-    g_copies.mb_to_device += static_cast<double>(bytes) / 1e6;
-  } else {
-    ++g_copies.within;
-  }
-}
-
 // The frame of `ref`'s input, extracted as the CLI does, with the model image; counts its deep copies.
 perfex::bench::CliFrame extract(const Reference& ref, const perfex::GaussHermitePsf& psf) {
   HostView<double**> image, ivar;
   place_cutout(ref, psf.npix_y, psf.npix_x, image, ivar);
   const auto options = perfex::bench::cli_extraction_options(psf);
-  const auto previous = Kokkos::Tools::Experimental::get_callbacks();
-  g_copies = Copies();
-  Kokkos::Tools::Experimental::set_begin_deep_copy_callback(on_deep_copy);
+  perfex::bench::CopyCount count;
   auto frame = perfex::bench::extract_frame_as_cli(perfex::ExecSpace(), image, ivar, psf, ref.grid, ref.specmin,
                                                    ref.nspec, options, true);
   Kokkos::fence();
-  Kokkos::Tools::Experimental::set_callbacks(previous);
+  g_copies = count.copies();
   return frame;
 }
 
@@ -329,8 +310,8 @@ int check(const std::string& path, const std::string& json_path, double toleranc
        << perfex::ExecSpace().concurrency() << ",\n  \"fibers\": [" << ref.specmin << ", " << ref.specmin + ref.nspec - 1
        << "],\n  \"bins\": " << ref.grid.size() << ",\n  \"tolerance\": " << tolerance << ",\n  \"extract_s\": "
        << frame.extract_s << ",\n  \"reference_extract_s\": " << ref.meta["extract_s"] << ",\n  \"deep_copies\": "
-       << "{\"device_to_host\": " << g_copies.to_host << ", \"device_to_host_MB\": " << g_copies.mb_to_host
-       << ", \"host_to_device\": " << g_copies.to_device << ", \"host_to_device_MB\": " << g_copies.mb_to_device
+       << "{\"device_to_host\": " << g_copies.to_host << ", \"device_to_host_MB\": " << g_copies.bytes_to_host / 1e6
+       << ", \"host_to_device\": " << g_copies.to_device << ", \"host_to_device_MB\": " << g_copies.bytes_to_device / 1e6
        << ", \"within_a_space\": " << g_copies.within << "},\n  \"arrays\": {";
   std::printf("frame parity: %s vs the reference of %s (%s): fibers %d..%d, %zu bins, tolerance %.1e relative\n",
               perfex::ExecSpace::name(), ref.meta["execution_space"].c_str(), path.c_str(), ref.specmin,
@@ -363,7 +344,7 @@ int check(const std::string& path, const std::string& json_path, double toleranc
   std::printf("  bins with ivar 0 in one frame only: %ld; bins with other specmask bits: %ld\n", zero_mismatch,
               mask_mismatch);
   std::printf("  deep copies of the frame: %ld device->host (%.1f MB), %ld host->device (%.1f MB), %ld within a space\n",
-              g_copies.to_host, g_copies.mb_to_host, g_copies.to_device, g_copies.mb_to_device, g_copies.within);
+              g_copies.to_host, g_copies.bytes_to_host / 1e6, g_copies.to_device, g_copies.bytes_to_device / 1e6, g_copies.within);
   std::printf("frame parity: %s (extraction %.2f s here, %s s on the reference's %s)\n",
               ok ? "AGREE" : "DIFFER", frame.extract_s, ref.meta["extract_s"].c_str(),
               ref.meta["execution_space"].c_str());
