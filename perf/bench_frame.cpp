@@ -25,8 +25,9 @@ const perfex::bench::SyntheticFrame& frame() {
   if (!g_frame) {
     const int nfiber = g_smoke ? 25 : 500;
     const double wmax = g_smoke ? 5760.0 + 0.8 * 99 : 7620.0;
-    g_frame = std::make_unique<perfex::bench::SyntheticFrame>(
-        perfex::bench::simulate_r_frame(perfex::ExecSpace(), 0, nfiber, 5760.0, wmax, g_smoke ? 20 : 3000));
+    g_frame = std::make_unique<perfex::bench::SyntheticFrame>(perfex::bench::simulate_r_frame(perfex::ExecSpace(), 0,
+                                                                                              nfiber, 5760.0, wmax,
+                                                                                              g_smoke ? 20 : 3000));
   }
   return *g_frame;
 }
@@ -40,8 +41,8 @@ void BM_FrameCli(benchmark::State& state) {
   perfex::bench::Copies copies;
   for (auto _ : state) {
     perfex::bench::CopyCount count;
-    const auto out =
-        perfex::bench::extract_frame_as_cli(perfex::ExecSpace(), f.image, f.ivar, f.psf, f.grid, 0, nspec, options, model);
+    const auto out = perfex::bench::extract_frame_as_cli(perfex::ExecSpace(), f.image, f.ivar, f.psf, f.grid, 0, nspec,
+                                                         options, model);
     Kokkos::fence();
     benchmark::DoNotOptimize(out.result.flux.data());
     extract_s = out.extract_s;

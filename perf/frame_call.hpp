@@ -15,10 +15,10 @@
 namespace perfex::bench {
 
 struct CliFrame {
-  FrameResult result;                  // float64, per Angstrom, [nspec][nwave]
-  HostView<std::uint32_t**> mask;      // specmask bits
-  HostView<double**> model;            // [npix_y][npix_x] with model_image, else empty
-  double extract_s = 0.0;              // the pipeline's own wall time (upload, spots, solve, assembly)
+  FrameResult result;              // float64, per Angstrom, [nspec][nwave]
+  HostView<std::uint32_t**> mask;  // specmask bits
+  HostView<double**> model;        // [npix_y][npix_x] with model_image, else empty
+  double extract_s = 0.0;          // the pipeline's own wall time (upload, spots, solve, assembly)
 };
 
 // The extraction options `perfex extract` uses for this PSF without options: the defaults of

@@ -49,7 +49,7 @@ struct Reference {
   std::map<std::string, std::string> meta;
   int specmin = 0, nspec = 0, y0 = 0, x0 = 0, ny = 0, nx = 0;
   std::vector<double> grid;
-  std::vector<float> image, ivar;  // [ny][nx] of the cutout
+  std::vector<float> image, ivar;                     // [ny][nx] of the cutout
   std::map<std::string, std::vector<double>> arrays;  // flux, ivar, resolution, chi2pix, pixmask_fraction, model
   std::vector<std::uint32_t> mask;
 };
@@ -212,10 +212,11 @@ int write_reference(const std::string& path, bool smoke) {
   write_section(out, "mask", mask);
   out.close();
   if (!out) fail(path + ": writing failed");
-  std::printf("wrote %s: fibers %d..%d, %zu bins %.1f..%.1f A, cutout %d x %d pixels at (%d, %d), extracted on %s "
-              "in %.2f s\n",
-              path.c_str(), ref.specmin, ref.specmin + ref.nspec - 1, ref.grid.size(), ref.grid.front(),
-              ref.grid.back(), ref.ny, ref.nx, ref.y0, ref.x0, perfex::ExecSpace::name(), frame.extract_s);
+  std::printf(
+      "wrote %s: fibers %d..%d, %zu bins %.1f..%.1f A, cutout %d x %d pixels at (%d, %d), extracted on %s "
+      "in %.2f s\n",
+      path.c_str(), ref.specmin, ref.specmin + ref.nspec - 1, ref.grid.size(), ref.grid.front(), ref.grid.back(),
+      ref.ny, ref.nx, ref.y0, ref.x0, perfex::ExecSpace::name(), frame.extract_s);
   return 0;
 }
 
@@ -296,7 +297,8 @@ int check(const std::string& path, const std::string& json_path, double toleranc
     auto it = ref.arrays.find(name);
     if (it == ref.arrays.end()) fail("--perturb: no array '" + name + "'");
     auto& v = it->second;
-    const auto big = std::max_element(v.begin(), v.end(), [](double a, double b) { return std::fabs(a) < std::fabs(b); });
+    const auto big =
+        std::max_element(v.begin(), v.end(), [](double a, double b) { return std::fabs(a) < std::fabs(b); });
     *big = *big == 0.0 ? 1e-6 : *big * (1.0 + 1e-6);
   }
   const auto frame = extract(ref, psf);
@@ -306,13 +308,15 @@ int check(const std::string& path, const std::string& json_path, double toleranc
   bool ok = true;
   std::ostringstream json;
   json << "{\n  \"reference\": \"" << path << "\",\n  \"reference_execution_space\": \"" << ref.meta["execution_space"]
-       << "\",\n  \"execution_space\": \"" << perfex::ExecSpace::name() << "\",\n  \"concurrency\": "
-       << perfex::ExecSpace().concurrency() << ",\n  \"fibers\": [" << ref.specmin << ", " << ref.specmin + ref.nspec - 1
-       << "],\n  \"bins\": " << ref.grid.size() << ",\n  \"tolerance\": " << tolerance << ",\n  \"extract_s\": "
-       << frame.extract_s << ",\n  \"reference_extract_s\": " << ref.meta["extract_s"] << ",\n  \"deep_copies\": "
+       << "\",\n  \"execution_space\": \"" << perfex::ExecSpace::name()
+       << "\",\n  \"concurrency\": " << perfex::ExecSpace().concurrency() << ",\n  \"fibers\": [" << ref.specmin << ", "
+       << ref.specmin + ref.nspec - 1 << "],\n  \"bins\": " << ref.grid.size() << ",\n  \"tolerance\": " << tolerance
+       << ",\n  \"extract_s\": " << frame.extract_s << ",\n  \"reference_extract_s\": " << ref.meta["extract_s"]
+       << ",\n  \"deep_copies\": "
        << "{\"device_to_host\": " << g_copies.to_host << ", \"device_to_host_MB\": " << g_copies.bytes_to_host / 1e6
-       << ", \"host_to_device\": " << g_copies.to_device << ", \"host_to_device_MB\": " << g_copies.bytes_to_device / 1e6
-       << ", \"within_a_space\": " << g_copies.within << "},\n  \"arrays\": {";
+       << ", \"host_to_device\": " << g_copies.to_device
+       << ", \"host_to_device_MB\": " << g_copies.bytes_to_device / 1e6 << ", \"within_a_space\": " << g_copies.within
+       << "},\n  \"arrays\": {";
   std::printf("frame parity: %s vs the reference of %s (%s): fibers %d..%d, %zu bins, tolerance %.1e relative\n",
               perfex::ExecSpace::name(), ref.meta["execution_space"].c_str(), path.c_str(), ref.specmin,
               ref.specmin + ref.nspec - 1, ref.grid.size(), tolerance);
@@ -343,11 +347,12 @@ int check(const std::string& path, const std::string& json_path, double toleranc
   ok = ok && zero_mismatch == 0 && mask_mismatch == 0;
   std::printf("  bins with ivar 0 in one frame only: %ld; bins with other specmask bits: %ld\n", zero_mismatch,
               mask_mismatch);
-  std::printf("  deep copies of the frame: %ld device->host (%.1f MB), %ld host->device (%.1f MB), %ld within a space\n",
-              g_copies.to_host, g_copies.bytes_to_host / 1e6, g_copies.to_device, g_copies.bytes_to_device / 1e6, g_copies.within);
-  std::printf("frame parity: %s (extraction %.2f s here, %s s on the reference's %s)\n",
-              ok ? "AGREE" : "DIFFER", frame.extract_s, ref.meta["extract_s"].c_str(),
-              ref.meta["execution_space"].c_str());
+  std::printf(
+      "  deep copies of the frame: %ld device->host (%.1f MB), %ld host->device (%.1f MB), %ld within a space\n",
+      g_copies.to_host, g_copies.bytes_to_host / 1e6, g_copies.to_device, g_copies.bytes_to_device / 1e6,
+      g_copies.within);
+  std::printf("frame parity: %s (extraction %.2f s here, %s s on the reference's %s)\n", ok ? "AGREE" : "DIFFER",
+              frame.extract_s, ref.meta["extract_s"].c_str(), ref.meta["execution_space"].c_str());
   json << "\n  },\n  \"ivar_zero_mismatches\": " << zero_mismatch << ",\n  \"specmask_mismatches\": " << mask_mismatch
        << ",\n  \"agree\": " << (ok ? "true" : "false") << "\n}\n";
   if (!json_path.empty()) {

@@ -79,7 +79,8 @@ std::vector<std::string> violations(const Events& events) {
   std::set<std::string> found;
   for (const auto& [name, id] : events.kernels) {
     if (starts_with(name, "Kokkos::")) continue;  // Kokkos' own: view initialisation, fills, copies
-    if (!starts_with(name, "perfex::")) found.insert("kernel without a perfex:: name: " + name);
+    if (!starts_with(name, "perfex::"))
+      found.insert("kernel without a perfex:: name: " + name);
     else if (device_type(id) != exec_type)
       found.insert("kernel " + name + " ran on another execution space than perfex::ExecSpace (" +
                    perfex::ExecSpace::name() + ")");

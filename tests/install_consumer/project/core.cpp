@@ -27,7 +27,7 @@ int main(int argc, char* argv[]) {
         for (int ix = 0; ix < cache.stamp_nx; ++ix) sum += spots(f, w, iy, ix);
       worst = std::fmax(worst, std::fabs(sum - 1.0));
     }
-  std::printf("perfex %s: %d spots on %s, largest |sum - 1| %.1e\n", PERFEX_VERSION_STRING,
-              cache.nfiber * cache.nwave, perfex::ExecSpace::name(), worst);
+  std::printf("perfex %s: %d spots on %s, largest |sum - 1| %.1e\n", PERFEX_VERSION_STRING, cache.nfiber * cache.nwave,
+              perfex::ExecSpace::name(), worst);
   return worst < 1e-12 ? 0 : 1;
 }
