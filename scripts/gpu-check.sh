@@ -9,8 +9,9 @@
 # `perfex extract` runs it), the parity tool (perf/frame_parity.cpp) and the core tests, writes the CPU
 # reference of the parity tool with the CPU build build/ (fibers 250..299 on 1000 bins of a simulated frame:
 # the float32 input cutout and every output), and puts into .gpu-check/ (git-ignored):
-#   bin/        the three programs, stripped, each holding sm_90 code (checked with cuobjdump --list-elf);
-#               perfex, Kokkos, Catch2 and the CUDA runtime are linked in statically
+#   bin/        the three programs, stripped, each holding sm_90 code (checked with cuobjdump --list-elf; a
+#               toolkit without cuobjdump gets NVIDIA's wheel of it, cached); perfex, Kokkos, Catch2 and the
+#               CUDA runtime are linked in statically (PERFEX_CUDA_STATIC_RUNTIME)
 #   lib/        the shared libraries they still need apart from glibc and the NVIDIA driver (libstdc++,
 #               libgcc_s, and Debian's libfmt and libbenchmark, which exist only as shared libraries)
 #   parity-reference.bin, MANIFEST (versions, sizes, checksums, the CUDA version and glibc they need)
@@ -52,6 +53,29 @@ find_nvcc() {
   command -v nvcc >/dev/null 2>&1 || { log "prepare: nvcc not found (PATH, /usr/local/cuda/bin)"; exit 1; }
 }
 
+# cuobjdump (lists the machine code in the programs): from the toolkit (PATH, nvcc's directory), else, for
+# a toolkit installed from PyPI wheels without it (CUDA 13: NVIDIA publishes cuobjdump from 13.2 on, which
+# reads older programs), the wheel nvidia-cuda-cuobjdump installed once into the dependency cache.
+cuobjdump_wheel=${PERFEX_CUOBJDUMP_WHEEL:-nvidia-cuda-cuobjdump==13.2.86}
+find_cuobjdump() {
+  local nvcc_dir; nvcc_dir=$(dirname "$(command -v nvcc)")
+  if command -v cuobjdump >/dev/null 2>&1; then command -v cuobjdump; return; fi
+  if [ -x "$nvcc_dir/cuobjdump" ]; then echo "$nvcc_dir/cuobjdump"; return; fi
+  local deps_dir=${PERFEX_DEPS_DIR:-"$HOME/.cache/perfex-deps"}
+  local dir="$deps_dir/${cuobjdump_wheel//=/-}"
+  if [ ! -f "$dir/.perfex-stamp" ]; then
+    log "prepare: no cuobjdump with the toolkit: installing the wheel $cuobjdump_wheel into $dir"
+    rm -rf "$dir"
+    python3 -m pip install -q --no-deps --only-binary=:all: --target "$dir" "$cuobjdump_wheel" >&2 ||
+      { log "prepare: cuobjdump not found and $cuobjdump_wheel could not be installed (pip)"; exit 1; }
+    touch "$dir/.perfex-stamp"
+  fi
+  local found; found=$(find "$dir" -name cuobjdump -type f | head -1)
+  [ -n "$found" ] || { log "prepare: $cuobjdump_wheel holds no cuobjdump"; exit 1; }
+  chmod +x "$found"
+  echo "$found"
+}
+
 # Builds TARGETS in the CUDA build directory, configuring it as scripts/lanes/cuda.sh does when needed.
 build_cuda() {
   local build=$1; shift
@@ -60,9 +84,9 @@ build_cuda() {
     local prefix
     prefix=$(PERFEX_KOKKOS_BACKEND=cuda "$root/scripts/setup-deps.sh" --print-prefix)
     (source "$root/scripts/common.sh"; PERFEX_KOKKOS_BACKEND=cuda PERFEX_BUILD_TARGET="$*" \
-      perfex_build "$build" -DCMAKE_CXX_COMPILER="${prefix%%;*}/bin/nvcc_wrapper" -DPERFEX_TEST_SPACES=default)
+      perfex_build "$build" -DCMAKE_CXX_COMPILER="${prefix%%;*}/bin/nvcc_wrapper" -DPERFEX_TEST_SPACES=default) >&2
   else
-    cmake --build "$build" -j "$(nproc)" --target "$@"
+    cmake --build "$build" -j "$(nproc)" --target "$@" >&2
   fi
 }
 
@@ -71,9 +95,9 @@ build_cpu() {
   local build=$1; shift
   if [ ! -f "$build/CMakeCache.txt" ]; then
     log "prepare: configuring $build (CPU, default options)"
-    (source "$root/scripts/common.sh"; PERFEX_BUILD_TARGET="$*" perfex_build "$build")
+    (source "$root/scripts/common.sh"; PERFEX_BUILD_TARGET="$*" perfex_build "$build") >&2
   else
-    cmake --build "$build" -j "$(nproc)" --target "$@"
+    cmake --build "$build" -j "$(nproc)" --target "$@" >&2
   fi
 }
 
@@ -92,7 +116,8 @@ prepare() {
   [ "$arch" = HOPPER90 ] || { log "prepare: the GPU check is built for HOPPER90 (sm_90), not '$arch'"; exit 2; }
   local cuda_build=${PERFEX_GPU_CHECK_CUDA_BUILD:-"$root/build-cuda"} cpu_build=${PERFEX_GPU_CHECK_CPU_BUILD:-"$root/build"}
   local t0; t0=$(date +%s)
-  log "prepare: CUDA $cuda_version, $arch; programs from $cuda_build, the CPU reference from $cpu_build"
+  local cuobjdump; cuobjdump=$(find_cuobjdump)
+  log "prepare: CUDA $cuda_version, $arch; programs from $cuda_build, the CPU reference from $cpu_build; $cuobjdump"
   build_cuda "$cuda_build" "${programs[@]}"
   build_cpu "$cpu_build" perfex_frame_parity
 
@@ -102,13 +127,14 @@ prepare() {
   OMP_PROC_BIND=${OMP_PROC_BIND:-spread} OMP_PLACES=${OMP_PLACES:-threads} \
     "$cpu_build/perf/perfex_frame_parity" reference "$tmp/parity-reference.bin" >"$tmp/reference.log" 2>&1 ||
     { cat "$tmp/reference.log" >&2; log "prepare: the CPU reference failed"; exit 1; }
-  local p f
+  local p f elf
   for p in "${programs[@]}"; do
     f="$cuda_build/${program_path[$p]}"
     [ -x "$f" ] || { log "prepare: $f was not built"; exit 1; }
     cp "$f" "$tmp/bin/$p"
     strip --strip-unneeded "$tmp/bin/$p"
-    cuobjdump --list-elf "$tmp/bin/$p" 2>/dev/null | grep -q 'sm_90' ||
+    elf=$("$cuobjdump" --list-elf "$tmp/bin/$p" 2>/dev/null || true)
+    grep -q '\.sm_90\.cubin' <<<"$elf" ||
       { log "prepare: $f holds no sm_90 code (cuobjdump --list-elf): is $cuda_build a HOPPER90 CUDA build?"; exit 1; }
     if ldd "$tmp/bin/$p" | grep 'not found' | grep -v 'libcuda\.so'; then
       log "prepare: $p needs libraries this machine lacks (ldd above)"; exit 1
@@ -130,7 +156,7 @@ prepare() {
     echo "reference: $(head -1 "$tmp/reference.log" | sed "s|$tmp/||")"
     echo "programs:"
     for f in "$tmp"/bin/*; do
-      echo "  $(basename "$f") $(du -k "$f" | cut -f1) KiB $(sha256sum "$f" | cut -c1-16) elf: $(cuobjdump --list-elf "$f" 2>/dev/null | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')"
+      echo "  $(basename "$f") $(du -k "$f" | cut -f1) KiB $(sha256sum "$f" | cut -c1-16) elf: $("$cuobjdump" --list-elf "$f" 2>/dev/null | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')"
     done
     echo "libraries:"
     for f in "$tmp"/lib/*; do [ -e "$f" ] && echo "  $(basename "$f") $(du -k "$f" | cut -f1) KiB"; done
@@ -224,6 +250,7 @@ stop_sampler() {
 
 # GPU utilisation (mean, max %) and memory (max MiB) over [t0, t1] from the samples: "mean max mem".
 gpu_during() {
+  [ -s "$1/gpu-samples.csv" ] || { echo "- - -"; return; }
   awk -F, -v t0="$2" -v t1="$3" '$1 >= t0 && $1 <= t1 { n++; s += $2; if ($2 > m) m = $2; if ($3 > mem) mem = $3 }
     END { if (n) printf "%.0f %.0f %.0f\n", s / n, m, mem; else print "- - -" }' "$1/gpu-samples.csv"
 }
@@ -238,6 +265,11 @@ run_step() {
   log "$name: $* (limit ${limit} s)"
   timeout -k 10 "$limit" "$@" >"$out/$logfile" 2>&1 || rc=$?
   t1=$(date +%s.%N | cut -c1-14)
+  # A program that finds no usable device skips its work (the benchmark even exits 0): a failure here.
+  if grep -q 'no CUDA device' "$out/$logfile"; then
+    log "$name: $(grep -m1 'no CUDA device' "$out/$logfile")"
+    rc=3
+  fi
   step_names+=("$name")
   step_rc[$name]=$rc
   step_t0[$name]=$t0
@@ -256,7 +288,7 @@ run_step() {
 step_result() {
   local rc=${step_rc[$1]:-}
   if [ -z "$rc" ]; then echo "not run"; elif [ "$rc" -eq 0 ]; then echo ok; elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    echo "TIMEOUT"; else echo "FAILED ($rc)"; fi
+    echo "TIMEOUT"; elif [ "$rc" -eq 3 ]; then echo "NO DEVICE"; else echo "FAILED ($rc)"; fi
 }
 
 # Per benchmark (repetitions, not aggregates) of bench_frame.json: "name real_time_s d2h_copies".

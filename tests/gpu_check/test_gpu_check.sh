@@ -23,6 +23,7 @@ EOF
 cat >"$work/gc/bin/bench_frame" <<'EOF'
 #!/bin/sh
 sleep "${FAKE_BENCH_SLEEP:-0}"
+if [ -n "${FAKE_NO_DEVICE:-}" ]; then echo "no CUDA device: CUDA driver version is insufficient: skipping the benchmarks"; exit 0; fi
 for a in "$@"; do case "$a" in --benchmark_out=*) json=${a#--benchmark_out=} ;; esac; done
 cat >"$json" <<'JSON'
 {
@@ -135,6 +136,7 @@ write_manifest 13.0 2.30
 run_check newer-driver 0 FAKE_CUDA=13.2 -- run "$work/out-newer"
 run_check no-smi 1 PATH=/usr/bin:/bin -- run "$work/out-nosmi"
 expect no-smi "$work/out-nosmi/summary.txt" "nvidia-smi not found"
+expect no-smi "$work/out-nosmi/summary.json" '"verdict": "FAIL"' 
 write_manifest 13.0 99.1
 run_check old-glibc 1 -- run "$work/out-glibc"
 expect old-glibc "$work/out-glibc/summary.txt" "older than the 99.1 the programs need"
@@ -147,6 +149,9 @@ expect parity-differs "$work/out-differ/summary.txt" "^tests +ok"
 run_check bench-timeout 1 FAKE_BENCH_SLEEP=5 PERFEX_GPU_CHECK_BENCH_TIMEOUT=1 -- run "$work/out-timeout"
 expect bench-timeout "$work/out-timeout/summary.txt" "^bench +TIMEOUT"
 expect bench-timeout "$work/out-timeout/summary.txt" "^parity +ok"
+
+run_check no-device 1 FAKE_NO_DEVICE=1 -- run "$work/out-nodev"
+expect no-device "$work/out-nodev/summary.txt" "^bench +NO DEVICE"
 
 if [ $failures -gt 0 ]; then
   echo "$failures check(s) failed" >&2
