@@ -384,10 +384,12 @@ summarise() {
       echo "  no result (see bench_frame.log)"
     fi
     echo "parity with the CPU reference (parity.json; tolerance 1e-8 relative):"
-    if [ -f "$out/parity.log" ]; then
-      sed -n '/^  array/,/^frame parity:/p' "$out/parity.log" | sed 's/^/  /'
+    local table=""
+    [ -f "$out/parity.log" ] && table=$(sed -n '/^  array/,/^frame parity:/p' "$out/parity.log")
+    if [ -n "$table" ]; then
+      echo "$table" | sed 's/^/  /'
     else
-      echo "  not run"
+      echo "  no result (see parity.log)"
     fi
     echo "core tests (core-tests.xml): ${tests_line:-no result (see core-tests.log)}"
     echo
