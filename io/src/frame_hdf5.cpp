@@ -16,7 +16,7 @@
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 #include "frame_hdf5_internal.hpp"
 #include "frame_header_internal.hpp"
 

@@ -21,7 +21,7 @@
 
 #include "frame_hdf5_internal.hpp"
 #include "perfex/io/atomic_output.hpp"
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 #endif
 
 namespace perfex::io {
