@@ -17,6 +17,7 @@
 
 #include "perfex/core/ccd_coverage.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/patch_plan.hpp"
 #include "perfex/core/types.hpp"
 #include "perfex/drivers/barycentric.hpp"
 #include "perfex/drivers/cli.hpp"
@@ -152,27 +153,18 @@ WavelengthOption parse_wavelength_option(const std::string& value) {
   return w;
 }
 
-void check_fiber_options(int specmin, std::optional<int> nspec, int bundlesize) {
+// Any --specmin/--nspec: the bundles at either end may be partial (plan_patches clips DESI's bundles of
+// --bundlesize fibers to the requested ones, as desispec's extraction does).
+void check_fiber_options(int specmin, std::optional<int> nspec, int /*bundlesize*/) {
   if (specmin < 0) throw_usage_error("--specmin must be >= 0, got " + std::to_string(specmin));
-  if (specmin % bundlesize != 0)
-    throw_usage_error(fmt::format("--specmin {} must be a multiple of --bundlesize {} (extraction starts at a bundle "
-                                  "boundary)",
-                                  specmin, bundlesize));
-  if (nspec) {
-    if (*nspec < 1) throw_usage_error("--nspec must be >= 1, got " + std::to_string(*nspec));
-    if (*nspec % bundlesize != 0)
-      throw_usage_error(fmt::format("--nspec {} must be a multiple of --bundlesize {}", *nspec, bundlesize));
-  }
+  if (nspec && *nspec < 1) throw_usage_error("--nspec must be >= 1, got " + std::to_string(*nspec));
 }
 
 int fibers_to_extract(const GaussHermitePsf& psf, const std::string& psf_name, int specmin, std::optional<int> nspec,
-                      int bundlesize) {
+                      int /*bundlesize*/) {
   if (specmin >= psf.nfiber)
     throw_data_error(fmt::format("--specmin {}: {} has fibers 0..{}", specmin, psf_name, psf.nfiber - 1));
   const int n = nspec.value_or(std::min(500, psf.nfiber - specmin));
-  if (!nspec && n % bundlesize != 0)
-    throw_data_error(fmt::format("{} has {} fibers from --specmin {}, not a multiple of --bundlesize {}: give --nspec",
-                                 psf_name, psf.nfiber - specmin, specmin, bundlesize));
   if (specmin + n > psf.nfiber)
     throw_data_error(fmt::format("--specmin {} --nspec {} asks for fibers {}..{}, {} has fibers 0..{}", specmin, n,
                                  specmin, specmin + n - 1, psf_name, psf.nfiber - 1));
@@ -182,9 +174,21 @@ int fibers_to_extract(const GaussHermitePsf& psf, const std::string& psf_name, i
 void check_grid_inside_psf(const std::vector<double>& grid, const GaussHermitePsf& psf, const std::string& psf_name,
                            const std::string& note) {
   const double wlo = psf.wavemin(), whi = psf.wavemax();
-  if (grid.front() < wlo || grid.back() > whi)
+  // numpy.arange(wmin, wmax + dw/2, dw) ends up to half a bin beyond wmax (wmax off the step, or the last
+  // bin's rounding): bins within half a bin of the PSF's range are accepted (the series extrapolate smoothly
+  // there, as they do for the padding bins anyway).
+  const double half = grid.size() > 1 ? 0.5 * std::fabs(grid[1] - grid[0]) : 0.0;
+  const double below = wlo - half - grid.front(), above = grid.back() - (whi + half);
+  if (!(below > 0.0 || above > 0.0)) return;
+  if (grid.back() < wlo || grid.front() > whi)
     throw_data_error(fmt::format("the grid {:.2f}..{:.2f} A{} lies outside the wavelength range {:.2f}..{:.2f} A of {}",
                                  grid.front(), grid.back(), note, wlo, whi, psf_name));
+  std::string by;
+  if (below > 0.0) by = fmt::format("starts {:.2f} A below it", wlo - grid.front());
+  if (above > 0.0) by += fmt::format("{}ends {:.2f} A above it", by.empty() ? "" : " and ", grid.back() - whi);
+  throw_data_error(fmt::format("the grid {:.2f}..{:.2f} A{} extends beyond the wavelength range {:.2f}..{:.2f} A of {}: "
+                               "it {} (bins may lie at most half a bin beyond the range)",
+                               grid.front(), grid.back(), note, wlo, whi, psf_name, by));
 }
 
 void check_extract_args(const ExtractArgs& a) {
@@ -256,6 +260,8 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
   ExtractionOptions options = a.options;
   options.psferr = a.psferr.value_or(psf.default_psferr());
   options.ndiag = psf.hsizey;
+  // The reference's wavelength padding, or more where the spots are taller (the frame header says which).
+  options.wavepad_bins = wavelength_padding(psf, extraction_grid, options);
   if (a.verbose) {
     fmt::print(stderr, "perfex extract: {} with {} ({}; {} x {} pixels)\n", a.input, a.psf,
                image.header.camera.empty() ? "no CAMERA" : image.header.camera, image.npix_y, image.npix_x);
@@ -385,7 +391,8 @@ void add_extract_command(CLI::App& app, Action& action) {
                   "also write the model image: spots x extracted (convolved) flux, gpu_specter's definition");
   cmd->add_option("-w,--wavelength", args->wavelength,
                   "wmin,wmax,dw in Angstrom (default: the range every fiber covers on the CCD, step 0.8)");
-  cmd->add_option("-s,--specmin", args->specmin, "first fiber (a multiple of --bundlesize)")->capture_default_str();
+  cmd->add_option("-s,--specmin", args->specmin, "first fiber (bundles at either end may be partial)")
+      ->capture_default_str();
   cmd->add_option("-n,--nspec", args->nspec, "number of fibers (default 500, or the PSF's fibers from --specmin)");
   cmd->add_option("-r,--regularize", args->options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();

@@ -49,11 +49,16 @@ struct FrameSetup {
   bool tails = false;
   bool model = false;
 
-  int nbundle() const { return nspec / extraction.bundlesize; }
+  // Units of whole bundles as bundle_ranges cuts them (the first and last may be partial).
+  int first_bundle() const { return specmin / extraction.bundlesize; }
+  int nbundle() const { return (specmin + nspec - 1) / extraction.bundlesize - first_bundle() + 1; }
   int nunits() const { return (nbundle() + unit_bundles - 1) / unit_bundles; }
-  int fiber0(int unit) const { return specmin + unit * unit_bundles * extraction.bundlesize; }
+  int fiber0(int unit) const {
+    return std::max(specmin, (first_bundle() + unit * unit_bundles) * extraction.bundlesize);
+  }
   int nfiber(int unit) const {
-    return std::min(unit_bundles, nbundle() - unit * unit_bundles) * extraction.bundlesize;
+    const int end = std::min(specmin + nspec, (first_bundle() + (unit + 1) * unit_bundles) * extraction.bundlesize);
+    return end - fiber0(unit);
   }
 };
 static_assert(std::is_trivially_copyable<FrameSetup>::value, "FrameSetup is broadcast as bytes");

@@ -7,9 +7,11 @@
 #include <fmt/core.h>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_mask.hpp"
+#include "perfex/core/patch_plan.hpp"
 #include "perfex/core/profiling.hpp"
 #include "perfex/core/simulate.hpp"
 
@@ -59,17 +61,17 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
                             const std::vector<double>& wavelengths, int specmin, int nspec,
                             const FramePipelineOptions& options, const DeviceView<double**>& model) {
   ScopedRegion region("perfex::drivers::extract_bundles");
-  const ExtractionOptions& o = options.extraction;
+  ExtractionOptions o = options.extraction;
   o.validate();
   if (specmin < 0 || nspec < 1)
     throw_usage_error(fmt::format("--specmin must be >= 0 and --nspec >= 1, got {} and {}", specmin, nspec));
-  if (specmin % o.bundlesize != 0 || nspec % o.bundlesize != 0)
-    throw_usage_error(fmt::format("--specmin {} and --nspec {} must be multiples of --bundlesize {}", specmin, nspec,
-                                  o.bundlesize));
   if (specmin + nspec > psf.nfiber)
     throw_data_error(fmt::format("fibers {}..{} requested, the PSF has fibers 0..{}", specmin, specmin + nspec - 1,
                                  psf.nfiber - 1));
-  const std::vector<double> padded = padded_wavelengths(wavelengths, o);  // usage error unless linear
+  padded_wavelengths(wavelengths, o);  // usage error unless linear, before the padding rule reads the grid
+  // The padding that covers the spots (prepare_extraction sets it, so that the header says it; the same rule).
+  if (o.wavepad_bins == 0) o.wavepad_bins = wavelength_padding(psf, wavelengths, o);
+  const std::vector<double> padded = padded_wavelengths(wavelengths, o);
   const int nwave = static_cast<int>(wavelengths.size());
   const int ndiags = 2 * o.ndiag + 1;
   const bool with_model = model.extent(0) > 0;
@@ -87,7 +89,9 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
   frame.chi2pix = HostView<double**>("perfex::frame::chi2pix", nspec, nwave);
   frame.pixmask_fraction = HostView<double**>("perfex::frame::pixmask_fraction", nspec, nwave);
 
-  const int nbundle = nspec / o.bundlesize;
+  // Bundles clipped to the requested fibers (partial at either end); a chunk is whole (clipped) bundles.
+  const std::vector<std::pair<int, int>> bundles = bundle_ranges(specmin, nspec, o.bundlesize);
+  const int nbundle = static_cast<int>(bundles.size());
   const int chunk = std::max(1, options.bundles_per_chunk > 0 ? options.bundles_per_chunk : default_bundles_per_chunk());
   const auto t0 = std::chrono::steady_clock::now();
   // One spot cache and one solver workspace for every chunk: allocated (and their pages first touched) once,
@@ -95,8 +99,10 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
   SpotCache spots;
   ExtractWorkspace workspace;
   for (int b = 0; b < nbundle; b += chunk) {
-    const int fiber0 = specmin + b * o.bundlesize;
-    const int nfiber = std::min(chunk, nbundle - b) * o.bundlesize;
+    const int nchunk = std::min(chunk, nbundle - b);
+    const int fiber0 = bundles[static_cast<std::size_t>(b)].first;
+    const int nfiber = bundles[static_cast<std::size_t>(b + nchunk - 1)].first +
+                       bundles[static_cast<std::size_t>(b + nchunk - 1)].second - fiber0;
     evaluate_spots(exec, psf, fiber0, nfiber, padded, spots, options.spots);
     const FrameResult part = extract(exec, image, spots, wavelengths, fiber0, nfiber, o, &workspace);
     const int row0 = fiber0 - specmin;
@@ -120,7 +126,7 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
     }
     if (options.progress) {
       FrameProgress p;
-      p.bundles_done = b + nfiber / o.bundlesize;
+      p.bundles_done = b + nchunk;
       p.bundles_total = nbundle;
       p.elapsed_s = seconds_since(t0);
       p.working_bytes = working_bytes(image, spots, workspace, model);
