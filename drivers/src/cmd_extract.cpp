@@ -397,7 +397,9 @@ void add_extract_command(CLI::App& app, Action& action) {
   cmd->add_option("-r,--regularize", args->options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();
   cmd->add_option("--bundlesize", args->options.bundlesize, "fibers per bundle")->capture_default_str();
-  cmd->add_option("--nsubbundles", args->options.nsubbundles, "subbundles per bundle")->capture_default_str();
+  cmd->add_option("--nsubbundles", args->options.nsubbundles,
+                  "subbundles per bundle, 1..bundlesize (split as specter splits them)")
+      ->capture_default_str();
   cmd->add_option("--nwavestep", args->options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", args->options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", args->options.pixpad_frac, "pixel padding fraction")->capture_default_str();

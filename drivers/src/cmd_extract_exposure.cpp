@@ -448,7 +448,9 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
   cmd->add_option("-r,--regularize", e.options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();
   cmd->add_option("--bundlesize", e.options.bundlesize, "fibers per bundle")->capture_default_str();
-  cmd->add_option("--nsubbundles", e.options.nsubbundles, "subbundles per bundle")->capture_default_str();
+  cmd->add_option("--nsubbundles", e.options.nsubbundles,
+                  "subbundles per bundle, 1..bundlesize (split as specter splits them)")
+      ->capture_default_str();
   cmd->add_option("--nwavestep", e.options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", e.options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", e.options.pixpad_frac, "pixel padding fraction")->capture_default_str();

@@ -60,6 +60,11 @@ Comparison run_case(const std::filesystem::path& dir, const LayoutCase& c, const
         p.mask(y0 + y, x0 + x) = 0;
       }
     perfex::io::write_preproc(preproc, p, {});
+    // Only IMAGE, IVAR and MASK: no CAMERA keyword, no FIBERMAP.
+    perfex::io::FitsFile check(preproc, perfex::io::FitsFile::Mode::Read);
+    REQUIRE(check.hdu_count() == 3);
+    REQUIRE_FALSE(check.read_key_string("CAMERA").has_value());
+    REQUIRE_FALSE(check.has_hdu("FIBERMAP"));
   }
   perfex::drivers::ExtractArgs a;
   a.input = preproc;
