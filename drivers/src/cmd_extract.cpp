@@ -117,12 +117,15 @@ void add_extract_command(CLI::App& app, Action& action) {
                   "also write the model image: spots x extracted (convolved) flux, gpu_specter's definition");
   cmd->add_option("-w,--wavelength", args->wavelength,
                   "wmin,wmax,dw in Angstrom (default: the range every fiber covers on the CCD, step 0.8)");
-  cmd->add_option("-s,--specmin", args->specmin, "first fiber (a multiple of --bundlesize)")->capture_default_str();
+  cmd->add_option("-s,--specmin", args->specmin, "first fiber (bundles at either end may be partial)")
+      ->capture_default_str();
   cmd->add_option("-n,--nspec", args->nspec, "number of fibers (default 500, or the PSF's fibers from --specmin)");
   cmd->add_option("-r,--regularize", args->options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();
   cmd->add_option("--bundlesize", args->options.bundlesize, "fibers per bundle")->capture_default_str();
-  cmd->add_option("--nsubbundles", args->options.nsubbundles, "subbundles per bundle")->capture_default_str();
+  cmd->add_option("--nsubbundles", args->options.nsubbundles,
+                  "subbundles per bundle, 1..bundlesize (split as specter splits them)")
+      ->capture_default_str();
   cmd->add_option("--nwavestep", args->options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", args->options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", args->options.pixpad_frac, "pixel padding fraction")->capture_default_str();

@@ -99,6 +99,8 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
   pipeline.extraction = a.options;
   pipeline.extraction.psferr = a.psferr.value_or(psf.default_psferr());
   pipeline.extraction.ndiag = psf.hsizey;
+  // The reference's wavelength padding, or more where the spots are taller (the frame header says which).
+  pipeline.extraction.wavepad_bins = wavelength_padding(psf, job.extraction_grid, pipeline.extraction);
   pipeline.spots.tails = a.psf_tails;
   pipeline.bundles_per_chunk = a.bundles_per_chunk;
   pipeline.model_image = !a.model.empty();

@@ -59,9 +59,9 @@ def test_not_a_fits_file(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, options", [
-    (dict(nsubbundles=4), ["--nsubbundles", "4"]),
-    (dict(specmin=10), ["--specmin", "10"]),
-    (dict(nspec=30), ["--nspec", "30"]),
+    (dict(nsubbundles=26), ["--nsubbundles", "26"]),
+    (dict(specmin=-1), ["--specmin", "-1"]),
+    (dict(nspec=0), ["--nspec", "0"]),
     (dict(psferr=-1.0), ["--psferr", "-1"]),
     (dict(regularize=float("nan")), ["--regularize", "nan"]),
     (dict(nwavestep=0), ["--nwavestep", "0"]),

@@ -23,6 +23,21 @@ add_test(NAME cli_extract_bundle
 set_tests_properties(cli_extract_bundle PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
   FIXTURES_REQUIRED "psf_synth;extract_inputs" FIXTURES_SETUP extract_frame
   PASS_REGULAR_EXPRESSION "wrote .*frame-sim.fits: 25 fibers \\(0\\.\\.24\\) x 501 bins \\(6000\\.0\\.\\.6400\\.0 A\\).*wrote .*model-sim.fits: model image")
+# Any fibers (bundles partial at either end) and any subbundle split, as specter extracts them.
+add_test(NAME cli_extract_partial_bundles
+  COMMAND perfex extract -i ${EX_PRE} -p ${PSF_SYNTH} -o ${EX_DIR}/frame-partial.fits -w ${EX_GRID} -s 5 -n 10
+          --nsubbundles 3 --overwrite)
+set_tests_properties(cli_extract_partial_bundles PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED "psf_synth;extract_inputs"
+  PASS_REGULAR_EXPRESSION "wrote .*frame-partial.fits: 10 fibers \\(5\\.\\.14\\) x 501 bins")
+# A grid ending on the PSF's range: numpy.arange's last bin, 7851.000000000523, lies a rounding beyond it, which is
+# accepted (the issue's "the grid 5550.00..7850.00 lies outside 5550.00..7850.00").
+add_test(NAME cli_extract_grid_on_the_psf_range
+  COMMAND perfex extract -i ${EX_PRE} -p ${PSF_SYNTH} -o ${EX_DIR}/frame-whole-range.fits -w 5551,7851,0.8 -n 2
+          --overwrite)
+set_tests_properties(cli_extract_grid_on_the_psf_range PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED "psf_synth;extract_inputs"
+  PASS_REGULAR_EXPRESSION "wrote .*frame-whole-range.fits: 2 fibers \\(0\\.\\.1\\) x 2876 bins \\(5551\\.0\\.\\.7851\\.0 A\\)")
 # The default grid: what every fiber covers on the CCD, on multiples of 0.8 A.
 add_test(NAME cli_extract_default_grid
   COMMAND perfex extract -i ${EX_PRE} -p ${PSF_SYNTH} -o ${EX_DIR}/frame-default.fits -n 25 --overwrite)
@@ -48,9 +63,10 @@ foreach(case
     "w_reversed|wmax is below wmin|--wavelength;6600,6500,0.8"
     "w_zero_step|dw must be positive|--wavelength;6500,6600,0"
     "w_one_bin|at least 2|--wavelength;6500,6500,0.8"
-    "bundlesize_not_divisible|divisible by --nsubbundles 4|--nsubbundles;4"
-    "specmin_misaligned|--specmin 10 must be a multiple of --bundlesize 25|--specmin;10"
-    "nspec_misaligned|--nspec 30 must be a multiple|--nspec;30"
+    "nsubbundles_above_bundlesize|--nsubbundles must be in 1..25, got 26|--nsubbundles;26"
+    "nsubbundles_zero|--nsubbundles must be in 1..25, got 0|--nsubbundles;0"
+    "specmin_negative|--specmin must be >= 0, got -1|--specmin;-1"
+    "nspec_zero|--nspec must be >= 1, got 0|--nspec;0"
     "nspec_not_a_number|--nspec|--nspec;abc"
     "pixpad_out_of_range|--pixpad-frac|--pixpad-frac;2"
     "nwavestep_zero|--nwavestep|--nwavestep;0"
@@ -72,7 +88,8 @@ add_test(NAME cli_extract_existing_output_is_usage_error
 # Data errors (exit 1): nothing written.
 foreach(case
     "missing_input|absent-preproc.fits: no such file|--input;${EX_DIR}/absent-preproc.fits;--psf;${PSF_SYNTH};--wavelength;${EX_GRID}"
-    "grid_outside_psf|outside the wavelength range|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;3000,3200,0.8"
+    "grid_outside_psf|the grid 3000\\.00\\.\\.3200\\.00 A lies outside the wavelength range 5549\\.00\\.\\.7851\\.00 A|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;3000,3200,0.8"
+    "grid_beyond_psf|the grid 7000\\.00\\.\\.7900\\.00 A extends beyond the wavelength range 5549\\.00\\.\\.7851\\.00 A of .*psf-synth-r0\\.fits: it ends 49\\.00 A above it|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;7000,7900,0.8"
     "fibers_beyond_psf|asks for fibers 475\\.\\.524, .* has fibers 0\\.\\.499|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--specmin;475;--nspec;50"
     "specmin_beyond_psf|--specmin 500: .* has fibers 0\\.\\.499|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--specmin;500"
     "fibermap_without_table|HDU FIBERMAP is missing|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--fibermap;${PSF_SYNTH}"
