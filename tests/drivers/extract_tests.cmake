@@ -23,12 +23,29 @@ add_test(NAME cli_extract_bundle
 set_tests_properties(cli_extract_bundle PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
   FIXTURES_REQUIRED "psf_synth;extract_inputs" FIXTURES_SETUP extract_frame
   PASS_REGULAR_EXPRESSION "wrote .*frame-sim.fits: 25 fibers \\(0\\.\\.24\\) x 501 bins \\(6000\\.0\\.\\.6400\\.0 A\\).*wrote .*model-sim.fits: model image")
-# The default grid: what every fiber covers on the CCD, on multiples of 0.8 A.
+# The default grid, desi_extract_spectra's: the PSF HDU's WAVEMIN..WAVEMAX (5549..7851 for the synthetic r
+# PSF) step 0.8; with --use-specter specter's, step 0.7 (prefixes as argparse takes them).
 add_test(NAME cli_extract_default_grid
   COMMAND perfex extract -i ${EX_PRE} -p ${PSF_SYNTH} -o ${EX_DIR}/frame-default.fits -n 25 --overwrite)
 set_tests_properties(cli_extract_default_grid PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
   FIXTURES_REQUIRED "psf_synth;extract_inputs"
-  PASS_REGULAR_EXPRESSION "25 fibers \\(0\\.\\.24\\) x [0-9]+ bins \\(5[0-9][0-9][0-9]\\.[0-9]\\.\\.7[0-9][0-9][0-9]\\.[0-9] A\\)")
+  PASS_REGULAR_EXPRESSION "25 fibers \\(0\\.\\.24\\) x 2878 bins \\(5549\\.0\\.\\.7850\\.6 A\\)")
+add_test(NAME cli_extract_default_grid_use_specter
+  COMMAND perfex extract -i ${EX_PRE} -p ${PSF_SYNTH} -o ${EX_DIR}/frame-default-specter.fits -n 25 --overwrite
+          --use-spec --no-g -v)
+set_tests_properties(cli_extract_default_grid_use_specter PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED "psf_synth;extract_inputs"
+  PASS_REGULAR_EXPRESSION "--no-gpu: accepted.*--use-specter: specter's default grid.*25 fibers \\(0\\.\\.24\\) x [0-9]+ bins \\(5[5-9][0-9][0-9]\\.0\\.\\.7[0-9][0-9][0-9]\\.[0-9] A\\)")
+# An image of camera r0 with a PSF of camera r1: a data error naming both, unless --allow-camera-mismatch.
+set(PSF_R1 ${EX_DIR}/psf-synth-r1.fits)
+add_test(NAME cli_extract_psf_r1 COMMAND ${CMAKE_COMMAND} -E chdir ${EX_DIR} sh -c
+  "$<TARGET_FILE:perfex> psf synth -o psf-synth-r1.fits --camera r1 --seed 7 --overwrite && $<TARGET_FILE:perfex> psf synth -o psf-synth-b1.fits --camera b1 --seed 7 --overwrite")
+set_tests_properties(cli_extract_psf_r1 PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}" FIXTURES_SETUP psf_r1)
+add_test(NAME cli_extract_camera_mismatch_allowed
+  COMMAND perfex extract -i ${EX_PRE} -p ${PSF_R1} -o ${EX_DIR}/frame-r1.fits -n 25 -w ${EX_GRID} --overwrite
+          --allow-camera-mismatch)
+set_tests_properties(cli_extract_camera_mismatch_allowed PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED "extract_inputs;psf_r1" PASS_REGULAR_EXPRESSION "wrote .*frame-r1.fits: 25 fibers")
 add_test(NAME cli_compare_same_frame COMMAND perfex compare ${EX_FRAME} ${EX_FRAME} --fibers 0:10)
 set_tests_properties(cli_compare_same_frame PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}" FIXTURES_REQUIRED extract_frame
   PASS_REGULAR_EXPRESSION "fibers 0\\.\\.9 x 501 bins.*0\\.000e\\+00 +0\\.000e\\+00 +0\\.000e\\+00.*mask disagreements: 0 bins")
@@ -77,7 +94,9 @@ foreach(case
     "specmin_beyond_psf|--specmin 500: .* has fibers 0\\.\\.499|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--specmin;500"
     "barycentric_without_keywords|lacks the keywords TARGTRA/SKYRA/TELRA/RA|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--barycentric-correction"
     "fibermap_without_table|HDU FIBERMAP is missing|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--fibermap;${PSF_SYNTH}"
-    "psf_is_not_a_psf|preproc-sim.fits|--input;${EX_PRE};--psf;${EX_PRE};--wavelength;${EX_GRID}")
+    "psf_is_not_a_psf|preproc-sim.fits|--input;${EX_PRE};--psf;${EX_PRE};--wavelength;${EX_GRID}"
+    "camera_mismatch|the image .*preproc-sim.fits is camera r0 \\(CAMERA\\), the PSF .*psf-synth-r1.fits is camera r1.*--allow-camera-mismatch|--input;${EX_PRE};--psf;${PSF_R1};--wavelength;${EX_GRID}"
+    "camera_mismatch_outside_grid|is camera r0 \\(CAMERA\\), the PSF .*psf-synth-b1.fits is camera b1|--input;${EX_PRE};--psf;${EX_DIR}/psf-synth-b1.fits;--wavelength;${EX_GRID}")
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 name)
   list(GET parts 1 message)
@@ -86,7 +105,7 @@ foreach(case
     COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=1 "-DEXPECT_MESSAGE=${message}" -DOUTPUT=${EX_OUT} ${EX_EXPECT_FAIL}
             --output ${EX_OUT} ${extra})
   set_tests_properties(cli_extract_${name}_is_data_error PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
-    FIXTURES_REQUIRED "psf_synth;extract_inputs")
+    FIXTURES_REQUIRED "psf_synth;extract_inputs;psf_r1")
 endforeach()
 add_test(NAME cli_compare_missing_file_is_data_error
   COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=1 "-DEXPECT_MESSAGE=absent-frame.fits: no such file"

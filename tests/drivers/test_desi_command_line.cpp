@@ -5,13 +5,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "perfex/core/error.hpp"
+#include "perfex/core/extract_options.hpp"
+#include "perfex/core/synthetic_psf.hpp"
 #include "perfex/drivers/argparse_prefix.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/comm.hpp"
+#include "perfex/drivers/desi_options.hpp"
 #include "perfex/drivers/extract_command_line.hpp"
 #include "test_support.hpp"
 
@@ -181,4 +187,36 @@ TEST_CASE("argparse's unique prefixes of long options, on every subcommand", "[d
   CHECK(p.expand({"convert", "a", "b", "--gr", "r0"}) == Words{"convert", "a", "b", "--group", "r0"});
   CHECK(p.expand({"--vers"}) == Words{"--version"});
   CHECK(p.expand({"info", "--he"}) == Words{"info", "--help"});
+}
+
+TEST_CASE("desi_extract_spectra's default grids: the PSF HDU's domain step 0.8; specter's with --use-specter",
+          "[drivers][desi]") {
+  perfex::SyntheticPsfOptions o;
+  o.camera = "z";
+  const perfex::GaussHermitePsf psf = perfex::make_synthetic_psf(o);
+  const auto& table = psf.params.front().series;
+  const auto gpu = perfex::drivers::desi_default_wavelengths(psf, "psf.fits", false);
+  CHECK(gpu.wmin == table.wavemin);
+  CHECK(gpu.wmax == table.wavemax);
+  CHECK(gpu.dw == 0.8);
+  CHECK(gpu.grid == perfex::linear_wavelengths(table.wavemin, table.wavemax, 0.8));
+
+  // specter: ceil(wmin_all) .. floor(wmax_all) step 0.7, wmin_all = max over fibers of the wavelength at row
+  // -0.5, wmax_all = min over fibers of the wavelength at row NPIX_Y - 0.5.
+  const auto sp = perfex::drivers::desi_default_wavelengths(psf, "psf.fits", true);
+  CHECK(sp.dw == 0.7);
+  CHECK(sp.wmin == std::ceil(sp.wmin));
+  CHECK(sp.wmax == std::floor(sp.wmax));
+  CHECK(sp.grid == perfex::linear_wavelengths(sp.wmin, sp.wmax, 0.7));
+  double lowest_row_at_wmin = 1e9, highest_row_at_wmax = -1e9, lowest_row_before = 1e9, highest_row_after = -1e9;
+  for (int f = 0; f < psf.nfiber; ++f) {
+    lowest_row_at_wmin = std::min(lowest_row_at_wmin, psf.ytrace.evaluate(f, sp.wmin));
+    lowest_row_before = std::min(lowest_row_before, psf.ytrace.evaluate(f, sp.wmin - 1.0));
+    highest_row_at_wmax = std::max(highest_row_at_wmax, psf.ytrace.evaluate(f, sp.wmax));
+    highest_row_after = std::max(highest_row_after, psf.ytrace.evaluate(f, sp.wmax + 1.0));
+  }
+  CHECK(lowest_row_at_wmin >= -0.5);           // every fiber is on the CCD at the first bin
+  CHECK(lowest_row_before < -0.5);             // and one is not 1 A below it (ceil)
+  CHECK(highest_row_at_wmax <= psf.npix_y - 0.5);
+  CHECK(highest_row_after > psf.npix_y - 0.5);  // and one is not 1 A beyond the last (floor)
 }
