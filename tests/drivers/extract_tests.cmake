@@ -49,6 +49,25 @@ set_tests_properties(cli_extract_camera_mismatch_allowed PROPERTIES ENVIRONMENT 
 add_test(NAME cli_compare_same_frame COMMAND perfex compare ${EX_FRAME} ${EX_FRAME} --fibers 0:10)
 set_tests_properties(cli_compare_same_frame PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}" FIXTURES_REQUIRED extract_frame
   PASS_REGULAR_EXPRESSION "fibers 0\\.\\.9 x 501 bins.*0\\.000e\\+00 +0\\.000e\\+00 +0\\.000e\\+00.*mask disagreements: 0 bins")
+# Frames extracted with another psferr and barycentric correction: compare says so first.
+add_test(NAME cli_compare_reports_extraction_keywords_first
+  COMMAND ${CMAKE_COMMAND} -E chdir ${EX_DIR} sh -c "$<TARGET_FILE:perfex> extract -i ${EX_PRE} -p ${PSF_SYNTH} -o frame-keywords.fits -w ${EX_GRID} -n 25 --psferr 0.04 --heliocor 1.00002 --overwrite >/dev/null && $<TARGET_FILE:perfex> compare ${EX_FRAME} frame-keywords.fits")
+set_tests_properties(cli_compare_reports_extraction_keywords_first PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED "psf_synth;extract_inputs;extract_frame"
+  PASS_REGULAR_EXPRESSION "^extraction keywords: HELIOCOR, PSFERR differ\n  HELIOCOR +A 1 +B 1\\.00002 +\\(A - B\\) c = -5995\\.849 m/s\n  PSFERR +A 0\\.01 +B 0\\.04\nA: ")
+# A truth that shares no bin with the frame (another grid): an error, not a statistic of nothing.
+add_test(NAME cli_pulls_truth_elsewhere
+  COMMAND perfex simulate -p ${PSF_SYNTH} -o ${EX_DIR}/preproc-elsewhere.fits --truth ${EX_DIR}/truth-elsewhere.fits
+          -n 25 -w 7000,7040,0.8 --overwrite)
+set_tests_properties(cli_pulls_truth_elsewhere PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED psf_synth FIXTURES_SETUP truth_elsewhere)
+add_test(NAME cli_pulls_no_common_bin_is_data_error
+  COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=1
+          "-DEXPECT_MESSAGE=against .*truth-elsewhere.fits: no bin to compare: .* 0 a complete R truth"
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_failure.cmake $<TARGET_FILE:perfex> pulls ${EX_FRAME}
+          ${EX_DIR}/truth-elsewhere.fits)
+set_tests_properties(cli_pulls_no_common_bin_is_data_error PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED "extract_frame;truth_elsewhere")
 add_test(NAME cli_compare_float32_vs_float64 COMMAND perfex compare ${EX_FRAME} ${EX_FRAME} --float32)
 set_tests_properties(cli_compare_float32_vs_float64 PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}" FIXTURES_REQUIRED extract_frame
   PASS_REGULAR_EXPRESSION "A: .*float32 HDUs")
