@@ -54,6 +54,7 @@ int parse_command_line(CLI::App& app, Action& action, int argc, char* argv[]) {
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 success, 1 data error (unreadable or invalid input), 2 usage error.\n"
+      "Long options may be shortened to any unique prefix (--barycentric), as argparse allows.\n"
       "Kokkos options (--kokkos-threads=N, --kokkos-device-id=N) and OMP_NUM_THREADS set the parallelism.");
   add_info_command(app, action);
   add_psf_command(app, action);

@@ -2,12 +2,7 @@
 success, 1 data error, 2 usage error) and one-line messages."""
 import sys
 
-import perfex
-from perfex.desi.script import main
+from perfex.desi.script import console_main
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except perfex.Error as e:
-        print(f"perfex.desi: error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+    sys.exit(console_main())

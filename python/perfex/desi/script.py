@@ -106,3 +106,13 @@ def main(args=None, comm=None):
     if error is not None:
         raise error
     return code
+
+
+def console_main():
+    """The `perfex-desi-extract-spectra` command (pip's entry point) and ``python -m perfex.desi``:
+    ``main`` with perfex's exit codes (0 success, 1 data error, 2 usage error) and one-line messages."""
+    try:
+        return main()
+    except perfex.Error as e:
+        print(f"perfex.desi: error: {e}", file=sys.stderr)
+        return e.exit_code
