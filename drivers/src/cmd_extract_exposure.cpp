@@ -169,6 +169,9 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", e.verbose, "print the settings of every frame and a line per unit of work");
   cmd->add_flag("--mpi", e.mpi, "start MPI even when no launcher (mpiexec, mpirun, srun) is detected");
+  cmd->add_flag("--allow-camera-mismatch", e.allow_camera_mismatch,
+                "extract a frame even when its image's and PSF's CAMERA differ");
+  add_desi_options(*cmd, e.desi, e.no_scores);
   cmd->callback([&action, args] {
     check_exposure_args(*args);
     request_mpi(args->extract.mpi);

@@ -124,7 +124,8 @@ void bind_psf(py::module_& m) {
       .def("default_wavelengths", [](const PyPsf& p, double dw) {
         return vector_to_numpy(default_wavelength_grid(p.psf, dw));
       }, py::arg("dw") = 0.8,
-           "perfex extract's default grid: the multiples of dw inside the range every fiber covers on the CCD")
+           "the multiples of dw inside the range every fiber covers on the CCD (perfex extract's default is "
+           "desi_extract_spectra's, the PSF's WAVEMIN..WAVEMAX)")
       .def("spots", &spots, py::arg("specmin"), py::arg("nspec"), py::arg("wavelengths"), py::arg("tails") = false,
            "Evaluates fibers specmin..specmin+nspec-1 at every wavelength. Returns a dict: spots "
            "[nspec, nwave, ny, nx] (unit-sum pixel-integrated stamps, clipped at 0), xcorner/ycorner [nspec, nwave] "
