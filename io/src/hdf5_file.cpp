@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "perfex/core/error.hpp"
+#include "perfex/io/file_checks.hpp"
 
 namespace perfex::io {
 
@@ -70,9 +71,7 @@ Hdf5File::Hdf5File(const std::string& path, Mode mode) : m_path(path) {
     if (m_file < 0) fail("/", "creating the file");
     return;
   }
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) throw_data_error(path + ": no such file, or not readable");
-  probe.close();
+  check_input_file(path, "an HDF5 file");
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 <= 0) {
     const std::string reason = hdf5_error_reason();
