@@ -21,6 +21,7 @@
 #include "perfex/drivers/barycentric.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/comm.hpp"
+#include "perfex/drivers/command_files.hpp"
 #include "perfex/drivers/distributed_extract.hpp"
 #include "perfex/drivers/extract_command.hpp"
 #include "perfex/drivers/frame_pipeline.hpp"
@@ -212,6 +213,7 @@ void check_extract_args(const ExtractArgs& a) {
     if (a.model == a.output) throw_usage_error("-m/--model and -o/--output name the same file");
     io::check_output_path(a.model, a.overwrite, "-m/--model");
   }
+  check_extract_files(a);  // no output is an input or the other output (links included)
 }
 
 ExtractionJob prepare_extraction(const ExtractArgs& a) {
@@ -356,11 +358,13 @@ void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
   io::FrameWriteOptions write_options;
   write_options.overwrite = a.overwrite;
   write_options.float64 = a.float64;
+  io::OutputSet outputs;  // the frame and the model appear together, or neither
   if (io::output_frame_format(a.output, a.format, "-o/--output") == io::FrameFormat::Hdf5)
     io::write_frame_hdf5(a.output, frame, fibermap, write_options);
   else
     io::write_frame(a.output, frame, fibermap, write_options);
   if (!a.model.empty()) io::write_model_image(a.model, extracted.model, frame.header, a.overwrite);
+  outputs.commit();
 
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long flagged = 0;

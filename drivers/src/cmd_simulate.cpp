@@ -23,6 +23,7 @@
 #include "perfex/core/version.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/preproc_io.hpp"
 #include "perfex/io/psf_io.hpp"
@@ -109,12 +110,9 @@ double mjd_of_night(long long night) {
 int run_simulate(const SimulateArgs& args) {
   // Usage checks first: nothing is read or computed for a command that cannot succeed.
   io::check_output_path(args.output, args.overwrite, "-o/--output");
-  if (!args.truth.empty()) {
-    io::check_output_path(args.truth, args.overwrite, "--truth");
-    std::error_code ec;
-    if (std::filesystem::weakly_canonical(args.truth, ec) == std::filesystem::weakly_canonical(args.output, ec))
-      throw_usage_error("--truth and -o/--output name the same file");
-  }
+  if (!args.truth.empty()) io::check_output_path(args.truth, args.overwrite, "--truth");
+  io::check_distinct_files({{"-p/--psf", args.psf}, {"--spectra", args.spectra}},
+                           {{"-o/--output", args.output}, {"--truth", args.truth}});
   std::optional<Grid> grid;
   if (!args.wavelength.empty()) grid = parse_grid(args.wavelength);
   const double mjd_obs = mjd_of_night(args.night);
@@ -250,9 +248,10 @@ int run_simulate(const SimulateArgs& args) {
   write_options.keywords = keys;
 
   // Both outputs are written to temporaries first and renamed only when both are complete.
+  io::OutputSet outputs;
   io::AtomicOutput preproc_out(args.output, args.overwrite);
   {
-    io::FitsFile f(preproc_out.temp_path(), io::FitsFile::Mode::Create);
+    io::FitsFile f(preproc_out);
     io::write_preproc(f, out, write_options);
     f.close();
   }
@@ -275,12 +274,13 @@ int run_simulate(const SimulateArgs& args) {
     truth.defects = frame.defects;
     truth.keywords = keys;
     truth_out = std::make_unique<io::AtomicOutput>(args.truth, args.overwrite);
-    io::FitsFile f(truth_out->temp_path(), io::FitsFile::Mode::Create);
+    io::FitsFile f(*truth_out);
     io::write_simulation_truth(f, truth);
     f.close();
   }
   preproc_out.commit();
   if (truth_out) truth_out->commit();
+  outputs.commit();
 
   const double off_fraction = frame.photons_in > 0 ? frame.photons_off_ccd / frame.photons_in : 0.0;
   fmt::print("wrote {}: camera {}, {} x {} pixels, fibers {}..{} x {} wavelengths ({:.1f}..{:.1f} A), seed {}\n",

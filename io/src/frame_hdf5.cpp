@@ -515,11 +515,10 @@ void write_frame_hdf5(const std::string& path, const Frame& frame, const Fiberma
   check_frame_shapes(frame, "write_frame_hdf5");
   const std::optional<RawTable> table = fibermap_rows(fibermap, frame.data.nspec);
   AtomicOutput out(path, options.overwrite);
-  {
-    Hdf5File f(out.temp_path(), Hdf5File::Mode::Create);
-    detail::write_frame_group(f, "/", frame, table, options.float64);
-    f.close();
-  }
+  // Built in memory (HDF5's core driver) and written out by perfex: HDF5 never meets a full disk, which it
+  // does not survive (a failed flush leaves the file open in the library, and its close at exit crashes).
+  const std::vector<unsigned char> image = frame_hdf5_image(frame, table, options.float64, path);
+  out.write_file(image.data(), image.size());
   out.commit();
 }
 
@@ -536,8 +535,9 @@ std::vector<std::string> hdf5_frame_groups(const std::string& path) {
   return f.group_members("/");
 }
 
-std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64) {
-  Hdf5File f = Hdf5File::create_image("frame-image.h5");
+std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64,
+                                            const std::string& name) {
+  Hdf5File f = Hdf5File::create_image(name);
   detail::write_frame_group(f, "/", frame, fibermap, float64);
   return f.image();
 }
@@ -553,7 +553,9 @@ struct Hdf5ExposureWriter::Impl {
   Hdf5File file;
   std::set<std::string> names;
   int frames = 0;
-  Impl(const std::string& path, bool overwrite) : out(path, overwrite), file(out.temp_path(), Hdf5File::Mode::Create) {
+  // The exposure file grows in memory (HDF5's core driver) and is written out by commit(): about 50 MB a
+  // frame on world rank 0, the price of never letting HDF5 meet a full disk.
+  Impl(const std::string& path, bool overwrite) : out(path, overwrite), file(Hdf5File::create_image(path)) {
     detail::write_exposure_attributes(file);
   }
 };
@@ -583,7 +585,11 @@ int Hdf5ExposureWriter::frames() const { return m_impl->frames; }
 const std::string& Hdf5ExposureWriter::path() const { return m_impl->out.path(); }
 
 void Hdf5ExposureWriter::commit() {
-  m_impl->file.close();
+  {
+    const std::vector<unsigned char> image = m_impl->file.image();
+    m_impl->file.close();
+    m_impl->out.write_file(image.data(), image.size());
+  }
   m_impl->out.commit();
 }
 

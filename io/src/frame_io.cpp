@@ -156,7 +156,7 @@ void write_frame(const std::string& path, const Frame& frame, const FibermapSour
   const long ns = d.nspec, nw = d.nwave, nd = 2 * d.ndiag + 1;
   AtomicOutput out(path, options.overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     f.write_image("FLUX", {ns, nw}, flatten<float>(d.flux));
     write_header(f, frame);
     f.write_image("IVAR", {ns, nw}, flatten<float>(d.ivar));
@@ -283,7 +283,7 @@ void write_model_image(const std::string& path, const HostView<const double**>& 
                        bool overwrite) {
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))},
                   flatten<float>(model));
     f.write_key("BUNIT", "electron", "model of the image: spots x extracted (convolved) flux");

@@ -350,7 +350,7 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
 void write_preproc(const std::string& path, const PreprocImage& data, const PreprocWriteOptions& options) {
   AtomicOutput out(path, options.overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     write_preproc(f, data, options);
     f.close();
   }
@@ -391,7 +391,7 @@ void write_photon_spectra(const std::string& path, const PhotonSpectra& spectra,
                       std::to_string(spectra.wavelengths.size()) + " wavelengths");
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     f.write_image("PHOTONS", {nfiber, nwave}, converted<double>(spectra.photons));
     f.write_key("BUNIT", "electron", "electrons per wavelength bin");
     f.write_image("WAVELENGTH", {nwave}, spectra.wavelengths);
@@ -473,7 +473,7 @@ void write_simulation_truth(FitsFile& f, const SimulationTruth& truth) {
 void write_simulation_truth(const std::string& path, const SimulationTruth& truth, bool overwrite) {
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     write_simulation_truth(f, truth);
     f.close();
   }

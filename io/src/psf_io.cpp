@@ -246,7 +246,7 @@ void write_psf(const GaussHermitePsf& psf, const std::string& path, bool overwri
   psf.validate("PSF to write to " + path);
   AtomicOutput out(path, overwrite);
   {
-    FitsFile file(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile file(out);
     write_psf(psf, file);
     file.close();
   }

@@ -51,8 +51,10 @@ Frame read_frame_hdf5(const std::string& path, const std::string& group = "", bo
 std::vector<std::string> hdf5_frame_groups(const std::string& path);
 
 // A frame as an in-memory HDF5 file image (root group = the frame): how a group's root hands a finished
-// frame to the writing rank. frame_from_hdf5_image reads it back.
-std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64);
+// frame to the writing rank, and how write_frame_hdf5 builds its file before writing it out; `name` names it in
+// messages. frame_from_hdf5_image reads it back.
+std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64,
+                                            const std::string& name = "frame-image.h5");
 Frame frame_from_hdf5_image(const std::vector<unsigned char>& image, const std::string& name,
                             std::optional<RawTable>* fibermap);
 
