@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "perfex/backends/device.hpp"
+#include "perfex/backends/thread_limits.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
@@ -41,8 +42,14 @@ void check_kokkos_arguments(int argc, char* argv[]) {
       const std::string value = a.size() > name.size() ? a.substr(name.size() + 1) : "";
       if (value.empty() || value.size() > 6 || value.find_first_not_of("0123456789") != std::string::npos)
         throw_usage_error(name + ": expected " + name + "=N with N a non-negative integer, got '" + a + "'");
+      if (name == "--kokkos-threads")
+        if (const std::string problem = backends::thread_count_problem(name, value); !problem.empty())
+          throw_usage_error(problem);
     }
   }
+  // Kokkos reads these itself and crashes on counts its OpenMP backend cannot hold.
+  if (const std::string problem = backends::environment_thread_problem(); !problem.empty())
+    throw_usage_error(problem);
 }
 
 }  // namespace

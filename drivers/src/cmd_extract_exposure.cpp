@@ -23,10 +23,12 @@
 
 #include "perfex/core/error.hpp"
 #include "perfex/drivers/cli.hpp"
+#include "perfex/drivers/command_files.hpp"
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/distributed_extract.hpp"
 #include "perfex/drivers/exposure.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 
 namespace perfex::drivers {
@@ -73,6 +75,7 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     try {
       tasks = fs::is_directory(a.source) ? list_exposure_directory(a.source, a.psf_dir, a.output_dir)
                                          : read_manifest(a.source, a.output_dir);
+      check_exposure_files(tasks, a);  // no frame may overwrite an input (exit 2 before any frame)
       if (hdf5 && !collective) writer = std::make_unique<io::Hdf5ExposureWriter>(a.hdf5_exposure, a.extract.overwrite);
     } catch (const Error& e) {
       code = e.exit_code();
@@ -341,6 +344,13 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
 }  // namespace
 
 std::vector<FrameTask> read_manifest(const std::string& path, const std::string& output_dir) {
+  try {
+    io::check_input_file(path, "a manifest file or a directory");  // a FIFO would block the read
+  } catch (const Error& e) {
+    std::string reason = e.what();
+    if (reason.rfind(path + ": ", 0) == 0) reason.erase(0, path.size() + 2);
+    throw_data_error(path + ": cannot read the manifest (" + reason + ")");
+  }
   std::ifstream in(path);
   if (!in) throw_data_error(path + ": cannot read the manifest (no such file, or not readable)");
   std::vector<FrameTask> tasks;
