@@ -18,6 +18,7 @@
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/hdf5_file.hpp"
 #include "frame_hdf5_internal.hpp"
+#include "frame_values.hpp"
 
 namespace perfex::io {
 
@@ -325,9 +326,12 @@ void detail::check_frame_for_hdf5(const Frame& frame, const std::optional<RawTab
   if (fibermap) table_columns(*fibermap, fibermap_where);
 }
 
-void detail::write_frame_group(Hdf5File& f, const std::string& group, const Frame& frame,
+void detail::write_frame_group(Hdf5File& f, const std::string& group, const Frame& input,
                                const std::optional<RawTable>& fibermap, bool float64, bool with_data) {
-  if (with_data) check_frame_shapes(frame, "write_frame_hdf5");
+  if (with_data) check_frame_shapes(input, "write_frame_hdf5");
+  std::optional<Frame> masked;
+  if (with_data) masked = writable_frame(input);  // no inf or NaN in any dataset
+  const Frame& frame = masked ? *masked : input;
   const FrameResult& d = frame.data;
   const auto ns = static_cast<hsize_t>(d.nspec), nw = static_cast<hsize_t>(d.nwave),
              nd = static_cast<hsize_t>(2 * d.ndiag + 1);

@@ -4,6 +4,7 @@
 
 #include <fitsio.h>
 
+#include <cfloat>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_file.hpp"
+#include "frame_values.hpp"
 
 namespace perfex::io {
 
@@ -149,9 +151,11 @@ void check_frame_shapes(const Frame& frame, const std::string& writer) {
                       std::to_string(d.nwave) + " shape");
 }
 
-void write_frame(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
+void write_frame(const std::string& path, const Frame& input, const FibermapSource& fibermap,
                  const FrameWriteOptions& options) {
-  check_frame_shapes(frame, "write_frame");
+  check_frame_shapes(input, "write_frame");
+  const std::optional<Frame> masked = detail::writable_frame(input);  // no inf or NaN in any HDU
+  const Frame& frame = masked ? *masked : input;
   const FrameResult& d = frame.data;
   const long ns = d.nspec, nw = d.nwave, nd = 2 * d.ndiag + 1;
   AtomicOutput out(path, options.overwrite);
@@ -284,8 +288,12 @@ void write_model_image(const std::string& path, const HostView<const double**>& 
   AtomicOutput out(path, overwrite);
   {
     FitsFile f(out);
-    f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))},
-                  flatten<float>(model));
+    // A value float32 cannot hold (none for the fluxes of usable pixels) is written as 0, never as inf or NaN.
+    std::vector<float> pixels(model.size());
+    const double* m = model.data();
+    for (std::size_t k = 0; k < pixels.size(); ++k)
+      pixels[k] = std::isfinite(m[k]) && std::fabs(m[k]) <= FLT_MAX ? static_cast<float>(m[k]) : 0.0f;
+    f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))}, pixels);
     f.write_key("BUNIT", "electron", "model of the image: spots x extracted (convolved) flux");
     if (!header.camera.empty()) f.write_key("CAMERA", header.camera, "camera");
     if (header.expid) f.write_key("EXPID", *header.expid, "exposure ID");

@@ -16,6 +16,7 @@
 #include "bindings.hpp"
 #include "kokkos_session.hpp"
 #include "perfex/core/ccd_mask.hpp"
+#include "perfex/core/pixel_limits.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/extract.hpp"
 #include "perfex/core/extract_options.hpp"
@@ -94,19 +95,32 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
   drivers::ExtractedFrame out;
   {
     py::gil_scoped_release release;
-    // The numpy buffers as they are (unmanaged views); the weights are a new array only when a mask is applied.
+    // The numpy buffers as they are (unmanaged views); the weights are a new array only when a mask is applied
+    // or a pixel's value or weight is beyond what extraction can use (core/pixel_limits.hpp), as read_preproc
+    // masks them.
     const HostView<const double**> himage = host_view_2d(image);
     HostView<const double**> hweights = host_view_2d(ivar);
-    if (mask) {
+    const double* img = image.data();
+    const double* iv = ivar.data();
+    int unusable = 0;
+    Kokkos::parallel_reduce(
+        "perfex::python::check_pixels", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, ny),
+        [=](int y, int& bad) {
+          for (int x = 0; x < nx; ++x) {
+            const std::size_t k = static_cast<std::size_t>(y) * nx + x;
+            if (!usable_pixel(img[k], iv[k]) && iv[k] > 0.0) ++bad;  // (ivar <= 0, NaN: the solver masks them)
+          }
+        },
+        unusable);
+    if (mask || unusable > 0) {
       HostView<double**> w(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::python::weights"), ny, nx);
-      const std::int32_t* m = mask->data();
-      const double* iv = ivar.data();
+      const std::int32_t* m = mask ? mask->data() : nullptr;
       Kokkos::parallel_for(
           "perfex::python::apply_mask", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, ny),
           [=](int y) {
             for (int x = 0; x < nx; ++x) {
               const std::size_t k = static_cast<std::size_t>(y) * nx + x;
-              w(y, x) = (m[k] & ccd_mask::extract) != 0 ? 0.0 : iv[k];
+              w(y, x) = (m && (m[k] & ccd_mask::extract) != 0) || !usable_pixel(img[k], iv[k]) ? 0.0 : iv[k];
             }
           });
       Kokkos::DefaultHostExecutionSpace().fence();
