@@ -31,6 +31,7 @@
 #include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
+#include "perfex/io/psf_checks.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -295,7 +296,9 @@ int run_extract(const ExtractArgs& a) {
   pipeline.progress = [&progress](const FrameProgress& p) { progress.update(p); };
   ExtractedFrame extracted;
   try {
-    extracted = extract_frame(ExecSpace(), job.image, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    extracted = io::naming_psf_errors(job.psf, a.psf, [&] {
+      return extract_frame(ExecSpace(), job.image, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    });
   } catch (...) {
     progress.finish();
     throw;

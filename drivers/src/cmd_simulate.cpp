@@ -26,6 +26,7 @@
 #include "perfex/io/file_checks.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/preproc_io.hpp"
+#include "perfex/io/psf_checks.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -191,7 +192,8 @@ int run_simulate(const SimulateArgs& args) {
   sim.defects = args.defects;
   sim.spots.tails = args.tails;
   Kokkos::Timer timer;
-  const SimulatedFrame frame = simulate_frame(exec, psf, wavelengths, photons, sim);
+  const SimulatedFrame frame = io::naming_psf_errors(psf, args.psf.empty() ? "the synthetic PSF" : args.psf,
+                                                     [&] { return simulate_frame(exec, psf, wavelengths, photons, sim); });
   exec.fence();
   const double seconds = timer.seconds();
 
@@ -321,8 +323,8 @@ void add_simulate_command(CLI::App& app, Action& action) {
   auto* nspec = cmd->add_option("-n,--nspec", args->nspec, "fibers with light (default: all from specmin)")
                     ->check(CLI::PositiveNumber);
   nspec->excludes(spectra);
-  cmd->add_option("--cosmics", args->cosmics, "cosmic-ray hits to inject (MASK COSMIC, IVAR 0)")
-      ->check(CLI::NonNegativeNumber)
+  cmd->add_option("--cosmics", args->cosmics, "cosmic-ray hits to inject (MASK COSMIC, IVAR 0), at most 100000")
+      ->check(CLI::Range(0, max_cosmics))
       ->capture_default_str();
   cmd->add_flag("--defects", args->defects, "inject a hot column, a dead column and a 3x3 bad cluster");
   cmd->add_flag("--no-noise", args->no_noise, "write the noiseless model as IMAGE");

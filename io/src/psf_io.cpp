@@ -9,6 +9,7 @@
 
 #include "perfex/core/error.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/psf_checks.hpp"
 
 namespace perfex::io {
 
@@ -154,6 +155,7 @@ void read_psf_table(FitsFile& f, GaussHermitePsf& psf) {
 }  // namespace
 
 GaussHermitePsf read_psf(FitsFile& file) {
+  check_psf_keywords(file);  // impossible FIBERMIN/FIBERMAX/PSFERR (psf_checks.hpp)
   check_psf_type(file);
   GaussHermitePsf psf;
   psf.xtrace = read_trace(file, "XTRACE");
@@ -162,6 +164,7 @@ GaussHermitePsf read_psf(FitsFile& file) {
   psf.ytrace = read_trace(file, "YTRACE");
   read_psf_table(file, psf);
   psf.validate(file.path());
+  check_psf_values(psf, file.path());  // traces and sigmas the spot kernels can use (psf_checks.hpp)
   return psf;
 }
 
