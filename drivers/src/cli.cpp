@@ -16,6 +16,7 @@
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/drivers/comm.hpp"
+#include "perfex/drivers/error_lines.hpp"
 
 namespace perfex::drivers {
 
@@ -112,15 +113,13 @@ int run_cli(int argc, char* argv[]) {
   // SIGINT/SIGTERM from here on remove every temporary output (io::AtomicOutput) before exiting 130/143.
   io::install_signal_cleanup();
   try {
+    const AllocationFailureCapture capture;  // Kokkos' own report of memory exhausted: into error_line's one line
     code = action();
   } catch (const perfex::Error& e) {
     fmt::print(stderr, "perfex: error: {}\n", e.what());
     code = e.exit_code();
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "perfex: error: out of memory\n");
-    code = 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "perfex: error: {}\n", e.what());
+    fmt::print(stderr, "perfex: error: {}\n", error_line(e));
     code = 1;
   }
   Kokkos::finalize();

@@ -23,6 +23,7 @@
 #include "perfex/core/profiling.hpp"
 #include "perfex/core/simulate.hpp"
 #include "perfex/core/spots.hpp"
+#include "perfex/drivers/error_lines.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -172,10 +173,8 @@ int catch_error(F&& work, std::string& message) {
   } catch (const Error& e) {
     message = e.what();
     return e.exit_code();
-  } catch (const std::bad_alloc&) {
-    message = "out of memory";
   } catch (const std::exception& e) {
-    message = e.what();
+    message = error_line(e);  // one line, also for memory exhausted
   }
   return 1;
 }
@@ -466,10 +465,8 @@ int run_or_abort(const Comm& world, const std::function<int()>& body) {
   } catch (const Error& e) {
     code = e.exit_code();
     message = e.what();
-  } catch (const std::bad_alloc&) {
-    message = "out of memory";
   } catch (const std::exception& e) {
-    message = e.what();
+    message = error_line(e);  // one line, also for memory exhausted
   } catch (...) {
     message = "unknown exception";
   }

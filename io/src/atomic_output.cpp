@@ -286,8 +286,26 @@ void rename_all(std::vector<OutputSet::Pending>& outputs) {
 
 }  // namespace
 
+namespace {
+// A compression perfex does not write, named by the output's suffix ("fpack (.fz)"), or "": such a name would
+// get a file of another kind than it says. (gzip, .gz, is left to the frame writer.)
+std::string foreign_compression(const std::string& name) {
+  static const std::pair<const char*, const char*> suffixes[] = {
+      {".fz", "fpack (.fz)"}, {".bz2", "bzip2 (.bz2)"}, {".xz", "xz (.xz)"}, {".Z", "compress (.Z)"},
+      {".zip", "zip (.zip)"}, {".zst", "zstd (.zst)"}, {".lz4", "lz4 (.lz4)"}, {".7z", "7-zip (.7z)"}};
+  for (const auto& [suffix, kind] : suffixes) {
+    const std::size_t n = std::strlen(suffix);
+    if (name.size() > n && name.compare(name.size() - n, n, suffix) == 0) return kind;
+  }
+  return {};
+}
+}  // namespace
+
 void check_output_path(const std::string& path, bool overwrite, const std::string& option_name) {
   if (path.empty()) throw_usage_error(option_name + ": an output file name is required");
+  if (const std::string kind = foreign_compression(path); !kind.empty())
+    throw_usage_error(option_name + " " + path + ": perfex does not write " + kind +
+                      "-compressed files; name the output without that suffix");
   const fs::path dir = directory_of(path);
   const std::string name = fs::path(path).filename().string();
   const NameLimits limits = name_limits(dir);

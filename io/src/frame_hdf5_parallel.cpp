@@ -279,7 +279,7 @@ Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& pa
   if (code != 0) throw Error(static_cast<ErrorKind>(code), text);
   std::string reason;
   try {
-    m.file.emplace(Hdf5File::create_collective(text));
+    m.file.emplace(Hdf5File::create_collective(text, path));
     detail::write_exposure_attributes(*m.file);
   } catch (const Error& e) {
     reason = e.what();

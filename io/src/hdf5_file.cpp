@@ -5,6 +5,7 @@
 #include <H5FDcore.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -27,9 +28,20 @@ void silence_hdf5() {
   (void)done;
 }
 
+// HDF5's file drivers describe a failed system call at length ("file write failed: time = ..., filename = ...,
+// errno = 28, error message = 'No space left on device', buf = ..."): keep what failed and the cause.
+std::string short_reason(const std::string& desc) {
+  const auto at = desc.find("errno = ");
+  if (at == std::string::npos) return desc;
+  const int error = std::atoi(desc.c_str() + at + 8);
+  const auto colon = desc.find(':');
+  return (colon == std::string::npos || colon > at ? std::string("system call failed") : desc.substr(0, colon)) + ": " +
+         file_error_text(error);
+}
+
 herr_t innermost(unsigned n, const H5E_error2_t* e, void* data) {
   auto* out = static_cast<std::string*>(data);
-  if (n == 0 && e->desc) *out = e->desc;
+  if (n == 0 && e->desc) *out = short_reason(e->desc);
   return 0;
 }
 
@@ -109,10 +121,10 @@ Hdf5File Hdf5File::create_image(const std::string& name) {
 }
 
 #ifdef H5_HAVE_PARALLEL
-Hdf5File Hdf5File::create_collective(const std::string& path) {
+Hdf5File Hdf5File::create_collective(const std::string& path, const std::string& name) {
   silence_hdf5();
   Hdf5File f;
-  f.m_path = path;
+  f.m_path = name.empty() ? path : name;
   Hid fapl = property_list(H5P_FILE_ACCESS);
   f.check(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL), "/", "setting up MPI-IO");
   Hid fcpl = property_list(H5P_FILE_CREATE);
