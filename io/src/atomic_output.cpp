@@ -328,7 +328,10 @@ void check_output_path(const std::string& path, bool overwrite, const std::strin
   }
   if (!S_ISDIR(st.st_mode))
     throw_data_error(option_name + " " + path + ": directory " + dir.string() + " does not exist");
-  if (access(dir.c_str(), W_OK | X_OK) != 0)
+  if (access(dir.c_str(), X_OK) != 0)
+    throw_data_error(option_name + " " + path + ": directory " + dir.string() +
+                     " cannot be entered (permission denied: no search permission)");
+  if (access(dir.c_str(), W_OK) != 0)
     throw_data_error(option_name + " " + path + ": directory " + dir.string() + " is not writable");
   // access() says yes to root everywhere: create (and remove) a probe file, so that a directory nobody can write
   // to (a read-only mount, /proc) is refused before any computation rather than when the output is written.
