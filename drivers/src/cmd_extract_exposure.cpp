@@ -88,6 +88,7 @@ int run_exposure_collectively(const Comm& world, const ExposureArgs& a) {
     try {
       shared_writer = std::make_unique<io::Hdf5CollectiveExposureWriter>(a.hdf5_exposure, a.extract.overwrite);
     } catch (const Error& e) {  // the same on every rank
+      if (io::collective_hdf5_file_broken()) throw;  // no MPI_Finalize with it open: run_or_abort ends the job
       code = e.exit_code();
       message = e.what();
     }

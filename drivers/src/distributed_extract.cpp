@@ -24,6 +24,7 @@
 #include "perfex/core/simulate.hpp"
 #include "perfex/core/spots.hpp"
 #include "perfex/drivers/error_lines.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -470,11 +471,13 @@ int run_or_abort(const Comm& world, const std::function<int()>& body) {
   } catch (...) {
     message = "unknown exception";
   }
-  // The stack has unwound: this rank's pending outputs are removed.
-  if (world.size() == 1) {
+  // The stack has unwound: this rank's pending outputs are removed. A collective HDF5 file that failed ends
+  // the job also on one rank: MPI_Finalize would crash in HDF5's clean-up of it.
+  if (world.size() == 1 && !io::collective_hdf5_file_broken()) {
     fmt::print(stderr, "perfex: error: {}\n", message);
     return code;
   }
+  if (io::collective_hdf5_failure_agreed() && !world.is_root()) world.wait_for_abort();  // rank 0 reports it
   fmt::print(stderr, "perfex: error on rank {} of {}: {}; ending the job\n", world.rank(), world.size(), message);
   std::fflush(stderr);
   world.abort(code);

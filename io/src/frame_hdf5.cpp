@@ -506,6 +506,18 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
 
 }  // namespace
 
+long long detail::hdf5_end_of_file(const std::string& path, std::string& reason) {
+  try {
+    Hdf5File f(path, Hdf5File::Mode::Read);
+    haddr_t eoa = 0;
+    f.check(H5Fget_eoa(f.id(), &eoa), "/", "reading the end of allocation");
+    return static_cast<long long>(eoa);
+  } catch (const Error& e) {
+    reason = e.what();
+    return 0;
+  }
+}
+
 bool hdf5_available() { return true; }
 std::string hdf5_library_version() {
   unsigned major = 0, minor = 0, release = 0;

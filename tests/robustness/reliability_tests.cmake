@@ -184,6 +184,26 @@ if(PERFEX_ENABLE_HDF5)
     ${RB_PERFEX} extract-exposure ${RB_MANIFESTS}/one-frame.txt ${RB_FAST}
     --hdf5-exposure ${RB_FULL}/exposure_hdf5/exposure.h5)
 endif()
+# Collective writes (a parallel HDF5 under mpiexec): the disk space of each frame is allocated before HDF5
+# writes it, so a full disk is a data error on every rank rather than a crash in HDF5's clean-up; the job ends
+# (MPI_Abort, exit 1) and the temporary is removed. Run by the hdf5-parallel lane.
+if(PERFEX_HDF5_PARALLEL)
+  find_package(MPI REQUIRED COMPONENTS CXX)
+  foreach(kb 64 4096)  # the file's first allocation fails; the first frame's does
+    foreach(np 1 2)
+      set(name mpi_exposure_hdf5_collective_full_disk_${kb}k_${np}_ranks)
+      file(MAKE_DIRECTORY ${RB_FULL}/${name})
+      add_test(NAME ${name}
+        COMMAND ${RB_TOOL} full-disk --mpi ${kb} ${RB_FULL}/${name}
+                "exposure\\.h5: cannot be written \\(no space left on device\\)" --
+                ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${MPIEXEC_PREFLAGS} ${RB_PERFEX} extract-exposure
+                ${RB_MANIFESTS}/one-frame.txt ${RB_FAST} --hdf5-exposure ${RB_FULL}/${name}/exposure.h5)
+      set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_REQUIRED robust_inputs
+        ENVIRONMENT "OMP_NUM_THREADS=1;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1"
+        LABELS robustness TIMEOUT 180 PROCESSORS 2)
+    endforeach()
+  endforeach()
+endif()
 rb_full_disk(exposure_frames 64 "frame-r0\\.fits not written: .*frame-r0\\.fits: cannot be written \\(no space left on device\\)"
   ${RB_PERFEX} extract-exposure ${RB_MANIFESTS}/one-frame.txt ${RB_FAST} --output-dir ${RB_FULL}/exposure_frames)
 rb_full_disk(convert_to_fits 16 "converted\\.fits: cannot be written \\(no space left on device\\)"

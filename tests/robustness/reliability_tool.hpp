@@ -8,7 +8,7 @@
 namespace reliability {
 
 int make_special(const std::vector<std::string>& args);
-int full_disk(const std::vector<std::string>& args);
+int full_disk(std::vector<std::string> args);
 int limit(const std::vector<std::string>& args);
 int as_user(const std::vector<std::string>& args);
 int interrupt_sweep(const std::vector<std::string>& args);

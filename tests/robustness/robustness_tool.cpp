@@ -792,7 +792,7 @@ int main(int argc, char* argv[]) {
       {"same-data", same_data},
       {"interrupt-sweep", reliability::interrupt_sweep},
       {"make-special", reliability::make_special},
-      {"full-disk", reliability::full_disk},
+      {"full-disk", [](const std::vector<std::string>& a) { return reliability::full_disk(a); }},
       {"limit", reliability::limit},
       {"as-user", reliability::as_user},
       {"check-preproc", reliability::check_preproc}};

@@ -54,6 +54,8 @@ class Comm {
 
   // Ends every process of the job (MPI_Abort); without MPI, std::exit(code).
   [[noreturn]] void abort(int code) const;
+  // Waits for another rank's abort to end the job (a barrier that rank never joins); never returns.
+  [[noreturn]] void wait_for_abort() const;
 
   struct Handle;  // the MPI communicator (comm.cpp)
 

@@ -22,6 +22,13 @@ namespace perfex::io {
 // collectively (PERFEX_HDF5_PARALLEL: a parallel HDF5, Hdf5CollectiveExposureWriter).
 bool hdf5_available();
 bool hdf5_parallel_available();
+// Whether a collective exposure file failed in a way HDF5 does not recover from (a write that failed, or a
+// disk that could not hold the next frame): the file is left unclosed, and the process must end without
+// MPI_Finalize, whose HDF5 clean-up would crash on it (drivers end the job with MPI_Abort, also on one rank).
+bool collective_hdf5_file_broken();
+// Whether that failure is the same error on every rank (disk space that could not be allocated): world rank 0
+// reports it and ends the job, the other ranks wait for the end.
+bool collective_hdf5_failure_agreed();
 // The HDF5 library's version ("1.10.8"; "" without HDF5).
 std::string hdf5_library_version();
 // Throws a usage error naming `what` (an option, a file) when the build has no HDF5.
