@@ -432,7 +432,7 @@ void install_signal_cleanup() {
   sa.sa_handler = cleanup_and_exit;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM}) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {  // SIGHUP: the terminal or the ssh session went away
     struct sigaction previous {};
     sigaction(sig, nullptr, &previous);
     if (previous.sa_handler == SIG_IGN) continue;  // ignored by the parent (nohup, background jobs): keep it so

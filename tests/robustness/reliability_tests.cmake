@@ -135,6 +135,10 @@ add_test(NAME robust_interrupt_simulate_after_commit
   COMMAND ${RB_TOOL} interrupt INT outputs ${RB_DIR}/after-commit-simulate preproc.fits,truth.fits --
           ${RB_PERFEX} simulate --psf ${RB_PSF} --nspec 25 --wavelength ${RB_GRID} --seed 3
           --output ${RB_DIR}/after-commit-simulate/preproc.fits --truth ${RB_DIR}/after-commit-simulate/truth.fits)
+add_test(NAME robust_interrupt_extract_sighup
+  COMMAND ${RB_TOOL} interrupt HUP progress ${RB_DIR}/sighup-extract frame.fits,model.fits --
+          ${RB_PERFEX} extract --input ${RB_PRE} --psf ${RB_PSF} --wavelength ${RB_GRID} --nspec 500 --verbose
+          --output ${RB_DIR}/sighup-extract/frame.fits --model ${RB_DIR}/sighup-extract/model.fits)
 add_test(NAME robust_interrupt_extract_at_any_moment
   COMMAND ${RB_TOOL} interrupt-sweep TERM 6 ${RB_DIR}/sweep-extract frame.fits,model.fits --
           ${RB_EX} --output ${RB_DIR}/sweep-extract/frame.fits --model ${RB_DIR}/sweep-extract/model.fits)
@@ -143,6 +147,7 @@ add_test(NAME robust_interrupt_simulate_at_any_moment
           ${RB_PERFEX} simulate --psf ${RB_PSF} --nspec 25 --wavelength ${RB_GRID} --seed 3
           --output ${RB_DIR}/sweep-simulate/preproc.fits --truth ${RB_DIR}/sweep-simulate/truth.fits)
 set_tests_properties(robust_interrupt_extract_after_commit robust_interrupt_simulate_after_commit
+  robust_interrupt_extract_sighup
   robust_interrupt_extract_at_any_moment robust_interrupt_simulate_at_any_moment
   PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}" FIXTURES_REQUIRED robust_inputs LABELS robustness TIMEOUT 600)
 # A model name the file system cannot take: refused before any work, the frame not written either.

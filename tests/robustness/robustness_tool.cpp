@@ -677,7 +677,7 @@ bool has_temporary(const fs::path& dir, const std::string& name) {
 
 int interrupt(const std::vector<std::string>& args) {
   if (args.size() < 6 || args[4] != "--") fail("usage: interrupt TERM|INT progress|temp OUTDIR NAMES -- PROGRAM ARGS...");
-  const int sig = args[0] == "TERM" ? SIGTERM : args[0] == "INT" ? SIGINT : 0;
+  const int sig = args[0] == "TERM" ? SIGTERM : args[0] == "INT" ? SIGINT : args[0] == "HUP" ? SIGHUP : 0;
   if (sig == 0) fail("unknown signal " + args[0]);
   const std::string when = args[1];
   const fs::path outdir = args[2];

@@ -69,7 +69,8 @@ class OutputSet {
 // points to is left untouched). Data errors (exit 1): a missing or unwritable directory.
 void check_output_path(const std::string& path, bool overwrite, const std::string& option_name);
 
-// Installs SIGINT/SIGTERM handlers that remove every pending temporary output and exit(130/143); SIGXFSZ is
+// Installs SIGINT/SIGTERM/SIGHUP handlers that remove every pending temporary output and exit(128 + signal:
+// 130/143/129; signals that arrive while outputs are renamed into place wait for the renames); SIGXFSZ is
 // ignored, so that a file-size limit (ulimit -f) is an I/O error ("file too large") rather than a crash.
 void install_signal_cleanup();
 
