@@ -1,13 +1,15 @@
-// Frame extraction: plans the patches, runs the per-patch solver in batches on the execution space, and
-// assembles fibers x wavelengths on the host with the per-Angstrom unit conversion.
+// Extraction of a piece of a frame: plans the patches, runs the per-patch solver in batches on the
+// execution space, converts to per-Angstrom units there, and copies the results to the host once. The
+// steps are shared with the frame pipeline (extract_frame.cpp) through extract_internal.hpp.
 #include "perfex/core/extract.hpp"
 
 #include <algorithm>
 #include <string>
 
+#include "extract_internal.hpp"
 #include "patch_solver.hpp"
-#include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/backends/launch_config.hpp"
+#include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/profiling.hpp"
 
@@ -22,15 +24,6 @@ HostView<T> to_host(const DeviceView<T>& v) {
   return h;
 }
 
-void check_inputs(const ImageInput& input, const SpotCache& spots) {
-  if (input.image.extent(0) != input.weights.extent(0) || input.image.extent(1) != input.weights.extent(1))
-    throw_data_error("image and weights differ in shape: " + std::to_string(input.image.extent(0)) + " x " +
-                     std::to_string(input.image.extent(1)) + " and " + std::to_string(input.weights.extent(0)) +
-                     " x " + std::to_string(input.weights.extent(1)));
-  if (input.ccd_ny <= 0 || input.ccd_nx <= 0) throw_data_error("the CCD shape must be positive");
-  if (spots.nfiber <= 0 || spots.nwave <= 0) throw_data_error("the spot cache is empty");
-}
-
 // Makes `view` at least [slots][length], keeping its allocation (and its touched pages) when it is large
 // enough: the solver addresses a slot by &view(slot, 0), so longer rows are fine. Grows with 1/8 headroom,
 // since the next bundle's patches may be a little larger.
@@ -43,54 +36,23 @@ void fit_slots(DeviceView<double**>& view, const char* label, int slots, std::si
                               std::max(old_length, length + length / 8));
 }
 
-}  // namespace
-
-FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options,
-                    ExtractWorkspace* workspace) {
-  ScopedRegion region("perfex::extract");
-  options.validate();
-  check_inputs(input, spots);
-  const auto xc = to_host(spots.xcorner);
-  const auto yc = to_host(spots.ycorner);
-  const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
-                                      static_cast<int>(wavelengths.size()), options);
-  return extract(exec, input, spots, wavelengths, plan, options, workspace);
+template <class View>
+std::size_t bytes_of(const View& v) {
+  return v.span() * sizeof(typename View::value_type);
 }
 
-FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options,
-                    ExtractWorkspace* workspace) {
-  return detail::extract_until(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
-}
-
-FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                                  const std::vector<double>& wavelengths, const PatchPlan& plan,
-                                  const ExtractionOptions& options, SolvePhase last_phase,
-                                  ExtractWorkspace* workspace) {
-  ScopedRegion region("perfex::extract_plan");
-  options.validate();
-  check_inputs(input, spots);
-  const int nwave = static_cast<int>(wavelengths.size());
-  if (nwave != plan.nwave) throw_data_error("the plan was made for another wavelength grid");
-  const int npatch = static_cast<int>(plan.patches.size());
-  const int ndiags = 2 * options.ndiag + 1;
-
+// The solver's inputs and its output views, everything but the workspace and the batch.
+detail::PatchSolver make_solver(const ImageInput& input, const SpotCache& spots, const DeviceView<const Patch*>& patches,
+                                const ExtractionOptions& options, int out_specmin, detail::SolvePhase last_phase) {
   detail::PatchSolver solver;
-  {
-    DeviceView<Patch*> patches("perfex::extract::patches", npatch);
-    auto h = Kokkos::create_mirror_view(patches);
-    for (int i = 0; i < npatch; ++i) h(i) = plan.patches[i];
-    Kokkos::deep_copy(exec, patches, h);
-    solver.patches = patches;
-  }
+  solver.patches = patches;
   solver.spots = spots.spots;
   solver.xcorner = spots.xcorner;
   solver.ycorner = spots.ycorner;
   solver.image = input.image;
   solver.weights = input.weights;
   solver.cache_fiber_begin = spots.fiber_begin;
-  solver.specmin = plan.specmin;
+  solver.specmin = out_specmin;
   solver.origin_y = input.origin_y;
   solver.origin_x = input.origin_x;
   solver.image_ny = static_cast<int>(input.image.extent(0));
@@ -103,14 +65,54 @@ FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input
   solver.regularize = options.regularize;
   solver.psferr = options.psferr;
   solver.last_phase = last_phase;
+  return solver;
+}
 
-  detail::PatchOutputs& out = solver.out;
-  out.flux = DeviceView<double**>("perfex::extract::flux", plan.nspec, nwave);
-  out.ivar = DeviceView<double**>("perfex::extract::ivar", plan.nspec, nwave);
-  out.resolution = DeviceView<double***>("perfex::extract::resolution", plan.nspec, ndiags, nwave);
-  out.chi2pix = DeviceView<double**>("perfex::extract::chi2pix", plan.nspec, nwave);
-  out.pixmask = DeviceView<double**>("perfex::extract::pixmask_fraction", plan.nspec, nwave);
+}  // namespace
+
+std::size_t ExtractWorkspace::bytes() const {
+  return bytes_of(icov) + bytes_of(cinv) + bytes_of(vec) + bytes_of(box) + bytes_of(eig);
+}
+
+namespace detail {
+
+PatchOutputs allocate_outputs(const std::string& prefix, int nspec, int nwave, int ndiag) {
+  PatchOutputs out;
+  out.flux = DeviceView<double**>(prefix + "flux", nspec, nwave);
+  out.ivar = DeviceView<double**>(prefix + "ivar", nspec, nwave);
+  out.resolution = DeviceView<double***>(prefix + "resolution", nspec, 2 * ndiag + 1, nwave);
+  out.chi2pix = DeviceView<double**>(prefix + "chi2pix", nspec, nwave);
+  out.pixmask = DeviceView<double**>(prefix + "pixmask_fraction", nspec, nwave);
+  return out;
+}
+
+DeviceView<Patch*> upload_patch_table(const ExecSpace& exec, const PatchPlan& plan, const std::string& label) {
+  const int npatch = static_cast<int>(plan.patches.size());
+  DeviceView<Patch*> patches(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), npatch);
+  auto h = Kokkos::create_mirror_view(patches);
+  for (int i = 0; i < npatch; ++i) h(i) = plan.patches[i];
+  Kokkos::deep_copy(exec, patches, h);
+  exec.fence();  // `h` is released on return
+  return patches;
+}
+
+void check_inputs(const ImageInput& input, const SpotCache& spots) {
+  if (input.image.extent(0) != input.weights.extent(0) || input.image.extent(1) != input.weights.extent(1))
+    throw_data_error("image and weights differ in shape: " + std::to_string(input.image.extent(0)) + " x " +
+                     std::to_string(input.image.extent(1)) + " and " + std::to_string(input.weights.extent(0)) +
+                     " x " + std::to_string(input.weights.extent(1)));
+  if (input.ccd_ny <= 0 || input.ccd_nx <= 0) throw_data_error("the CCD shape must be positive");
+  if (spots.nfiber <= 0 || spots.nwave <= 0) throw_data_error("the spot cache is empty");
+}
+
+void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots, const PatchPlan& plan,
+                         const DeviceView<const Patch*>& patches, const ExtractionOptions& options, int out_specmin,
+                         PatchOutputs& out, SolvePhase last_phase, ExtractWorkspace* workspace) {
+  ScopedRegion region("perfex::extract::solve_patch_batches");
+  const int npatch = static_cast<int>(plan.patches.size());
+  detail::PatchSolver solver = make_solver(input, spots, patches, options, out_specmin, last_phase);
   out.status = DeviceView<int*>("perfex::extract::status", npatch);
+  solver.out = out;
 
   using Config = backends::LaunchConfig<ExecSpace>;
   const int batch = npatch < Config::patch_batch ? npatch : Config::patch_batch;
@@ -151,26 +153,95 @@ FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input
                        std::to_string(p.core_fiber_lo + p.ncore_fiber - 1) + " at wavelength bin " +
                        std::to_string(p.out_wave) + ": the normal matrix is not positive definite");
     }
+}
 
+void convert_per_angstrom(const ExecSpace& exec, const PatchOutputs& out, int row_begin, int row_end,
+                          const DeviceView<const double*>& dwave) {
+  const int nwave = static_cast<int>(out.flux.extent(1));
+  const auto flux = out.flux, ivar = out.ivar;
+  Kokkos::parallel_for(
+      "perfex::extract::per_angstrom",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {row_begin, 0}, {row_end, nwave}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        const double dw = dwave(j);
+        flux(i, j) /= dw;
+        ivar(i, j) *= dw * dw;
+      });
+}
+
+DeviceView<double*> upload_gradient(const ExecSpace& exec, const std::vector<double>& wavelengths) {
+  const std::vector<double> dw = wavelength_gradient(wavelengths);
+  DeviceView<double*> d(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::dwave"), dw.size());
+  Kokkos::View<const double*, HostSpace, Kokkos::MemoryUnmanaged> h(dw.data(), dw.size());
+  Kokkos::deep_copy(exec, d, h);
+  exec.fence();  // `dw` is released on return
+  return d;
+}
+
+FrameResult copy_result(const ExecSpace& exec, const PatchOutputs& out, const std::vector<double>& wavelengths,
+                        int specmin, int ndiag) {
   FrameResult r;
-  r.specmin = plan.specmin;
-  r.nspec = plan.nspec;
-  r.nwave = nwave;
-  r.ndiag = options.ndiag;
+  r.specmin = specmin;
+  r.nspec = static_cast<int>(out.flux.extent(0));
+  r.nwave = static_cast<int>(wavelengths.size());
+  r.ndiag = ndiag;
   r.wavelengths = wavelengths;
-  r.flux = to_host(out.flux);
-  r.ivar = to_host(out.ivar);
-  r.resolution = to_host(out.resolution);
-  r.chi2pix = to_host(out.chi2pix);
-  r.pixmask_fraction = to_host(out.pixmask);
-  // Electrons per bin -> electrons per Angstrom.
-  const auto dwave = wavelength_gradient(wavelengths);
-  for (int i = 0; i < r.nspec; ++i)
-    for (int j = 0; j < nwave; ++j) {
-      r.flux(i, j) /= dwave[j];
-      r.ivar(i, j) *= dwave[j] * dwave[j];
-    }
+  r.flux = copy_to_result(exec, out.flux);
+  r.ivar = copy_to_result(exec, out.ivar);
+  r.resolution = copy_to_result(exec, out.resolution);
+  r.chi2pix = copy_to_result(exec, out.chi2pix);
+  r.pixmask_fraction = copy_to_result(exec, out.pixmask);
+  exec.fence();
   return r;
+}
+
+}  // namespace detail
+
+namespace {
+
+// extract_until without checking the options again (the callers have).
+FrameResult extract_checked(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                            const std::vector<double>& wavelengths, const PatchPlan& plan,
+                            const ExtractionOptions& options, detail::SolvePhase last_phase,
+                            ExtractWorkspace* workspace) {
+  ScopedRegion region("perfex::extract_plan");
+  detail::check_inputs(input, spots);
+  const int nwave = static_cast<int>(wavelengths.size());
+  if (nwave != plan.nwave) throw_data_error("the plan was made for another wavelength grid");
+  const DeviceView<Patch*> patches = detail::upload_patch_table(exec, plan, "perfex::extract::patches");
+  detail::PatchOutputs out = detail::allocate_outputs("perfex::extract::", plan.nspec, nwave, options.ndiag);
+  detail::solve_patch_batches(exec, input, spots, plan, patches, options, plan.specmin, out, last_phase, workspace);
+  detail::convert_per_angstrom(exec, out, 0, plan.nspec, detail::upload_gradient(exec, wavelengths));
+  return detail::copy_result(exec, out, wavelengths, plan.specmin, options.ndiag);
+}
+
+}  // namespace
+
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace) {
+  ScopedRegion region("perfex::extract");
+  detail::check_inputs(input, spots);
+  const auto xc = to_host(spots.xcorner);
+  const auto yc = to_host(spots.ycorner);
+  const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
+                                      static_cast<int>(wavelengths.size()), options);  // validates the options
+  return extract_checked(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
+}
+
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace) {
+  options.validate();
+  return extract_checked(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
+}
+
+FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                                  const std::vector<double>& wavelengths, const PatchPlan& plan,
+                                  const ExtractionOptions& options, SolvePhase last_phase,
+                                  ExtractWorkspace* workspace) {
+  options.validate();
+  return extract_checked(exec, input, spots, wavelengths, plan, options, last_phase, workspace);
 }
 
 }  // namespace perfex

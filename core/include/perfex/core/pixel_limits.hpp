@@ -8,9 +8,10 @@
 //    patch's normal matrix iCov so ill-conditioned (its weight over a typical 0.1 exceeds 1e11, against double's
 //    1/eps of 4.5e15) that the factorisation of the patch loses its digits or fails.
 // A frame of two pixels at +-1e30 with normal weights would otherwise give fluxes of 1e30 across a patch.
+// io's preproc reader and core's upload_image (the images Python hands over) apply it.
 #pragma once
 
-#include <cmath>
+#include "perfex/core/math.hpp"
 
 namespace perfex {
 
@@ -18,8 +19,8 @@ constexpr double max_pixel_value = 1e10;  // electrons
 constexpr double max_pixel_ivar = 1e10;   // 1 / electrons^2
 
 // Whether extraction uses a pixel of `value` and inverse variance `ivar` (mask bits apart).
-inline bool usable_pixel(double value, double ivar) {
-  return std::isfinite(value) && std::isfinite(ivar) && ivar >= 0.0 && std::fabs(value) <= max_pixel_value &&
+KOKKOS_INLINE_FUNCTION bool usable_pixel(double value, double ivar) {
+  return math::isfinite(value) && math::isfinite(ivar) && ivar >= 0.0 && math::fabs(value) <= max_pixel_value &&
          ivar <= max_pixel_ivar;
 }
 
