@@ -26,7 +26,10 @@ void ExtractionOptions::validate() const {
   if (bundlesize % nsubbundles != 0)
     throw_usage_error("--bundlesize " + std::to_string(bundlesize) + " must be divisible by --nsubbundles " +
                       std::to_string(nsubbundles));
-  if (nwavestep < 1) throw_usage_error("--nwavestep must be positive, got " + std::to_string(nwavestep));
+  // A patch's normal matrix grows as nwavestep^2 and its decorrelation as nwavestep^3 (DESI uses 50): beyond 1000
+  // a patch takes minutes and gigabytes, and its padding reaches far outside any PSF's wavelength domain.
+  if (nwavestep < 1 || nwavestep > 1000)
+    throw_usage_error("--nwavestep must be in 1..1000, got " + std::to_string(nwavestep));
   if (!(wavepad_frac >= 0.0 && wavepad_frac <= 10.0))
     throw_usage_error("--wavepad-frac must be in [0, 10], got " + std::to_string(wavepad_frac));
   if (!(pixpad_frac >= 0.0 && pixpad_frac <= 1.0))

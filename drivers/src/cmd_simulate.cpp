@@ -378,9 +378,21 @@ void add_simulate_command(CLI::App& app, Action& action) {
   cmd->add_flag("--defects", args->defects, "inject a hot column, a dead column and a 3x3 bad cluster");
   cmd->add_flag("--no-noise", args->no_noise, "write the noiseless model as IMAGE");
   cmd->add_flag("--tails", args->tails, "include the PSF's tail model in the spots");
-  cmd->add_option("--expid", args->expid, "EXPID of the header")->check(CLI::NonNegativeNumber)->capture_default_str();
+  // EXPID is a 32-bit integer in DESI's files; EXPTIME a finite number of seconds (FITS holds no inf or NaN).
+  cmd->add_option("--expid", args->expid, "EXPID of the header (0..2147483647)")
+      ->check(CLI::Range(0LL, 2147483647LL))
+      ->capture_default_str();
   cmd->add_option("--night", args->night, "NIGHT of the header (YYYYMMDD; MJD-OBS follows)")->capture_default_str();
-  cmd->add_option("--exptime", args->exptime, "EXPTIME of the header [s]")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--exptime", args->exptime, "EXPTIME of the header [s], in (0, 1e6]")
+      ->check([](const std::string& text) {
+        double v = 0;
+        try {
+          v = std::stod(text);
+        } catch (const std::exception&) {
+        }
+        return v > 0 && v <= 1e6 ? std::string() : "must be a number of seconds in (0, 1e6], got '" + text + "'";
+      })
+      ->capture_default_str();
   cmd->add_flag("--overwrite", args->overwrite, "replace existing output files");
   cmd->callback([&action, args] { action = [args] { return run_simulate(*args); }; });
 }

@@ -295,6 +295,13 @@ foreach(case
   set_tests_properties(robust_values_${name}_is_finite PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
     FIXTURES_REQUIRED robust_values_${name} LABELS robustness)
 endforeach()
+# Header values of perfex simulate FITS cannot hold or DESI's data model does not allow: refused before any work.
+rb_test(simulate_exptime_nan 2 "--exptime: must be a number of seconds in \\(0, 1e6\\], got 'nan'"
+  COMMAND ${RB_PERFEX} simulate --exptime nan --output ${RB_OUT}/exptime-nan.fits)
+rb_test(simulate_exptime_inf 2 "--exptime: must be a number of seconds in \\(0, 1e6\\], got 'inf'"
+  COMMAND ${RB_PERFEX} simulate --exptime inf --output ${RB_OUT}/exptime-inf.fits)
+rb_test(simulate_expid_huge 2 "--expid: Value 99999999999999999999 not in range"
+  COMMAND ${RB_PERFEX} simulate --expid 99999999999999999999 --output ${RB_OUT}/expid-huge.fits)
 rb_test(simulate_spectra_huge 1 "spectra-huge\\.fits\\[PHOTONS\\]: photons must be finite and >= 0 and <= 1e15"
   COMMAND ${RB_PERFEX} simulate --psf ${RB_PSF} --spectra ${RB_IN}/spectra-huge.fits --output ${RB_OUT}/sim-huge.fits)
 add_test(NAME robust_values_simulate_1e15
