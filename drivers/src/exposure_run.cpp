@@ -100,7 +100,8 @@ class ExposureRun {
     Failure f;
     if (m_world.is_root())
       f = frame_failure([&] {
-        m_tasks = fs::is_directory(m_args.source)
+        std::error_code ec;  // an unreachable source is the manifest reader's one-line error, not a raw exception
+        m_tasks = fs::is_directory(m_args.source, ec)
                       ? list_exposure_directory(m_args.source, m_args.psf_dir, m_args.output_dir)
                       : read_manifest(m_args.source, m_args.output_dir);
         check_exposure_files(m_tasks, m_args);  // no frame may overwrite an input (exit 2 before any frame)

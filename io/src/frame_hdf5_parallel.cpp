@@ -407,7 +407,8 @@ void Hdf5CollectiveExposureWriter::commit() {
   if (m.rank == 0 && reason.empty()) {
     std::string eof_reason;
     const long long end = detail::hdf5_end_of_file(m.out->temp_path(), eof_reason);
-    if (end > 0 && std::filesystem::file_size(m.out->temp_path()) > static_cast<std::uintmax_t>(end) &&
+    std::error_code ec;
+    if (end > 0 && std::filesystem::file_size(m.out->temp_path(), ec) > static_cast<std::uintmax_t>(end) && !ec &&
         truncate(m.out->temp_path().c_str(), static_cast<off_t>(end)) != 0)
       reason = m.path + ": cannot be written (" + file_error_text(errno) + ")";
     else if (end <= 0)

@@ -345,6 +345,8 @@ rb_test(unreadable_input 1 "unreadable\\.fits: cannot be opened for reading \\(p
   --output ${RB_S}/open/unreadable-frame.fits)
 rb_test(unsearchable_directory 1 "locked/psf\\.fits: permission denied \\(a directory on its path cannot be searched\\)"
   COMMAND ${RB_TOOL} as-user -- ${RB_PERFEX} psf info ${RB_S}/locked/psf.fits)
+rb_test(unsearchable_manifest 1 "locked/psf\\.fits: cannot read the manifest \\(permission denied \\(a directory on its path cannot be searched\\)\\)"
+  COMMAND ${RB_TOOL} as-user -- ${RB_PERFEX} extract-exposure ${RB_S}/locked/psf.fits)
 rb_test(unsearchable_output_directory 1 "directory .*locked cannot be entered \\(permission denied"
   COMMAND ${RB_TOOL} as-user -- ${RB_PERFEX} extract --input ${RB_PRE} --psf ${RB_PSF} ${RB_FAST}
   --output ${RB_S}/locked/frame.fits)
