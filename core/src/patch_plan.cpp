@@ -116,6 +116,7 @@ PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<cons
         plan.max_box_pixels = std::max(plan.max_box_pixels, p.box_pixels());
         plan.max_nfiber = std::max(plan.max_nfiber, p.nfiber);
         plan.max_nwave = std::max(plan.max_nwave, p.nwave);
+        plan.max_ncore_fiber = std::max(plan.max_ncore_fiber, p.ncore_fiber);
         plan.patches.push_back(p);
       }
     }

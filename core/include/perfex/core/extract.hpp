@@ -46,7 +46,9 @@ struct ExtractWorkspace {
   DeviceView<double**> cinv;
   DeviceView<double**> vec;
   DeviceView<double**> box;
-  DeviceView<double**> eig;
+  DeviceView<double**> cblocks;  // the core fibers' C_bb blocks (core/src/decorrelate.hpp)
+  DeviceView<double**> eig;      // unused (the old eigen scratch), left empty: drivers/src/frame_pipeline.cpp still
+                                 // counts it; to go when that counts cblocks instead
 };
 
 // Extracts fibers [specmin, specmin + nspec) on the requested grid `wavelengths` (linear). `spots` must be

@@ -38,6 +38,7 @@ struct PatchPlan {
   int max_box_pixels = 0;
   int max_nfiber = 0;
   int max_nwave = 0;
+  int max_ncore_fiber = 0;
 };
 
 // Builds the plan for fibers [specmin, specmin + nspec) on a requested grid of `nwave` bins, from the spot
