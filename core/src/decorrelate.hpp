@@ -32,8 +32,12 @@ struct Decorrelator {
   int ndiag = 0;
   int batch_begin = 0;
 
-  std::size_t near_bytes() const { return sizeof(double) * linalg::BlockInverseSqrtScratch::near_doubles(shape); }
-  std::size_t far_bytes() const { return sizeof(double) * linalg::BlockInverseSqrtScratch::far_doubles(shape); }
+  KOKKOS_INLINE_FUNCTION std::size_t near_bytes() const {
+    return sizeof(double) * linalg::BlockInverseSqrtScratch::near_doubles(shape);
+  }
+  KOKKOS_INLINE_FUNCTION std::size_t far_bytes() const {
+    return sizeof(double) * linalg::BlockInverseSqrtScratch::far_doubles(shape);
+  }
 
   template <class Member>
   KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const {

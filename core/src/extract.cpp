@@ -70,7 +70,8 @@ using DecorrelatePolicy = Kokkos::TeamPolicy<ExecSpace, Kokkos::Schedule<Kokkos:
 DecorrelatePolicy decorrelate_policy(const ExecSpace& exec, int league, const detail::Decorrelator& d) {
   DecorrelatePolicy policy(exec, league, d.shape.lanes, backends::LaunchConfig<ExecSpace>::decorrelate_vector_length);
   if (d.near_level == 0)
-    return policy.set_scratch_size(0, Kokkos::PerTeam(d.near_bytes())).set_scratch_size(1, Kokkos::PerTeam(d.far_bytes()));
+    return policy.set_scratch_size(0, Kokkos::PerTeam(d.near_bytes()))
+        .set_scratch_size(1, Kokkos::PerTeam(d.far_bytes()));
   return policy.set_scratch_size(1, Kokkos::PerTeam(d.near_bytes() + d.far_bytes()));
 }
 

@@ -96,7 +96,8 @@ real rule_error(int q, const std::vector<real>& shift, const std::vector<real>& 
     const real lambda = std::exp(range * t / npts);
     real r = 0.0L;
     for (int j = 0; j < n; ++j)
-      r += static_cast<real>(static_cast<double>(weight[j])) / (lambda + static_cast<real>(static_cast<double>(shift[j])));
+      r += static_cast<real>(static_cast<double>(weight[j])) /
+           (lambda + static_cast<real>(static_cast<double>(shift[j])));
     worst = std::max(worst, std::fabs(r * std::sqrt(lambda) - 1.0L));
   }
   return worst;

@@ -49,6 +49,7 @@ struct BlockInverseSqrtScratch {
   double* u;        // U, row-major
   double* b;        // B: m rows x (ncols + 2)
   double* y;        // sweep work, as B; then F's transpose
+  double* y2;       // sweep work, as B
   double* f;        // F = T^{-1/2} B, as B
   double* fac;      // pole factors
   double* s;        // s = Q 1, indexed by row
@@ -61,7 +62,7 @@ struct BlockInverseSqrtScratch {
   }
   KOKKOS_INLINE_FUNCTION static int far_doubles(const BlockInverseSqrtShape& s) {
     const int m = s.max_m, ld = s.max_cols + 2;
-    return m * m + 3 * m * ld + 2 * m * inverse_sqrt_pole_group + m + s.max_cols + (2 * s.max_nd + 1) * s.max_cols;
+    return m * m + 4 * m * ld + 2 * m * inverse_sqrt_pole_group + m + s.max_cols + (2 * s.max_nd + 1) * s.max_cols;
   }
   KOKKOS_INLINE_FUNCTION static BlockInverseSqrtScratch carve(const BlockInverseSqrtShape& s, double* near,
                                                               double* far) {
@@ -97,6 +98,8 @@ struct BlockInverseSqrtScratch {
     w.b = p;
     p += m * ld;
     w.y = p;
+    p += m * ld;
+    w.y2 = p;
     p += m * ld;
     w.f = p;
     p += m * ld;
@@ -137,34 +140,37 @@ KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const Inv
       team_spectrum_bracket(lanes, w.d, w.e, m, poles.max_log2_ratio, w.bounds, w.flags);
   if (!bracket.ok) return 1;
 
-  // U; the lane that forms columns [c0, c0 + nc) of U also writes rows c0 .. of B = [U(j0.., i), (U^T 1)_i,
-  // (U^T x)_i] and clears those rows of F.
-  team_householder_columns(lanes, w.ap, w.beta, m, w.u, [&](int c0, int nc) {
-    for (int g0 = c0; g0 < c0 + nc; g0 += 8) {
-      const int gn = c0 + nc - g0 < 8 ? c0 + nc - g0 : 8;
-      double sum[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, sx[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-      for (int r = 0; r < m; ++r) {  // rows of U in order: contiguous panel rows, fixed summation order
-        const double* urow = w.u + r * m + g0;
-        const double xr = x[r];
-        for (int g = 0; g < gn; ++g) {
-          sum[g] += urow[g];
-          sx[g] += urow[g] * xr;
-        }
+  team_householder_columns(lanes, w.ap, w.beta, m, w.u);
+  // B = [U(j0.., i), (U^T 1)_i, (U^T x)_i] row by row (U's column sums accumulated row by row of U, in order,
+  // contiguous), and F = 0, on this lane's rows of B.
+  lanes.phase([&](int lane, int nl) {
+    const LaneRange rows = lane_range(lane, nl, 0, m);
+    for (int i = rows.lo; i < rows.hi; ++i) {
+      double* brow = w.b + i * ld;
+      double* frow = w.f + i * ld;
+      for (int k = 0; k < ncols; ++k) brow[k] = w.u[(j0 + k) * m + i];
+      for (int k = 0; k < ld; ++k) frow[k] = 0.0;
+    }
+    double* sum = w.y;   // free until the sweeps
+    double* sx = w.y2;
+    for (int i = rows.lo; i < rows.hi; ++i) sum[i] = sx[i] = 0.0;
+    for (int r = 0; r < m; ++r) {
+      const double* urow = w.u + r * m;
+      const double xr = x[r];
+      for (int i = rows.lo; i < rows.hi; ++i) {
+        sum[i] += urow[i];
+        sx[i] += urow[i] * xr;
       }
-      for (int g = 0; g < gn; ++g) {
-        double* brow = w.b + (g0 + g) * ld;
-        double* frow = w.f + (g0 + g) * ld;
-        for (int k = 0; k < ncols; ++k) brow[k] = w.u[(j0 + k) * m + g0 + g];
-        brow[ncols] = sum[g];
-        brow[ncols + 1] = sx[g];
-        for (int k = 0; k < ld; ++k) frow[k] = 0.0;
-      }
+    }
+    for (int i = rows.lo; i < rows.hi; ++i) {
+      w.b[i * ld + ncols] = sum[i];
+      w.b[i * ld + ncols + 1] = sx[i];
     }
   });
 
   const int r0 = bracket.log2_ratio;
   team_tridiagonal_inverse_sqrt(lanes, w.d, w.e, m, poles.shift + poles.first[r0], poles.weight + poles.first[r0],
-                                poles.first[r0 + 1] - poles.first[r0], bracket.lower, w.b, w.y, w.f, ncols + 2, ld,
+                                poles.first[r0 + 1] - poles.first[r0], bracket.lower, w.b, w.y, w.y2, w.f, ncols + 2, ld,
                                 w.fac);
 
   // F's columns as rows (into Y, free now), so that every output is a dot product of two contiguous rows:

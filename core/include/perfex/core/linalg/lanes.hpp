@@ -52,9 +52,9 @@ struct TeamLanes {
 struct SerialLanes {
   int lanes = 1;
   bool descending = false;
-  int count() const { return lanes; }
+  KOKKOS_INLINE_FUNCTION int count() const { return lanes; }
   template <class Body>
-  void phase(const Body& body) const {
+  KOKKOS_INLINE_FUNCTION void phase(const Body& body) const {
     for (int i = 0; i < lanes; ++i) body(descending ? lanes - 1 - i : i, lanes);
   }
 };

@@ -229,26 +229,33 @@ KOKKOS_INLINE_FUNCTION void householder_panel(const double* KOKKOS_RESTRICT ap, 
 }
 
 // U = H_0 H_1 ... H_{m-3}, row-major, from the reduction's reflectors. One lane forms panels of 8 columns
-// (SIMD width on a CPU: full panels from the right, where columns cost most, single columns on the left);
-// several lanes form single columns, dealt in turn. `done(c0, nc)` runs on the lane that formed columns
-// [c0, c0 + nc), once they are final (it may read them, and write what only their owner writes). One phase.
-template <class Lanes, class ColumnsDone>
+// (SIMD width on a CPU: full panels from the right, where columns cost most, single columns on the left).
+// Several lanes own columns in turn and apply the reflectors in step, all lanes at the same k, so that a
+// warp's loads of U's row r are contiguous (GPU coalescing) and the work stays balanced; each column sees
+// the same operations in the same order either way. One phase.
+template <class Lanes>
 KOKKOS_INLINE_FUNCTION void team_householder_columns(const Lanes& lanes, const double* ap, const double* beta, int m,
-                                                     double* u, const ColumnsDone& done) {
+                                                     double* u) {
   constexpr int panel = 8;
   lanes.phase([&](int lane, int nl) {
     if (nl == 1) {
       int c1 = m;
-      for (; c1 - panel >= 0; c1 -= panel) {
-        householder_panel<panel>(ap, beta, m, u, c1 - panel);
-        done(c1 - panel, panel);
-      }
+      for (; c1 - panel >= 0; c1 -= panel) householder_panel<panel>(ap, beta, m, u, c1 - panel);
       for (int c = 0; c < c1; ++c) householder_panel<1>(ap, beta, m, u, c);
-      if (c1 > 0) done(0, c1);
-    } else {
+      return;
+    }
+    for (int c = lane; c < m; c += nl)
+      for (int r = 0; r < m; ++r) u[r * m + c] = r == c ? 1.0 : 0.0;
+    for (int k = m - 3; k >= 0; --k) {
+      const double b = beta[k];
+      if (b == 0.0) continue;
+      const double* v = ap + packed_column(m, k) - k;
       for (int c = lane; c < m; c += nl) {
-        householder_panel<1>(ap, beta, m, u, c);
-        done(c, 1);
+        if (c <= k) continue;  // still e_c below row k
+        double t = 0.0;
+        for (int i = k + 1; i < m; ++i) t += v[i] * u[i * m + c];
+        t *= b;
+        for (int i = k + 1; i < m; ++i) u[i * m + c] -= t * v[i];
       }
     }
   });
