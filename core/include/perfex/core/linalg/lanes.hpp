@@ -4,7 +4,8 @@
 //
 // An algorithm is a sequence of phases. In a phase every lane runs the same body with its lane index; no
 // lane reads what another lane writes in the same phase; the phase ends with a barrier. Code between
-// phases runs redundantly on every thread and may only read shared scratch.
+// phases runs redundantly on every thread and may only read shared scratch, and only what the next phase
+// does not write: a fast thread may already be in it (SerialLanes cannot show that race; real teams do).
 #pragma once
 
 #include <Kokkos_Core.hpp>

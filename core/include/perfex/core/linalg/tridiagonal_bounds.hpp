@@ -37,7 +37,7 @@ KOKKOS_INLINE_FUNCTION int sturm_count(const double* d, const double* e2, int m,
 // Smallest p in [lo, hi] with pred(p) true, for pred false then true as p grows; hi + 1 if none. Each round
 // the lanes test one point each, splitting the open bracket in nlanes + 1 parts (bisection on one lane).
 // `flags` holds 2 ints per lane (rounds alternate halves, so a lane may start the next round while another
-// still reads the last one).
+// still reads the last one; a last, empty phase lets every thread finish reading before `flags` is reused).
 template <class Lanes, class Pred>
 KOKKOS_INLINE_FUNCTION int team_first_true(const Lanes& lanes, int lo, int hi, int* flags, const Pred& pred) {
   int a = lo - 1, b = hi + 1;  // pred(a) false, pred(b) true (virtually)
@@ -55,6 +55,7 @@ KOKKOS_INLINE_FUNCTION int team_first_true(const Lanes& lanes, int lo, int hi, i
       if (f[l] == 0 && p > a) a = p;
     }
   }
+  lanes.phase([](int, int) {});  // every thread has read the flags: the caller may reuse them
   return b;
 }
 
