@@ -7,8 +7,11 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "perfex/core/linalg/block_inverse_sqrt.hpp"
@@ -116,6 +119,44 @@ BlockResult run_block(const Lanes& lanes, const perfex::linalg::BlockInverseSqrt
     for (int k = ncols; k < shape.max_cols; ++k) r.qband[t * shape.max_cols + k] = 0.0;
   return r;
 }
+
+// Lanes on OS threads, one per lane, with a real barrier at the end of every phase: the races SerialLanes
+// cannot show (a thread still reading, between two phases, what a faster one already writes in the next)
+// happen here as on a GPU team.
+class Barrier {
+ public:
+  explicit Barrier(int n) : m_n(n) {}
+  void wait() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    const long generation = m_generation;
+    if (++m_arrived == m_n) {
+      m_arrived = 0;
+      ++m_generation;
+      m_cv.notify_all();
+    } else {
+      m_cv.wait(lock, [&] { return m_generation != generation; });
+    }
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  int m_n;
+  int m_arrived = 0;
+  long m_generation = 0;
+};
+struct ThreadLanes {
+  int lane;
+  int lanes;
+  Barrier* barrier;
+  int count() const { return lanes; }
+  template <class Body>
+  void phase(const Body& body) const {
+    body(lane, lanes);
+    std::this_thread::yield();  // let the other threads run ahead or fall behind
+    barrier->wait();
+  }
+};
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return false;
@@ -379,5 +420,38 @@ TEST_CASE("On a Kokkos team the block gives the lanes' result bit for bit", "[li
     CHECK(status == 0);
     CHECK(same_bits(std::vector<double>(sc.w.qband, sc.w.qband + (2 * nd + 1) * ncols), expect.qband));
     CHECK(same_bits(std::vector<double>(sc.w.qx, sc.w.qx + ncols), expect.qx));
+  }
+}
+
+TEST_CASE("On threads with a barrier per phase the block gives the lanes' result bit for bit",
+          "[linalg][decorrelation]") {
+  std::mt19937_64 rng(std::random_device{}());
+  const int m = 74, j0 = 12, ncols = 50, nd = 5;
+  const Matrix c = with_spectrum(log_spectrum(m, 20.0, 3.0, rng), rng);
+  std::vector<double> x(m);
+  for (double& v : x) v = std::uniform_real_distribution<double>(-1.0, 1.0)(rng);
+  for (int lanes : {3, 8, 32}) {
+    const perfex::linalg::BlockInverseSqrtShape shape{m, ncols, nd, lanes};
+    const BlockResult expect = run_block(SerialLanes{lanes, false}, shape, c, m, x, j0, ncols, nd);
+    for (int run = 0; run < 3; ++run) {
+      Scratch sc(shape);
+      Barrier barrier(lanes);
+      std::vector<int> status(lanes, -1);
+      std::vector<std::thread> threads;
+      for (int l = 0; l < lanes; ++l)
+        threads.emplace_back([&, l] {
+          status[l] = perfex::linalg::team_block_inverse_sqrt(ThreadLanes{l, lanes, &barrier}, table_ref(), shape, sc.w,
+                                                              m, c.data(), m, x.data(), j0, ncols, nd);
+        });
+      for (auto& t : threads) t.join();
+      INFO(lanes << " lanes on threads, run " << run);
+      for (int l = 0; l < lanes; ++l) CHECK(status[l] == 0);
+      CHECK(same_bits(std::vector<double>(sc.w.qband, sc.w.qband + (2 * nd + 1) * ncols), expect.qband));
+      CHECK(same_bits(std::vector<double>(sc.w.qx, sc.w.qx + ncols), expect.qx));
+      std::vector<double> s(sc.w.s, sc.w.s + m);
+      for (int i = 0; i < m; ++i)
+        if (i < j0 - nd || i >= j0 + ncols + nd) s[i] = 0.0;
+      CHECK(same_bits(s, expect.s));
+    }
   }
 }
