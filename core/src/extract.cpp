@@ -1,14 +1,16 @@
-// Frame extraction: plans the patches, runs the per-patch solver in batches on the execution space, and
-// assembles fibers x wavelengths on the host with the per-Angstrom unit conversion.
+// Extraction of a piece of a frame: plans the patches, runs the per-patch solver in batches on the
+// execution space, converts to per-Angstrom units there, and copies the results to the host once. The
+// steps are shared with the frame pipeline (extract_frame.cpp) through extract_internal.hpp.
 #include "perfex/core/extract.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include "decorrelate.hpp"
+#include "extract_internal.hpp"
 #include "patch_solver.hpp"
-#include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/backends/launch_config.hpp"
+#include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/linalg/inverse_sqrt_poles.hpp"
 #include "perfex/core/profiling.hpp"
@@ -24,15 +26,6 @@ HostView<T> to_host(const DeviceView<T>& v) {
   return h;
 }
 
-void check_inputs(const ImageInput& input, const SpotCache& spots) {
-  if (input.image.extent(0) != input.weights.extent(0) || input.image.extent(1) != input.weights.extent(1))
-    throw_data_error("image and weights differ in shape: " + std::to_string(input.image.extent(0)) + " x " +
-                     std::to_string(input.image.extent(1)) + " and " + std::to_string(input.weights.extent(0)) +
-                     " x " + std::to_string(input.weights.extent(1)));
-  if (input.ccd_ny <= 0 || input.ccd_nx <= 0) throw_data_error("the CCD shape must be positive");
-  if (spots.nfiber <= 0 || spots.nwave <= 0) throw_data_error("the spot cache is empty");
-}
-
 // Makes `view` at least [slots][length], keeping its allocation (and its touched pages) when it is large
 // enough: the solver addresses a slot by &view(slot, 0), so longer rows are fine. Grows with 1/8 headroom,
 // since the next bundle's patches may be a little larger.
@@ -45,22 +38,49 @@ void fit_slots(DeviceView<double**>& view, const char* label, int slots, std::si
                               std::max(old_length, length + length / 8));
 }
 
-// The pole table of the decorrelation's inverse square roots, on the device.
-struct DevicePoles {
-  DeviceView<int*> first;
-  DeviceView<double*> shift;
-  DeviceView<double*> weight;
-};
-DevicePoles device_poles(const ExecSpace& exec) {
+template <class View>
+std::size_t bytes_of(const View& v) {
+  return v.span() * sizeof(typename View::value_type);
+}
+
+// The solver's inputs and its output views, everything but the workspace and the batch.
+detail::PatchSolver make_solver(const ImageInput& input, const SpotCache& spots, const DeviceView<const Patch*>& patches,
+                                const ExtractionOptions& options, int out_specmin, detail::SolvePhase last_phase) {
+  detail::PatchSolver solver;
+  solver.patches = patches;
+  solver.spots = spots.spots;
+  solver.xcorner = spots.xcorner;
+  solver.ycorner = spots.ycorner;
+  solver.image = input.image;
+  solver.weights = input.weights;
+  solver.cache_fiber_begin = spots.fiber_begin;
+  solver.specmin = out_specmin;
+  solver.origin_y = input.origin_y;
+  solver.origin_x = input.origin_x;
+  solver.image_ny = static_cast<int>(input.image.extent(0));
+  solver.image_nx = static_cast<int>(input.image.extent(1));
+  solver.ccd_ny = input.ccd_ny;
+  solver.ccd_nx = input.ccd_nx;
+  solver.stamp_ny = spots.stamp_ny;
+  solver.stamp_nx = spots.stamp_nx;
+  solver.ndiag = options.ndiag;
+  solver.regularize = options.regularize;
+  solver.psferr = options.psferr;
+  solver.last_phase = last_phase;
+  return solver;
+}
+
+// The pole table of the decorrelation's inverse square roots, on the device: uploaded into the workspace
+// the first time it is needed (it never changes).
+void upload_poles(const ExecSpace& exec, ExtractWorkspace& w) {
+  if (w.pole_first.extent(0) > 0) return;
   const linalg::InverseSqrtPoleTable& table = linalg::inverse_sqrt_poles();
-  DevicePoles d{DeviceView<int*>("perfex::extract::pole_first", table.first.size()),
-                DeviceView<double*>("perfex::extract::pole_shift", table.shift.size()),
-                DeviceView<double*>("perfex::extract::pole_weight", table.weight.size())};
-  Kokkos::deep_copy(exec, d.first, HostView<const int*>(table.first.data(), table.first.size()));
-  Kokkos::deep_copy(exec, d.shift, HostView<const double*>(table.shift.data(), table.shift.size()));
-  Kokkos::deep_copy(exec, d.weight, HostView<const double*>(table.weight.data(), table.weight.size()));
-  exec.fence();  // the host views above are unmanaged: copy before they could go
-  return d;
+  w.pole_first = DeviceView<int*>("perfex::extract::pole_first", table.first.size());
+  w.pole_shift = DeviceView<double*>("perfex::extract::pole_shift", table.shift.size());
+  w.pole_weight = DeviceView<double*>("perfex::extract::pole_weight", table.weight.size());
+  Kokkos::deep_copy(exec, w.pole_first, HostView<const int*>(table.first.data(), table.first.size()));
+  Kokkos::deep_copy(exec, w.pole_shift, HostView<const double*>(table.shift.data(), table.shift.size()));
+  Kokkos::deep_copy(exec, w.pole_weight, HostView<const double*>(table.weight.data(), table.weight.size()));
 }
 
 using DecorrelatePolicy = Kokkos::TeamPolicy<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>;
@@ -75,25 +95,24 @@ DecorrelatePolicy decorrelate_policy(const ExecSpace& exec, int league, const de
   return policy.set_scratch_size(1, Kokkos::PerTeam(d.near_bytes() + d.far_bytes()));
 }
 
-// Sets up the decorrelation functor for the plan (scratch sized from its largest patch) with the backend's
-// team size, clamped to what the execution space allows (a host thread pool smaller than the GPU shape's
-// team).
+// Sets up the decorrelation functor for the solver's batches (scratch sized from the plan's largest patch)
+// with the backend's team size, clamped to what the execution space allows (a host thread pool smaller
+// than the GPU shape's team).
 void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const ExtractionOptions& options,
-                       const detail::PatchSolver& solver, detail::Decorrelator& d) {
+                       const detail::PatchSolver& solver, const ExtractWorkspace& w, detail::Decorrelator& d) {
   using Config = backends::LaunchConfig<ExecSpace>;
-  const DevicePoles poles = device_poles(exec);
   d.patches = solver.patches;
   d.cblocks = solver.ws.cblocks;
   d.vec = solver.ws.vec;
   d.out = solver.out;
-  d.pole_first = poles.first;
-  d.pole_shift = poles.shift;
-  d.pole_weight = poles.weight;
+  d.pole_first = w.pole_first;
+  d.pole_shift = w.pole_shift;
+  d.pole_weight = w.pole_weight;
   d.max_ncore = 1;
   for (const Patch& p : plan.patches) d.max_ncore = std::max(d.max_ncore, p.ncore_fiber);
   d.bstride = solver.ws.bstride;
   d.max_n = solver.ws.max_n;
-  d.specmin = plan.specmin;
+  d.specmin = solver.specmin;
   d.ndiag = options.ndiag;
   d.shape.max_m = plan.max_nwave;
   d.shape.max_cols = 0;
@@ -115,72 +134,50 @@ void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const Extra
 
 }  // namespace
 
-FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options,
-                    ExtractWorkspace* workspace) {
-  ScopedRegion region("perfex::extract");
-  options.validate();
-  check_inputs(input, spots);
-  const auto xc = to_host(spots.xcorner);
-  const auto yc = to_host(spots.ycorner);
-  const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
-                                      static_cast<int>(wavelengths.size()), options);
-  return extract(exec, input, spots, wavelengths, plan, options, workspace);
+std::size_t ExtractWorkspace::bytes() const {
+  return bytes_of(icov) + bytes_of(cinv) + bytes_of(vec) + bytes_of(box) + bytes_of(cblocks) + bytes_of(pole_first) +
+         bytes_of(pole_shift) + bytes_of(pole_weight);
 }
 
-FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options,
-                    ExtractWorkspace* workspace) {
-  return detail::extract_until(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
+namespace detail {
+
+PatchOutputs allocate_outputs(const std::string& prefix, int nspec, int nwave, int ndiag) {
+  PatchOutputs out;
+  out.flux = DeviceView<double**>(prefix + "flux", nspec, nwave);
+  out.ivar = DeviceView<double**>(prefix + "ivar", nspec, nwave);
+  out.resolution = DeviceView<double***>(prefix + "resolution", nspec, 2 * ndiag + 1, nwave);
+  out.chi2pix = DeviceView<double**>(prefix + "chi2pix", nspec, nwave);
+  out.pixmask = DeviceView<double**>(prefix + "pixmask_fraction", nspec, nwave);
+  return out;
 }
 
-FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
-                                  const std::vector<double>& wavelengths, const PatchPlan& plan,
-                                  const ExtractionOptions& options, SolvePhase last_phase,
-                                  ExtractWorkspace* workspace) {
-  ScopedRegion region("perfex::extract_plan");
-  options.validate();
-  check_inputs(input, spots);
-  const int nwave = static_cast<int>(wavelengths.size());
-  if (nwave != plan.nwave) throw_data_error("the plan was made for another wavelength grid");
+DeviceView<Patch*> upload_patch_table(const ExecSpace& exec, const PatchPlan& plan, const std::string& label) {
   const int npatch = static_cast<int>(plan.patches.size());
-  const int ndiags = 2 * options.ndiag + 1;
+  DeviceView<Patch*> patches(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), npatch);
+  auto h = Kokkos::create_mirror_view(patches);
+  for (int i = 0; i < npatch; ++i) h(i) = plan.patches[i];
+  Kokkos::deep_copy(exec, patches, h);
+  exec.fence();  // `h` is released on return
+  return patches;
+}
 
-  detail::PatchSolver solver;
-  {
-    DeviceView<Patch*> patches("perfex::extract::patches", npatch);
-    auto h = Kokkos::create_mirror_view(patches);
-    for (int i = 0; i < npatch; ++i) h(i) = plan.patches[i];
-    Kokkos::deep_copy(exec, patches, h);
-    solver.patches = patches;
-  }
-  solver.spots = spots.spots;
-  solver.xcorner = spots.xcorner;
-  solver.ycorner = spots.ycorner;
-  solver.image = input.image;
-  solver.weights = input.weights;
-  solver.cache_fiber_begin = spots.fiber_begin;
-  solver.specmin = plan.specmin;
-  solver.origin_y = input.origin_y;
-  solver.origin_x = input.origin_x;
-  solver.image_ny = static_cast<int>(input.image.extent(0));
-  solver.image_nx = static_cast<int>(input.image.extent(1));
-  solver.ccd_ny = input.ccd_ny;
-  solver.ccd_nx = input.ccd_nx;
-  solver.stamp_ny = spots.stamp_ny;
-  solver.stamp_nx = spots.stamp_nx;
-  solver.ndiag = options.ndiag;
-  solver.regularize = options.regularize;
-  solver.psferr = options.psferr;
-  solver.last_phase = last_phase;
+void check_inputs(const ImageInput& input, const SpotCache& spots) {
+  if (input.image.extent(0) != input.weights.extent(0) || input.image.extent(1) != input.weights.extent(1))
+    throw_data_error("image and weights differ in shape: " + std::to_string(input.image.extent(0)) + " x " +
+                     std::to_string(input.image.extent(1)) + " and " + std::to_string(input.weights.extent(0)) +
+                     " x " + std::to_string(input.weights.extent(1)));
+  if (input.ccd_ny <= 0 || input.ccd_nx <= 0) throw_data_error("the CCD shape must be positive");
+  if (spots.nfiber <= 0 || spots.nwave <= 0) throw_data_error("the spot cache is empty");
+}
 
-  detail::PatchOutputs& out = solver.out;
-  out.flux = DeviceView<double**>("perfex::extract::flux", plan.nspec, nwave);
-  out.ivar = DeviceView<double**>("perfex::extract::ivar", plan.nspec, nwave);
-  out.resolution = DeviceView<double***>("perfex::extract::resolution", plan.nspec, ndiags, nwave);
-  out.chi2pix = DeviceView<double**>("perfex::extract::chi2pix", plan.nspec, nwave);
-  out.pixmask = DeviceView<double**>("perfex::extract::pixmask_fraction", plan.nspec, nwave);
+void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots, const PatchPlan& plan,
+                         const DeviceView<const Patch*>& patches, const ExtractionOptions& options, int out_specmin,
+                         PatchOutputs& out, SolvePhase last_phase, ExtractWorkspace* workspace) {
+  ScopedRegion region("perfex::extract::solve_patch_batches");
+  const int npatch = static_cast<int>(plan.patches.size());
+  detail::PatchSolver solver = make_solver(input, spots, patches, options, out_specmin, last_phase);
   out.status = DeviceView<int*>("perfex::extract::status", npatch);
+  solver.out = out;
 
   using Config = backends::LaunchConfig<ExecSpace>;
   const int batch = npatch < Config::patch_batch ? npatch : Config::patch_batch;
@@ -194,9 +191,9 @@ FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input
   // From the patches themselves (a plan made by hand may leave its max_* summary short of them).
   int max_core = 0;
   for (const Patch& p : plan.patches) max_core = std::max(max_core, p.ncore_fiber);
+  ExtractWorkspace local;
+  ExtractWorkspace& w = workspace ? *workspace : local;
   if (batch > 0) {
-    ExtractWorkspace local;
-    ExtractWorkspace& w = workspace ? *workspace : local;
     fit_slots(w.icov, "perfex::extract::icov", batch, static_cast<std::size_t>(ws.max_n) * ws.ld);
     fit_slots(w.cinv, "perfex::extract::cinv", batch, static_cast<std::size_t>(ws.max_n) * ws.ldz);
     fit_slots(w.vec, "perfex::extract::vectors", batch, 3 * static_cast<std::size_t>(ws.max_n));
@@ -208,12 +205,13 @@ FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input
     ws.box = w.box;
     ws.cblocks = w.cblocks;
   }
-
-  // The decorrelation's launch: one team per (slot, core fiber) block, after each batch's solve.
-  const bool decorrelate = last_phase >= detail::SolvePhase::Decorrelation && batch > 0;
+  // The decorrelation: its own launch after each batch's solve, one team per (slot, core fiber) block.
+  const bool decorrelate = last_phase >= SolvePhase::Decorrelation && batch > 0;
   detail::Decorrelator decorrelator;
-  if (decorrelate) make_decorrelator(exec, plan, options, solver, decorrelator);
-
+  if (decorrelate) {
+    upload_poles(exec, w);
+    make_decorrelator(exec, plan, options, solver, w, decorrelator);
+  }
   for (int begin = 0; begin < npatch; begin += batch) {
     solver.batch_begin = begin;
     const int count = begin + batch <= npatch ? batch : npatch - begin;
@@ -234,26 +232,95 @@ FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input
                        std::to_string(p.core_fiber_lo + p.ncore_fiber - 1) + " at wavelength bin " +
                        std::to_string(p.out_wave) + ": the normal matrix is not positive definite");
     }
+}
 
+void convert_per_angstrom(const ExecSpace& exec, const PatchOutputs& out, int row_begin, int row_end,
+                          const DeviceView<const double*>& dwave) {
+  const int nwave = static_cast<int>(out.flux.extent(1));
+  const auto flux = out.flux, ivar = out.ivar;
+  Kokkos::parallel_for(
+      "perfex::extract::per_angstrom",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {row_begin, 0}, {row_end, nwave}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        const double dw = dwave(j);
+        flux(i, j) /= dw;
+        ivar(i, j) *= dw * dw;
+      });
+}
+
+DeviceView<double*> upload_gradient(const ExecSpace& exec, const std::vector<double>& wavelengths) {
+  const std::vector<double> dw = wavelength_gradient(wavelengths);
+  DeviceView<double*> d(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::extract::dwave"), dw.size());
+  Kokkos::View<const double*, HostSpace, Kokkos::MemoryUnmanaged> h(dw.data(), dw.size());
+  Kokkos::deep_copy(exec, d, h);
+  exec.fence();  // `dw` is released on return
+  return d;
+}
+
+FrameResult copy_result(const ExecSpace& exec, const PatchOutputs& out, const std::vector<double>& wavelengths,
+                        int specmin, int ndiag) {
   FrameResult r;
-  r.specmin = plan.specmin;
-  r.nspec = plan.nspec;
-  r.nwave = nwave;
-  r.ndiag = options.ndiag;
+  r.specmin = specmin;
+  r.nspec = static_cast<int>(out.flux.extent(0));
+  r.nwave = static_cast<int>(wavelengths.size());
+  r.ndiag = ndiag;
   r.wavelengths = wavelengths;
-  r.flux = to_host(out.flux);
-  r.ivar = to_host(out.ivar);
-  r.resolution = to_host(out.resolution);
-  r.chi2pix = to_host(out.chi2pix);
-  r.pixmask_fraction = to_host(out.pixmask);
-  // Electrons per bin -> electrons per Angstrom.
-  const auto dwave = wavelength_gradient(wavelengths);
-  for (int i = 0; i < r.nspec; ++i)
-    for (int j = 0; j < nwave; ++j) {
-      r.flux(i, j) /= dwave[j];
-      r.ivar(i, j) *= dwave[j] * dwave[j];
-    }
+  r.flux = copy_to_result(exec, out.flux);
+  r.ivar = copy_to_result(exec, out.ivar);
+  r.resolution = copy_to_result(exec, out.resolution);
+  r.chi2pix = copy_to_result(exec, out.chi2pix);
+  r.pixmask_fraction = copy_to_result(exec, out.pixmask);
+  exec.fence();
   return r;
+}
+
+}  // namespace detail
+
+namespace {
+
+// extract_until without checking the options again (the callers have).
+FrameResult extract_checked(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                            const std::vector<double>& wavelengths, const PatchPlan& plan,
+                            const ExtractionOptions& options, detail::SolvePhase last_phase,
+                            ExtractWorkspace* workspace) {
+  ScopedRegion region("perfex::extract_plan");
+  detail::check_inputs(input, spots);
+  const int nwave = static_cast<int>(wavelengths.size());
+  if (nwave != plan.nwave) throw_data_error("the plan was made for another wavelength grid");
+  const DeviceView<Patch*> patches = detail::upload_patch_table(exec, plan, "perfex::extract::patches");
+  detail::PatchOutputs out = detail::allocate_outputs("perfex::extract::", plan.nspec, nwave, options.ndiag);
+  detail::solve_patch_batches(exec, input, spots, plan, patches, options, plan.specmin, out, last_phase, workspace);
+  detail::convert_per_angstrom(exec, out, 0, plan.nspec, detail::upload_gradient(exec, wavelengths));
+  return detail::copy_result(exec, out, wavelengths, plan.specmin, options.ndiag);
+}
+
+}  // namespace
+
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace) {
+  ScopedRegion region("perfex::extract");
+  detail::check_inputs(input, spots);
+  const auto xc = to_host(spots.xcorner);
+  const auto yc = to_host(spots.ycorner);
+  const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
+                                      static_cast<int>(wavelengths.size()), options);  // validates the options
+  return extract_checked(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
+}
+
+FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                    const std::vector<double>& wavelengths, const PatchPlan& plan, const ExtractionOptions& options,
+                    ExtractWorkspace* workspace) {
+  options.validate();
+  return extract_checked(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
+}
+
+FrameResult detail::extract_until(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
+                                  const std::vector<double>& wavelengths, const PatchPlan& plan,
+                                  const ExtractionOptions& options, SolvePhase last_phase,
+                                  ExtractWorkspace* workspace) {
+  options.validate();
+  return extract_checked(exec, input, spots, wavelengths, plan, options, last_phase, workspace);
 }
 
 }  // namespace perfex

@@ -147,17 +147,17 @@ const char* defect_kind_name(DefectKind kind) {
   return "UNKNOWN";
 }
 
-double project_spots(const ExecSpace& exec, const SpotCache& spots, const DeviceView<const double**>& photons,
-                     const DeviceView<double**>& image) {
-  ScopedRegion region("perfex::simulate::project_spots");
+void add_spots(const ExecSpace& exec, const SpotCache& spots, const DeviceView<const double**>& photons,
+               const DeviceView<double**>& image) {
+  ScopedRegion region("perfex::simulate::add_spots");
   const int nfiber = spots.nfiber, nwave = spots.nwave;
   const int sy = spots.stamp_ny, sx = spots.stamp_nx;
   const int ny = static_cast<int>(image.extent(0)), nx = static_cast<int>(image.extent(1));
   if (static_cast<int>(photons.extent(0)) != nfiber || static_cast<int>(photons.extent(1)) != nwave)
-    throw_usage_error("project_spots: photons are " + std::to_string(photons.extent(0)) + " x " +
+    throw_usage_error("add_spots: photons are " + std::to_string(photons.extent(0)) + " x " +
                       std::to_string(photons.extent(1)) + ", the spot cache " + std::to_string(nfiber) + " x " +
                       std::to_string(nwave));
-  if (nfiber == 0 || nwave == 0 || ny == 0 || nx == 0) return 0.0;
+  if (nfiber == 0 || nwave == 0 || ny == 0 || nx == 0) return;
 
   const auto spot = spots.spots;
   const auto xcorner = spots.xcorner;
@@ -169,7 +169,6 @@ double project_spots(const ExecSpace& exec, const SpotCache& spots, const Device
   DeviceView<int**> whi(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::whi"), nfiber, ny);
   DeviceView<int**> xlo(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::xlo"), nfiber, ny);
   DeviceView<int**> xhi(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::xhi"), nfiber, ny);
-  DeviceView<double**> off(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::off_ccd"), nfiber, nwave);
   Kokkos::deep_copy(exec, wlo, nwave);  // empty ranges
   Kokkos::deep_copy(exec, whi, -1);
   Kokkos::deep_copy(exec, xlo, INT_MAX);
@@ -188,24 +187,6 @@ double project_spots(const ExecSpace& exec, const SpotCache& spots, const Device
             if (xc + sx > xhi(f, y)) xhi(f, y) = xc + sx;
           }
         }
-      });
-
-  // Photons of each spot that land outside the image.
-  Kokkos::parallel_for(
-      "perfex::simulate::off_ccd", Kokkos::RangePolicy<ExecSpace>(exec, 0, nfiber * nwave), KOKKOS_LAMBDA(const int i) {
-        const int f = i / nwave, w = i - f * nwave;
-        const double ph = photons(f, w);
-        double outside = 0.0;
-        const int yc = ycorner(f, w), xc = xcorner(f, w);
-        const bool inside = yc >= 0 && yc + sy <= ny && xc >= 0 && xc + sx <= nx;
-        if (ph != 0.0 && !inside) {
-          for (int iy = 0; iy < sy; ++iy) {
-            const bool row_in = yc + iy >= 0 && yc + iy < ny;
-            for (int ix = 0; ix < sx; ++ix)
-              if (!row_in || xc + ix < 0 || xc + ix >= nx) outside += spot(f, w, iy, ix);
-          }
-        }
-        off(f, w) = ph * outside;
       });
 
   // The gather: one team per CCD row, fibers in order (a barrier between fibers). Each thread of the team
@@ -239,6 +220,37 @@ double project_spots(const ExecSpace& exec, const SpotCache& spots, const Device
           });
           team.team_barrier();
         }
+      });
+}
+
+double project_spots(const ExecSpace& exec, const SpotCache& spots, const DeviceView<const double**>& photons,
+                     const DeviceView<double**>& image) {
+  ScopedRegion region("perfex::simulate::project_spots");
+  add_spots(exec, spots, photons, image);
+  const int nfiber = spots.nfiber, nwave = spots.nwave;
+  const int sy = spots.stamp_ny, sx = spots.stamp_nx;
+  const int ny = static_cast<int>(image.extent(0)), nx = static_cast<int>(image.extent(1));
+  if (nfiber == 0 || nwave == 0 || ny == 0 || nx == 0) return 0.0;
+  const auto spot = spots.spots;
+  const auto xcorner = spots.xcorner;
+  const auto ycorner = spots.ycorner;
+  DeviceView<double**> off(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::off_ccd"), nfiber, nwave);
+  // Photons of each spot that land outside the image.
+  Kokkos::parallel_for(
+      "perfex::simulate::off_ccd", Kokkos::RangePolicy<ExecSpace>(exec, 0, nfiber * nwave), KOKKOS_LAMBDA(const int i) {
+        const int f = i / nwave, w = i - f * nwave;
+        const double ph = photons(f, w);
+        double outside = 0.0;
+        const int yc = ycorner(f, w), xc = xcorner(f, w);
+        const bool inside = yc >= 0 && yc + sy <= ny && xc >= 0 && xc + sx <= nx;
+        if (ph != 0.0 && !inside) {
+          for (int iy = 0; iy < sy; ++iy) {
+            const bool row_in = yc + iy >= 0 && yc + iy < ny;
+            for (int ix = 0; ix < sx; ++ix)
+              if (!row_in || xc + ix < 0 || xc + ix >= nx) outside += spot(f, w, iy, ix);
+          }
+        }
+        off(f, w) = ph * outside;
       });
 
   auto off_host = Kokkos::create_mirror_view_and_copy(HostSpace(), off);
@@ -300,10 +312,8 @@ SimulatedFrame simulate_frame(const ExecSpace& exec, const GaussHermitePsf& psf,
   }
   int batch = options.fibers_per_batch;
   if (batch == 0) {
-    const double spot_bytes = static_cast<double>(psf.stamp_ny()) * psf.stamp_nx() * sizeof(double);
-    batch = std::is_same<MemSpace, HostSpace>::value
-                ? std::max(1, static_cast<int>(24e6 / (spot_bytes * std::max(1, nwave))))
-                : 25;
+    const std::size_t spot_bytes = static_cast<std::size_t>(psf.stamp_ny()) * psf.stamp_nx() * sizeof(double);
+    batch = backends::FramePolicy<ExecSpace>::simulate_fibers_per_batch(spot_bytes, nwave);
   }
   for (int b0 = 0; b0 < nfiber; b0 += batch) {
     const int nb = std::min(batch, nfiber - b0);

@@ -15,6 +15,7 @@
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/drivers/comm.hpp"
+#include "perfex/drivers/errors.hpp"
 
 namespace perfex::drivers {
 
@@ -45,17 +46,13 @@ void check_kokkos_arguments(int argc, char* argv[]) {
   }
 }
 
-}  // namespace
-
-int run_cli(int argc, char* argv[]) {
-  CLI::App app{"perfex: spectroperfectionism extraction of fiber spectrograph CCD frames", "perfex"};
+// Parses the command line into `action`; returns -1 to go on, else the exit code (help, version, errors).
+int parse_command_line(CLI::App& app, Action& action, int argc, char* argv[]) {
   app.set_version_flag("--version", std::string("perfex ") + PERFEX_VERSION_STRING);
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 success, 1 data error (unreadable or invalid input), 2 usage error.\n"
       "Kokkos options (--kokkos-threads=N, --kokkos-device-id=N) and OMP_NUM_THREADS set the parallelism.");
-
-  Action action;
   add_info_command(app, action);
   add_psf_command(app, action);
   add_simulate_command(app, action);
@@ -63,7 +60,6 @@ int run_cli(int argc, char* argv[]) {
   add_compare_command(app, action);
   add_extract_exposure_command(app, action);
   add_convert_command(app, action);
-
   try {
     auto args = cli_arguments(argc, argv);
     app.parse(args);
@@ -75,49 +71,59 @@ int run_cli(int argc, char* argv[]) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "perfex: error: {}\n", e.what());
+    print_error(e.what());
     return 2;
-  } catch (const perfex::Error& e) {  // validation inside option callbacks
-    fmt::print(stderr, "perfex: error: {}\n", e.what());
-    return e.exit_code();
+  } catch (...) {  // validation inside option callbacks
+    const Failure f = failure_of(std::current_exception());
+    print_error(f.message);
+    return f.code;
   }
   if (!action) {
-    fmt::print(stderr, "perfex: error: no command given (see perfex --help)\n");
+    print_error("no command given (see perfex --help)");
     return 2;
   }
+  return -1;
+}
 
+// Runs the parsed command inside Kokkos (and MPI when it asked for it).
+int run_action(CLI::App& app, const Action& action, int argc, char* argv[]) {
   MpiSession mpi_session(argc, argv);  // MPI (when a command asked for it) starts before Kokkos, ends after it
   // A CUDA build without a usable GPU: Kokkos would abort, so say it in one line (perfex info reports it).
   if (const std::string missing = backends::missing_device(); !missing.empty()) {
     if (app.got_subcommand("info")) return run_info_without_device(missing);
-    fmt::print(stderr, "perfex: error: {} (this perfex runs its kernels on Kokkos' {} execution space)\n", missing,
-               Kokkos::DefaultExecutionSpace::name());
+    print_error(fmt::format("{} (this perfex runs its kernels on Kokkos' {} execution space)", missing,
+                            Kokkos::DefaultExecutionSpace::name()));
     return 1;
   }
   backends::record_openmp_binding();
-  int code = 0;
   try {
     Kokkos::initialize(argc, argv);
   } catch (const std::exception& e) {  // Kokkos' own options and environment (KOKKOS_NUM_THREADS...)
-    fmt::print(stderr, "perfex: error: Kokkos: {}\n", e.what());
+    print_error(fmt::format("Kokkos: {}", e.what()));
     return 2;
   }
   // SIGINT/SIGTERM from here on remove every temporary output (io::AtomicOutput) before exiting 130/143.
   io::install_signal_cleanup();
+  int code = 0;
   try {
     code = action();
-  } catch (const perfex::Error& e) {
-    fmt::print(stderr, "perfex: error: {}\n", e.what());
-    code = e.exit_code();
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "perfex: error: out of memory\n");
-    code = 1;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "perfex: error: {}\n", e.what());
-    code = 1;
+  } catch (...) {
+    const Failure f = failure_of(std::current_exception());
+    print_error(f.message);
+    code = f.code;
   }
   Kokkos::finalize();
   return code;
+}
+
+}  // namespace
+
+int run_cli(int argc, char* argv[]) {
+  CLI::App app{"perfex: spectroperfectionism extraction of fiber spectrograph CCD frames", "perfex"};
+  Action action;
+  const int code = parse_command_line(app, action, argc, argv);
+  if (code >= 0) return code;
+  return run_action(app, action, argc, argv);
 }
 
 }  // namespace perfex::drivers

@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "perfex/core/builtin_spectra.hpp"
@@ -106,8 +107,8 @@ double mjd_of_night(long long night) {
   return static_cast<double>(days_from_civil(y, m, d) - days_from_civil(1858, 11, 17)) + 1.3;
 }
 
-int run_simulate(const SimulateArgs& args) {
-  // Usage checks first: nothing is read or computed for a command that cannot succeed.
+// Usage checks first: nothing is read or computed for a command that cannot succeed.
+void check_simulate_outputs(const SimulateArgs& args) {
   io::check_output_path(args.output, args.overwrite, "-o/--output");
   if (!args.truth.empty()) {
     io::check_output_path(args.truth, args.overwrite, "--truth");
@@ -115,89 +116,99 @@ int run_simulate(const SimulateArgs& args) {
     if (std::filesystem::weakly_canonical(args.truth, ec) == std::filesystem::weakly_canonical(args.output, ec))
       throw_usage_error("--truth and -o/--output name the same file");
   }
-  std::optional<Grid> grid;
-  if (!args.wavelength.empty()) grid = parse_grid(args.wavelength);
-  const double mjd_obs = mjd_of_night(args.night);
+}
 
-  // The PSF.
-  GaussHermitePsf psf;
-  std::string camera;
+// The PSF (-p, or the synthetic one) and its camera.
+GaussHermitePsf simulation_psf(const SimulateArgs& args, std::string& camera) {
   if (!args.psf.empty()) {
-    psf = io::read_psf(args.psf);
+    GaussHermitePsf psf = io::read_psf(args.psf);
     camera = psf.camera;
-  } else {
-    SyntheticPsfOptions options;
-    options.camera = args.camera;
-    options.seed = args.psf_seed;
-    psf = make_synthetic_psf(options);
-    camera = args.camera.size() == 1 ? args.camera + "0" : args.camera;
+    return psf;
   }
+  SyntheticPsfOptions options;
+  options.camera = args.camera;
+  options.seed = args.psf_seed;
+  camera = args.camera.size() == 1 ? args.camera + "0" : args.camera;
+  return make_synthetic_psf(options);
+}
 
-  // The spectra and their grid.
-  const int specmin = args.specmin;
+// The spectra to project and what the truth file says about each.
+struct InputSpectra {
   int nspec = 0;
   std::vector<double> wavelengths;
   HostView<double**> photons;
   std::vector<std::string> objtype, spectype;
   std::vector<double> redshift;
   std::vector<long long> targetid;
-  if (!args.spectra.empty()) {
-    io::PhotonSpectra input = io::read_photon_spectra(args.spectra);
-    wavelengths = input.wavelengths;
-    photons = input.photons;
-    nspec = static_cast<int>(photons.extent(0));
-    if (specmin + nspec > psf.nfiber)
-      throw_data_error(fmt::format("{}: {} spectra from fiber {} do not fit the PSF's {} fibers", args.spectra, nspec,
-                                   specmin, psf.nfiber));
-    for (int i = 0; i < nspec; ++i) {
-      objtype.emplace_back("TGT");
-      spectype.emplace_back("INPUT");
-      redshift.push_back(0.0);
-      targetid.push_back(specmin + i);
-    }
-  } else {
-    if (!grid) {
-      if (camera.empty())
-        throw_data_error(args.psf + ": the PSF has no CAMERA keyword to choose the default grid; pass -w");
-      CameraGrid g;
-      try {
-        g = desi_camera_grid(camera);
-      } catch (const perfex::Error&) {
-        throw_data_error(fmt::format("{}: the PSF's CAMERA '{}' is not b, r or z (0-9); pass -w", args.psf, camera));
-      }
-      grid = Grid{g.wavemin, g.wavemax, g.dwave};
-    }
-    wavelengths = grid->values();
-    nspec = args.nspec ? *args.nspec : psf.nfiber - specmin;
-    if (specmin >= psf.nfiber || specmin + nspec > psf.nfiber)
-      throw_data_error(fmt::format("-s/--specmin {} -n/--nspec {}: the PSF has fibers 0..{}", specmin, nspec,
-                                   psf.nfiber - 1));
-    BuiltinSpectraOptions options;
-    options.seed = args.seed;
-    BuiltinSpectra builtin = make_builtin_spectra(wavelengths, specmin, nspec, options);
-    photons = builtin.photons;
-    objtype = builtin.objtype;
-    spectype = builtin.spectype;
-    redshift = builtin.redshift;
-    targetid = builtin.targetid;
+};
+
+// --spectra's file.
+InputSpectra read_spectra(const SimulateArgs& args, const GaussHermitePsf& psf) {
+  const int specmin = args.specmin;
+  InputSpectra in;
+  io::PhotonSpectra input = io::read_photon_spectra(args.spectra);
+  in.wavelengths = input.wavelengths;
+  in.photons = input.photons;
+  in.nspec = static_cast<int>(in.photons.extent(0));
+  if (specmin + in.nspec > psf.nfiber)
+    throw_data_error(fmt::format("{}: {} spectra from fiber {} do not fit the PSF's {} fibers", args.spectra, in.nspec,
+                                 specmin, psf.nfiber));
+  for (int i = 0; i < in.nspec; ++i) {
+    in.objtype.emplace_back("TGT");
+    in.spectype.emplace_back("INPUT");
+    in.redshift.push_back(0.0);
+    in.targetid.push_back(specmin + i);
   }
-  const int nwave = static_cast<int>(wavelengths.size());
+  return in;
+}
 
-  // The simulation.
-  const ExecSpace exec;
-  SimulationOptions sim;
-  sim.seed = args.seed;
-  sim.fiber_begin = specmin;
-  sim.noise = !args.no_noise;
-  sim.ncosmics = args.cosmics;
-  sim.defects = args.defects;
-  sim.spots.tails = args.tails;
-  Kokkos::Timer timer;
-  const SimulatedFrame frame = simulate_frame(exec, psf, wavelengths, photons, sim);
-  exec.fence();
-  const double seconds = timer.seconds();
+// The built-in spectra on -w's grid, or the camera's DESI grid.
+InputSpectra builtin_spectra(const SimulateArgs& args, const GaussHermitePsf& psf, const std::string& camera,
+                             std::optional<Grid> grid) {
+  const int specmin = args.specmin;
+  if (!grid) {
+    if (camera.empty()) throw_data_error(args.psf + ": the PSF has no CAMERA keyword to choose the default grid; pass -w");
+    CameraGrid g;
+    try {
+      g = desi_camera_grid(camera);
+    } catch (const perfex::Error&) {
+      throw_data_error(fmt::format("{}: the PSF's CAMERA '{}' is not b, r or z (0-9); pass -w", args.psf, camera));
+    }
+    grid = Grid{g.wavemin, g.wavemax, g.dwave};
+  }
+  InputSpectra in;
+  in.wavelengths = grid->values();
+  in.nspec = args.nspec ? *args.nspec : psf.nfiber - specmin;
+  if (specmin >= psf.nfiber || specmin + in.nspec > psf.nfiber)
+    throw_data_error(fmt::format("-s/--specmin {} -n/--nspec {}: the PSF has fibers 0..{}", specmin, in.nspec,
+                                 psf.nfiber - 1));
+  BuiltinSpectraOptions options;
+  options.seed = args.seed;
+  BuiltinSpectra builtin = make_builtin_spectra(in.wavelengths, specmin, in.nspec, options);
+  in.photons = builtin.photons;
+  in.objtype = builtin.objtype;
+  in.spectype = builtin.spectype;
+  in.redshift = builtin.redshift;
+  in.targetid = builtin.targetid;
+  return in;
+}
 
-  // The preproc image.
+// Every PSF fiber is in the fibermap; fibers without light are UNASSIGNED (FIBERSTATUS bit 0).
+io::Fibermap simulation_fibermap(const GaussHermitePsf& psf, int specmin, const InputSpectra& in) {
+  io::Fibermap fibermap;
+  for (int f = 0; f < psf.nfiber; ++f) {
+    const bool lit = f >= specmin && f < specmin + in.nspec;
+    fibermap.fiber.push_back(f);
+    fibermap.targetid.push_back(lit ? in.targetid[f - specmin] : -1);
+    fibermap.objtype.push_back(lit ? in.objtype[f - specmin] : "TGT");
+    fibermap.fiberstatus.push_back(lit ? 0 : 1);
+  }
+  return fibermap;
+}
+
+// The preproc image of the simulation, with its header and fibermap.
+io::PreprocImage preproc_of(const SimulateArgs& args, const SimulatedFrame& frame, const std::string& camera,
+                            io::Fibermap fibermap) {
   io::PreprocImage out;
   out.npix_y = frame.npix_y;
   out.npix_x = frame.npix_x;
@@ -208,30 +219,25 @@ int run_simulate(const SimulateArgs& args) {
   out.header.camera = camera;
   out.header.expid = args.expid;
   out.header.night = args.night;
-  out.header.mjd_obs = mjd_obs;
+  out.header.mjd_obs = mjd_of_night(args.night);
   out.header.exptime = args.exptime;
   out.header.flavor = "science";
+  out.fibermap = std::move(fibermap);
+  return out;
+}
 
-  // Every PSF fiber is in the fibermap; fibers without light are UNASSIGNED (FIBERSTATUS bit 0).
-  io::Fibermap fibermap;
-  for (int f = 0; f < psf.nfiber; ++f) {
-    const bool lit = f >= specmin && f < specmin + nspec;
-    fibermap.fiber.push_back(f);
-    fibermap.targetid.push_back(lit ? targetid[f - specmin] : -1);
-    fibermap.objtype.push_back(lit ? objtype[f - specmin] : "TGT");
-    fibermap.fiberstatus.push_back(lit ? 0 : 1);
-  }
-  out.fibermap = fibermap;
-
+std::vector<io::HeaderKeyword> simulation_keywords(const SimulateArgs& args, const InputSpectra& in,
+                                                   const SimulationOptions& sim, const SimulatedFrame& frame) {
+  const std::vector<double>& wavelengths = in.wavelengths;
   std::vector<io::HeaderKeyword> keys = {
       {"SIMSEED", static_cast<long long>(args.seed), "perfex simulate: random seed"},
       {"SIMPSF", args.psf.empty() ? std::string("synthetic") : args.psf, "PSF file, or the synthetic PSF"},
       {"SIMSPEC", args.spectra.empty() ? std::string("builtin") : args.spectra, "input spectra"},
       {"SIMWMIN", wavelengths.front(), "first wavelength of the grid [Angstrom]"},
       {"SIMWMAX", wavelengths.back(), "last wavelength of the grid [Angstrom]"},
-      {"SIMNWAVE", static_cast<long long>(nwave), "wavelength bins"},
-      {"SPECMIN", static_cast<long long>(specmin), "first lit fiber"},
-      {"NSPEC", static_cast<long long>(nspec), "lit fibers"},
+      {"SIMNWAVE", static_cast<long long>(wavelengths.size()), "wavelength bins"},
+      {"SPECMIN", static_cast<long long>(args.specmin), "first lit fiber"},
+      {"NSPEC", static_cast<long long>(in.nspec), "lit fibers"},
       {"SIMNOISE", sim.noise, "Poisson and read noise added"},
       {"SIMTAILS", args.tails, "PSF tails in the spots"},
       {"NCOSMIC", static_cast<long long>(args.cosmics), "cosmic-ray hits injected"},
@@ -245,11 +251,39 @@ int run_simulate(const SimulateArgs& args) {
       {"PERFEXV", std::string(PERFEX_VERSION_STRING), "perfex version"},
   };
   if (args.psf.empty()) keys.push_back({"SIMPSFSD", static_cast<long long>(args.psf_seed), "synthetic PSF seed"});
+  return keys;
+}
+
+// The truth file's content: every PSF fiber's photons (0 for unlit ones), types, defects.
+io::SimulationTruth simulation_truth(const GaussHermitePsf& psf, int specmin, const InputSpectra& in,
+                                     const io::Fibermap& fibermap, const SimulatedFrame& frame,
+                                     const std::vector<io::HeaderKeyword>& keys) {
+  const int nwave = static_cast<int>(in.wavelengths.size());
+  io::SimulationTruth truth;
+  truth.wavelengths = in.wavelengths;
+  HostView<double**> all("perfex::simulate::truth_photons", psf.nfiber, nwave);
+  for (int i = 0; i < in.nspec; ++i)
+    for (int j = 0; j < nwave; ++j) all(specmin + i, j) = in.photons(i, j);
+  truth.photons = all;
+  for (int f = 0; f < psf.nfiber; ++f) {
+    const bool lit = f >= specmin && f < specmin + in.nspec;
+    truth.fiber.push_back(f);
+    truth.objtype.push_back(fibermap.objtype[f]);
+    truth.spectype.push_back(lit ? in.spectype[f - specmin] : "NONE");
+    truth.redshift.push_back(lit ? in.redshift[f - specmin] : 0.0);
+    truth.targetid.push_back(fibermap.targetid[f]);
+  }
+  truth.defects = frame.defects;
+  truth.keywords = keys;
+  return truth;
+}
+
+// Both outputs are written to temporaries first and renamed only when both are complete.
+void write_simulation(const SimulateArgs& args, const io::PreprocImage& out, const std::vector<io::HeaderKeyword>& keys,
+                      const std::optional<io::SimulationTruth>& truth) {
   io::PreprocWriteOptions write_options;
   write_options.overwrite = args.overwrite;
   write_options.keywords = keys;
-
-  // Both outputs are written to temporaries first and renamed only when both are complete.
   io::AtomicOutput preproc_out(args.output, args.overwrite);
   {
     io::FitsFile f(preproc_out.temp_path(), io::FitsFile::Mode::Create);
@@ -257,35 +291,50 @@ int run_simulate(const SimulateArgs& args) {
     f.close();
   }
   std::unique_ptr<io::AtomicOutput> truth_out;
-  if (!args.truth.empty()) {
-    io::SimulationTruth truth;
-    truth.wavelengths = wavelengths;
-    HostView<double**> all("perfex::simulate::truth_photons", psf.nfiber, nwave);
-    for (int i = 0; i < nspec; ++i)
-      for (int j = 0; j < nwave; ++j) all(specmin + i, j) = photons(i, j);
-    truth.photons = all;
-    for (int f = 0; f < psf.nfiber; ++f) {
-      const bool lit = f >= specmin && f < specmin + nspec;
-      truth.fiber.push_back(f);
-      truth.objtype.push_back(fibermap.objtype[f]);
-      truth.spectype.push_back(lit ? spectype[f - specmin] : "NONE");
-      truth.redshift.push_back(lit ? redshift[f - specmin] : 0.0);
-      truth.targetid.push_back(fibermap.targetid[f]);
-    }
-    truth.defects = frame.defects;
-    truth.keywords = keys;
+  if (truth) {
     truth_out = std::make_unique<io::AtomicOutput>(args.truth, args.overwrite);
     io::FitsFile f(truth_out->temp_path(), io::FitsFile::Mode::Create);
-    io::write_simulation_truth(f, truth);
+    io::write_simulation_truth(f, *truth);
     f.close();
   }
   preproc_out.commit();
   if (truth_out) truth_out->commit();
+}
+
+int run_simulate(const SimulateArgs& args) {
+  check_simulate_outputs(args);
+  std::optional<Grid> grid;
+  if (!args.wavelength.empty()) grid = parse_grid(args.wavelength);
+  mjd_of_night(args.night);  // usage error for a night that is not a date
+  std::string camera;
+  const GaussHermitePsf psf = simulation_psf(args, camera);
+  const InputSpectra in = args.spectra.empty() ? builtin_spectra(args, psf, camera, grid) : read_spectra(args, psf);
+  const int specmin = args.specmin, nspec = in.nspec, nwave = static_cast<int>(in.wavelengths.size());
+
+  // The simulation.
+  const ExecSpace exec;
+  SimulationOptions sim;
+  sim.seed = args.seed;
+  sim.fiber_begin = specmin;
+  sim.noise = !args.no_noise;
+  sim.ncosmics = args.cosmics;
+  sim.defects = args.defects;
+  sim.spots.tails = args.tails;
+  Kokkos::Timer timer;
+  const SimulatedFrame frame = simulate_frame(exec, psf, in.wavelengths, in.photons, sim);
+  exec.fence();
+  const double seconds = timer.seconds();
+
+  io::Fibermap fibermap = simulation_fibermap(psf, specmin, in);
+  const std::vector<io::HeaderKeyword> keys = simulation_keywords(args, in, sim, frame);
+  std::optional<io::SimulationTruth> truth;
+  if (!args.truth.empty()) truth = simulation_truth(psf, specmin, in, fibermap, frame, keys);
+  write_simulation(args, preproc_of(args, frame, camera, std::move(fibermap)), keys, truth);
 
   const double off_fraction = frame.photons_in > 0 ? frame.photons_off_ccd / frame.photons_in : 0.0;
   fmt::print("wrote {}: camera {}, {} x {} pixels, fibers {}..{} x {} wavelengths ({:.1f}..{:.1f} A), seed {}\n",
              args.output, camera, frame.npix_y, frame.npix_x, specmin, specmin + nspec - 1, nwave,
-             wavelengths.front(), wavelengths.back(), args.seed);
+             in.wavelengths.front(), in.wavelengths.back(), args.seed);
   fmt::print("photons: {:.6g} in, {:.6g} off the CCD ({:.3g}%); noise {}; {} cosmic rays{}\n", frame.photons_in,
              frame.photons_off_ccd, 100.0 * off_fraction, sim.noise ? "on" : "off", args.cosmics,
              args.defects ? ", hot and dead columns, a bad cluster" : "");
@@ -293,7 +342,6 @@ int run_simulate(const SimulateArgs& args) {
   fmt::print("simulated in {:.2f} s on {} (concurrency {})\n", seconds, ExecSpace::name(), exec.concurrency());
   return 0;
 }
-
 
 }  // namespace
 

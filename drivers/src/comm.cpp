@@ -93,6 +93,8 @@ namespace {
 MPI_Comm raw(const std::shared_ptr<Comm::Handle>& h) { return h ? h->comm : MPI_COMM_SELF; }
 }  // namespace
 
+const void* Comm::mpi_handle() const { return m_handle ? &m_handle->comm : nullptr; }
+
 Comm Comm::world() {
   Comm c;
   if (!g_active) return c;
@@ -245,6 +247,7 @@ MpiSession::~MpiSession() {
 struct Comm::Handle {};
 
 Comm Comm::world() { return Comm(); }
+const void* Comm::mpi_handle() const { return nullptr; }
 Comm Comm::split(int, int) const { return Comm(); }
 Comm Comm::split_node() const { return Comm(); }
 void Comm::broadcast_bytes(void*, std::size_t, int) const {}
@@ -264,30 +267,6 @@ MpiSession::MpiSession(int&, char**&) {}
 MpiSession::~MpiSession() = default;
 
 #endif
-
-void Comm::broadcast(std::string& text, int root) const {
-  if (m_size == 1) return;
-  unsigned long long n = text.size();
-  broadcast(n, root);
-  text.resize(static_cast<std::size_t>(n));
-  broadcast_bytes(text.data(), text.size(), root);
-}
-
-void Comm::broadcast(std::vector<double>& values, int root) const {
-  if (m_size == 1) return;
-  unsigned long long n = values.size();
-  broadcast(n, root);
-  values.resize(static_cast<std::size_t>(n));
-  broadcast_bytes(values.data(), values.size() * sizeof(double), root);
-}
-
-void Comm::broadcast(std::vector<std::string>& texts, int root) const {
-  if (m_size == 1) return;
-  unsigned long long n = texts.size();
-  broadcast(n, root);
-  texts.resize(static_cast<std::size_t>(n));
-  for (std::string& t : texts) broadcast(t, root);
-}
 
 void Comm::send(const std::string& text, int dest, int tag) const {
   const unsigned long long n = text.size();

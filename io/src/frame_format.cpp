@@ -102,6 +102,14 @@ Frame read_frame_file(const std::string& path, bool prefer_float64) {
   return read_frame(path, prefer_float64);
 }
 
+void write_frame_file(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
+                      const FrameWriteOptions& options, const std::string& format, const std::string& option) {
+  if (output_frame_format(path, format, option) == FrameFormat::Hdf5)
+    write_frame_hdf5(path, frame, fibermap, options);
+  else
+    write_frame(path, frame, fibermap, options);
+}
+
 std::optional<RawTable> fibermap_rows(const FibermapSource& source, long count) {
   const long first = source.first;
   if (source.table) {

@@ -461,12 +461,12 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
   const bool exact = prefer_float64 && has_link(g, "FLUX64");
   frame.exact = exact;
   const hid_t md = H5T_NATIVE_DOUBLE;
-  auto view2 = [&](const char* label) { return HostView<double**>(std::string(label), d.nspec, d.nwave); };
+  auto view2 = [&](const char* label) { return ResultView<double**>(std::string(label), d.nspec, d.nwave); };
   d.flux = view2("perfex::frame::flux");
   read_array(f, g, group, exact ? "FLUX64" : "FLUX", s2, md, H5T_FLOAT, d.flux.data());
   d.ivar = view2("perfex::frame::ivar");
   read_array(f, g, group, exact ? "IVAR64" : "IVAR", s2, md, H5T_FLOAT, d.ivar.data());
-  frame.mask = HostView<std::uint32_t**>("perfex::frame::mask", d.nspec, d.nwave);
+  frame.mask = ResultView<std::uint32_t**>("perfex::frame::mask", d.nspec, d.nwave);
   read_array(f, g, group, "MASK", s2, H5T_NATIVE_UINT32, H5T_INTEGER, frame.mask.data());
   d.wavelengths.assign(static_cast<std::size_t>(d.nwave), 0.0);
   read_array(f, g, group, "WAVELENGTH", {dims[1]}, md, H5T_FLOAT, d.wavelengths.data());
@@ -479,7 +479,7 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
                      " x (2 ndiag + 1) x " + std::to_string(d.nwave));
   d.ndiag = static_cast<int>(rdims[1] / 2);
   o.ndiag = d.ndiag;
-  d.resolution = HostView<double***>("perfex::frame::resolution", d.nspec, rdims[1], d.nwave);
+  d.resolution = ResultView<double***>("perfex::frame::resolution", d.nspec, rdims[1], d.nwave);
   read_array(f, g, group, res, rdims, md, H5T_FLOAT, d.resolution.data());
 
   d.chi2pix = view2("perfex::frame::chi2pix");

@@ -16,7 +16,6 @@
 
 #if defined(PERFEX_HAVE_HDF5_PARALLEL)
 #include <hdf5.h>
-#include <mpi.h>
 
 #include <filesystem>
 
@@ -199,41 +198,11 @@ void undescribe(const std::string& bytes, Frame& frame, std::optional<RawTable>&
   }
 }
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
-
-void broadcast(std::string& s, int root) {
-  unsigned long long n = s.size();
-  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD);
-  s.resize(n);
-  constexpr std::size_t piece = std::size_t(1) << 30;  // int counts
-  for (std::size_t done = 0; done < n; done += piece)
-    MPI_Bcast(s.data() + done, static_cast<int>(std::min<std::size_t>(piece, n - done)), MPI_CHAR, root,
-              MPI_COMM_WORLD);
-}
-
-void broadcast(int& v, int root) { MPI_Bcast(&v, 1, MPI_INT, root, MPI_COMM_WORLD); }
-
-int all_min(int v) {
-  int out = v;
-  MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  return out;
-}
-
 // Rank `root`'s outcome (0, or an Error's exit code and message) thrown on every rank.
-void agree(int code, std::string message, int root) {
-  broadcast(code, root);
+void agree(const Communicator& comm, int code, std::string message, int root) {
+  comm.broadcast(code, root);
   if (code == 0) return;
-  broadcast(message, root);
+  comm.broadcast(message, root);
   throw Error(static_cast<ErrorKind>(code), message);
 }
 
@@ -242,6 +211,7 @@ void agree(int code, std::string message, int root) {
 bool hdf5_parallel_available() { return true; }
 
 struct Hdf5CollectiveExposureWriter::Impl {
+  const Communicator* comm = nullptr;  // every collective call goes through it
   std::string path;
   std::unique_ptr<AtomicOutput> out;  // world rank 0
   std::optional<Hdf5File> file;
@@ -253,15 +223,15 @@ struct Hdf5CollectiveExposureWriter::Impl {
   bool committed = false;
 };
 
-Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& path, bool overwrite)
+Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& path, bool overwrite,
+                                                           const Communicator& comm)
     : m_impl(std::make_unique<Impl>()) {
   Impl& m = *m_impl;
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized) throw_usage_error(path + ": collective HDF5 writes need MPI started (run under mpiexec)");
+  if (!comm.uses_mpi()) throw_usage_error(path + ": collective HDF5 writes need MPI started (run under mpiexec)");
+  m.comm = &comm;
   m.path = path;
-  m.rank = world_rank();
-  m.size = world_size();
+  m.rank = comm.rank();
+  m.size = comm.size();
   // Rank 0 checks the target and picks the temporary file; every rank learns its name (or the error).
   int code = 0;
   std::string text;
@@ -274,17 +244,17 @@ Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& pa
       text = e.what();
     }
   }
-  broadcast(code, 0);
-  broadcast(text, 0);
+  comm.broadcast(code, 0);
+  comm.broadcast(text, 0);
   if (code != 0) throw Error(static_cast<ErrorKind>(code), text);
   std::string reason;
   try {
-    m.file.emplace(Hdf5File::create_collective(text));
+    m.file.emplace(Hdf5File::create_collective(text, comm));
     detail::write_exposure_attributes(*m.file);
   } catch (const Error& e) {
     reason = e.what();
   }
-  if (all_min(reason.empty() ? 1 : 0) == 0) {
+  if (comm.allreduce_min(reason.empty() ? 1 : 0) == 0) {
     if (m.file) m.file->abandon();  // some ranks failed: no collective close
     m.file.reset();
     throw_data_error(reason.empty() ? path + ": creating the file failed on another rank" : reason);
@@ -330,9 +300,9 @@ Hdf5CollectiveExposureWriter::Added Hdf5CollectiveExposureWriter::add(int owner,
       }
     }
   }
-  broadcast(status, owner);
+  m.comm->broadcast(status, owner);
   if (status != 0) return added;
-  broadcast(description, owner);
+  m.comm->broadcast(description, owner);
   Frame shell;
   std::optional<RawTable> columns;
   if (!mine) undescribe(description, shell, columns);
@@ -367,9 +337,9 @@ void Hdf5CollectiveExposureWriter::commit() {
   }
   m.file.reset();
   // Every rank has closed (flushed) its part before rank 0 renames the file.
-  if (all_min(reason.empty() ? 1 : 0) == 0) {
+  if (m.comm->allreduce_min(reason.empty() ? 1 : 0) == 0) {
     if (m.rank == 0 && reason.empty()) reason = m.path + ": closing the file failed on another rank";
-    agree(m.rank == 0 ? 1 : 0, reason, 0);
+    agree(*m.comm, m.rank == 0 ? 1 : 0, reason, 0);
   }
   int code = 0;
   if (m.rank == 0) {
@@ -380,7 +350,7 @@ void Hdf5CollectiveExposureWriter::commit() {
       reason = e.what();
     }
   }
-  agree(code, reason, 0);
+  agree(*m.comm, code, reason, 0);
   m.committed = true;
 }
 
@@ -389,7 +359,7 @@ void Hdf5CollectiveExposureWriter::commit() {
 bool hdf5_parallel_available() { return false; }
 
 struct Hdf5CollectiveExposureWriter::Impl {};
-Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& path, bool) {
+Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& path, bool, const Communicator&) {
   throw_usage_error(path + ": this perfex was built without collective HDF5 writes (configure with "
                            "-DPERFEX_HDF5_PARALLEL=ON and libhdf5-openmpi-dev installed)");
 }

@@ -227,7 +227,7 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
   const bool exact = prefer_float64 && f.has_hdu("FLUX64");
   frame.exact = exact;
   const std::vector<long> s2 = {d.nspec, d.nwave};
-  auto view2 = [&](const char* label) { return HostView<double**>(std::string(label), d.nspec, d.nwave); };
+  auto view2 = [&](const char* label) { return ResultView<double**>(std::string(label), d.nspec, d.nwave); };
 
   d.flux = view2("perfex::frame::flux");
   fill(d.flux, read_checked(f, exact ? "FLUX64" : "FLUX", s2));
@@ -237,7 +237,7 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
   f.move_to("MASK");
   if (f.image_shape() != s2)
     throw_data_error(f.where() + ": expected shape " + shape_text(s2) + ", found " + shape_text(f.image_shape()));
-  frame.mask = HostView<std::uint32_t**>("perfex::frame::mask", d.nspec, d.nwave);
+  frame.mask = ResultView<std::uint32_t**>("perfex::frame::mask", d.nspec, d.nwave);
   {
     f.check_compressed_image();
     int status = 0, anynul = 0;
@@ -260,7 +260,7 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
                      std::to_string(d.nwave) + ", found " + shape_text(rshape));
   d.ndiag = static_cast<int>(rshape[1] / 2);
   o.ndiag = d.ndiag;
-  d.resolution = HostView<double***>("perfex::frame::resolution", d.nspec, rshape[1], d.nwave);
+  d.resolution = ResultView<double***>("perfex::frame::resolution", d.nspec, rshape[1], d.nwave);
   fill(d.resolution, f.read_image_double());
 
   d.chi2pix = view2("perfex::frame::chi2pix");
@@ -279,7 +279,7 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
   return frame;
 }
 
-void write_model_image(const std::string& path, const HostView<const double**>& model, const FrameHeader& header,
+void write_model_image(const std::string& path, const ResultView<const double**>& model, const FrameHeader& header,
                        bool overwrite) {
   AtomicOutput out(path, overwrite);
   {

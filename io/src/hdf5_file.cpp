@@ -110,12 +110,15 @@ Hdf5File Hdf5File::create_image(const std::string& name) {
 }
 
 #ifdef H5_HAVE_PARALLEL
-Hdf5File Hdf5File::create_collective(const std::string& path) {
+Hdf5File Hdf5File::create_collective(const std::string& path, const Communicator& comm) {
   silence_hdf5();
+  if (comm.mpi_handle() == nullptr) throw_usage_error(path + ": collective HDF5 writes need MPI started");
   Hdf5File f;
   f.m_path = path;
   Hid fapl = property_list(H5P_FILE_ACCESS);
-  f.check(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL), "/", "setting up MPI-IO");
+  // hdf5.h includes mpi.h in a parallel build: MPI_Comm is its type (an MPI call is made by HDF5 only).
+  const MPI_Comm mpi_comm = *static_cast<const MPI_Comm*>(comm.mpi_handle());
+  f.check(H5Pset_fapl_mpio(fapl, mpi_comm, MPI_INFO_NULL), "/", "setting up MPI-IO");
   Hid fcpl = property_list(H5P_FILE_CREATE);
   H5Pset_obj_track_times(fcpl, false);
   f.m_file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl);

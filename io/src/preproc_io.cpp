@@ -240,12 +240,18 @@ PreprocImage read_preproc(FitsFile& f) {
       ++invalid;
       img[p] = 0.0;
       iv[p] = 0.0;
-    } else if ((m[p] & ccd_mask::extract) != 0) {
-      iv[p] = 0.0;
+    } else {
+      iv[p] = ccd_mask::extraction_weight(iv[p], m[p]);
     }
   }
   out.n_invalid = invalid;
   return out;
+}
+
+long read_fibermap_rows(const std::string& path) {
+  FitsFile f(path, FitsFile::Mode::Read);
+  f.move_to("FIBERMAP");
+  return f.table_rows();
 }
 
 void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {

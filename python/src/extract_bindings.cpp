@@ -1,5 +1,5 @@
-// perfex.extract: spectroperfectionism extraction of numpy arrays through the frame pipeline that
-// `perfex extract` runs (drivers::extract_bundles, then the specmask), float64 throughout.
+// perfex.extract: spectroperfectionism extraction of numpy arrays through core's frame pipeline, the one
+// `perfex extract` runs (upload_image, extract_frame), float64 throughout.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -15,13 +15,10 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "kokkos_session.hpp"
-#include "perfex/core/ccd_mask.hpp"
 #include "perfex/core/error.hpp"
-#include "perfex/core/extract.hpp"
+#include "perfex/core/extract_frame.hpp"
 #include "perfex/core/extract_options.hpp"
-#include "perfex/core/frame_mask.hpp"
-#include "perfex/drivers/extract_command.hpp"
-#include "perfex/drivers/frame_pipeline.hpp"
+#include "perfex/core/frame_request.hpp"
 
 namespace perfex::python {
 
@@ -46,7 +43,7 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
   options.psferr = psferr.value_or(psf.default_psferr());
   options.ndiag = psf.hsizey;
   options.validate();
-  drivers::check_fiber_options(specmin, nspec_arg, bundlesize);
+  check_fiber_options(specmin, nspec_arg, bundlesize);
   if (bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");
 
   const auto image = as_input<double, 2>(image_obj, "image");
@@ -83,46 +80,29 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
                                   ny, nx, origin.first, origin.second, ccd_ny, ccd_nx));
 
   // The fibers, with perfex extract's default and messages.
-  const int nspec = drivers::fibers_to_extract(psf, p.source, specmin, nspec_arg, bundlesize);
-  drivers::check_grid_inside_psf(grid, psf, p.source);
+  const int nspec = fibers_to_extract(psf, p.source, specmin, nspec_arg, bundlesize);
+  check_grid_inside_psf(grid, psf, p.source);
 
   ensure_kokkos();
-  drivers::FramePipelineOptions pipeline;
+  FrameOptions pipeline;
   pipeline.extraction = options;
   pipeline.spots.tails = psf_tails;
   pipeline.bundles_per_chunk = bundles_per_chunk;
-  drivers::ExtractedFrame out;
+  ExtractedFrame out;
   {
     py::gil_scoped_release release;
-    // The numpy buffers as they are (unmanaged views); the weights are a new array only when a mask is applied.
-    const HostView<const double**> himage = host_view_2d(image);
-    HostView<const double**> hweights = host_view_2d(ivar);
-    if (mask) {
-      HostView<double**> w(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::python::weights"), ny, nx);
-      const std::int32_t* m = mask->data();
-      const double* iv = ivar.data();
-      Kokkos::parallel_for(
-          "perfex::python::apply_mask", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, ny),
-          [=](int y) {
-            for (int x = 0; x < nx; ++x) {
-              const std::size_t k = static_cast<std::size_t>(y) * nx + x;
-              w(y, x) = (m[k] & ccd_mask::extract) != 0 ? 0.0 : iv[k];
-            }
-          });
-      Kokkos::DefaultHostExecutionSpace().fence();
-      hweights = w;
-    }
-    ImageInput input;
-    input.image = Kokkos::create_mirror_view_and_copy(MemSpace(), himage);  // no copy on host backends
-    input.weights = Kokkos::create_mirror_view_and_copy(MemSpace(), hweights);
-    input.origin_y = origin.first;
-    input.origin_x = origin.second;
-    input.ccd_ny = ccd_ny;
-    input.ccd_nx = ccd_nx;
+    // The numpy buffers as they are (unmanaged views); core applies the mask while uploading.
+    HostImage host;
+    host.image = host_view_2d(image);
+    host.ivar = host_view_2d(ivar);
+    if (mask) host.mask = host_view_2d(*mask);
+    host.origin_y = origin.first;
+    host.origin_x = origin.second;
+    host.ccd_ny = ccd_ny;
+    host.ccd_nx = ccd_nx;
     const ExecSpace exec;
-    exec.fence();
-    out.result = drivers::extract_bundles(exec, input, psf, grid, specmin, nspec, pipeline);
-    out.mask = frame_mask(out.result.pixmask_fraction, out.result.chi2pix);
+    const ImageInput input = upload_image(exec, host);
+    out = extract_frame(exec, input, psf, grid, specmin, nspec, pipeline);
   }
   py::dict d;
   d["flux"] = to_numpy(out.result.flux);

@@ -3,6 +3,7 @@
 // pixmask_fraction out. float64 throughout.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 #include "perfex/core/extract_options.hpp"
@@ -24,17 +25,18 @@ struct ImageInput {
   int ccd_nx = 0;    // full CCD columns (NPIX_X)
 };
 
+// An extraction's results on the host (ResultView: page-locked memory where the backend has it).
 struct FrameResult {
   int specmin = 0;
   int nspec = 0;
   int nwave = 0;
   int ndiag = 0;
-  std::vector<double> wavelengths;     // the requested grid
-  HostView<double**> flux;             // [nspec][nwave], electrons per Angstrom
-  HostView<double**> ivar;             // [nspec][nwave], per Angstrom^-2; 0 where no pixel constrains the bin
-  HostView<double***> resolution;      // [nspec][2 ndiag + 1][nwave], DESI layout
-  HostView<double**> chi2pix;          // [nspec][nwave]
-  HostView<double**> pixmask_fraction; // [nspec][nwave]
+  std::vector<double> wavelengths;       // the requested grid
+  ResultView<double**> flux;             // [nspec][nwave], electrons per Angstrom
+  ResultView<double**> ivar;             // [nspec][nwave], per Angstrom^-2; 0 where no pixel constrains the bin
+  ResultView<double***> resolution;      // [nspec][2 ndiag + 1][nwave], DESI layout
+  ResultView<double**> chi2pix;          // [nspec][nwave]
+  ResultView<double**> pixmask_fraction; // [nspec][nwave]
 };
 
 // Scratch memory of the patch solver: one slot per patch of a launch (the backend's patch batch), ~1.6 MB
@@ -47,12 +49,16 @@ struct ExtractWorkspace {
   DeviceView<double**> vec;
   DeviceView<double**> box;
   DeviceView<double**> cblocks;  // the core fibers' C_bb blocks (core/src/decorrelate.hpp)
-  DeviceView<double**> eig;      // unused (the old eigen scratch), left empty: drivers/src/frame_pipeline.cpp still
-                                 // counts it; to go when that counts cblocks instead
+  DeviceView<int*> pole_first;   // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
+  DeviceView<double*> pole_shift;
+  DeviceView<double*> pole_weight;
+  std::size_t bytes() const;     // memory held (progress reports)
 };
 
 // Extracts fibers [specmin, specmin + nspec) on the requested grid `wavelengths` (linear). `spots` must be
-// evaluated on padded_wavelengths(wavelengths, options) for (at least) the bundles of those fibers.
+// evaluated on padded_wavelengths(wavelengths, options) for (at least) the bundles of those fibers. One
+// piece of a frame (the golden tests, the benchmarks of one bundle); a whole frame, with its spot chunks,
+// specmask and model image, is extract_frame (extract_frame.hpp).
 FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots,
                     const std::vector<double>& wavelengths, int specmin, int nspec, const ExtractionOptions& options,
                     ExtractWorkspace* workspace = nullptr);

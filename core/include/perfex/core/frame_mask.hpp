@@ -1,8 +1,11 @@
 // DESI specmask bits of an extracted frame (SOMEBADPIX, ALLBADPIX, BAD2DFIT) from its pixmask_fraction
-// and chi2pix: file-free, on the host, over the fibers and wavelengths that were extracted.
+// and chi2pix: file-free, over the fibers and wavelengths that were extracted; computed where the arrays
+// are (on the execution space for the frame pipeline, on the host for tools and tests) by the same code.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "perfex/core/types.hpp"
 
@@ -29,8 +32,32 @@ struct FrameMaskOptions {
 //   over the wavelengths of that fiber. Medians are numpy's (mean of the two middle values for an even
 //   count) over every extracted bin, ivar = 0 bins included, so the bit depends on what was extracted.
 // ivar == 0 alone sets no bit. Non-finite chi2pix (never produced by perfex) sets BAD2DFIT.
-HostView<std::uint32_t**> frame_mask(const HostView<const double**>& pixmask_fraction,
-                                     const HostView<const double**>& chi2pix, const FrameMaskOptions& options = {});
+// On the execution space, for arrays there (the frame pipeline); kernels launched on `exec`.
+DeviceView<std::uint32_t**> frame_mask(const ExecSpace& exec, const DeviceView<const double**>& pixmask_fraction,
+                                       const DeviceView<const double**>& chi2pix,
+                                       const FrameMaskOptions& options = {});
+
+namespace detail {
+// The host version over row-major arrays of the given shapes (usage error when they differ).
+HostView<std::uint32_t**> frame_mask_on_host(const double* pixmask_fraction, std::size_t pixmask_rows,
+                                             std::size_t pixmask_columns, const double* chi2pix,
+                                             std::size_t chi2pix_rows, std::size_t chi2pix_columns,
+                                             const FrameMaskOptions& options);
+}  // namespace detail
+
+// The same for host arrays (HostView, ResultView: any contiguous row-major host view), on the host.
+template <class PixmaskView, class Chi2View>
+HostView<std::uint32_t**> frame_mask(const PixmaskView& pixmask_fraction, const Chi2View& chi2pix,
+                                     const FrameMaskOptions& options = {}) {
+  static_assert(Kokkos::SpaceAccessibility<HostSpace, typename PixmaskView::memory_space>::accessible &&
+                    Kokkos::SpaceAccessibility<HostSpace, typename Chi2View::memory_space>::accessible,
+                "frame_mask(pixmask, chi2pix): host arrays; frame_mask(exec, ...) for arrays on the device");
+  static_assert(std::is_same<typename PixmaskView::array_layout, Kokkos::LayoutRight>::value &&
+                    std::is_same<typename Chi2View::array_layout, Kokkos::LayoutRight>::value,
+                "frame_mask: row-major arrays");
+  return detail::frame_mask_on_host(pixmask_fraction.data(), pixmask_fraction.extent(0), pixmask_fraction.extent(1),
+                                    chi2pix.data(), chi2pix.extent(0), chi2pix.extent(1), options);
+}
 
 // numpy.median of `n` values read with a stride (a copy is partially sorted); 0 for n == 0.
 double median_of(const double* values, int n, int stride = 1);

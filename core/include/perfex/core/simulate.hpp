@@ -174,6 +174,9 @@ struct SimulatedFrame {
 // order on the host).
 double project_spots(const ExecSpace& exec, const SpotCache& spots, const DeviceView<const double**>& photons,
                      const DeviceView<double**>& image);
+// project_spots without the photons off the image (no copy to the host): the frame pipeline's model image.
+void add_spots(const ExecSpace& exec, const SpotCache& spots, const DeviceView<const double**>& photons,
+               const DeviceView<double**>& image);
 
 // Simulates a preprocessed CCD frame of psf.npix_y x psf.npix_x pixels. `photons` is [nfiber][nwave]
 // electrons per wavelength bin for fibers options.fiber_begin .. + nfiber on `wavelengths` (finite,

@@ -3,6 +3,8 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "perfex/backends/frame_policy.hpp"
+
 namespace perfex {
 
 // One source for every backend: kernels launch on the default execution space (OpenMP on CPUs, Cuda on
@@ -15,5 +17,12 @@ template <class T>
 using DeviceView = Kokkos::View<T, Kokkos::LayoutRight, MemSpace>;
 template <class T>
 using HostView = Kokkos::View<T, Kokkos::LayoutRight, HostSpace>;
+
+// Host memory the finished arrays of an extraction are copied into: page-locked where the backend has it
+// (backends::FramePolicy), HostSpace otherwise. Host-accessible like HostView, but only the same type on
+// host backends: code that must accept both takes ResultView or a template.
+using ResultSpace = backends::FramePolicy<ExecSpace>::result_space;
+template <class T>
+using ResultView = Kokkos::View<T, Kokkos::LayoutRight, ResultSpace>;
 
 }  // namespace perfex

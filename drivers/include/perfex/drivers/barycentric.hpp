@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "perfex/io/pointing_header.hpp"
+
 namespace perfex::drivers {
 
 // Geodetic position of the observatory: the Mayall telescope at Kitt Peak (desispec.heliocentric's).
@@ -26,14 +28,9 @@ double barycentric_velocity_kms(double ra_deg, double dec_deg, double mjd_utc, c
 // barycentric, so a nominal (barycentric) grid is extracted on grid / HELIOCOR.
 double barycentric_correction_factor(double ra_deg, double dec_deg, double mjd_utc, const Observatory& site = {});
 
-// The header values the correction needs, picked as desispec does: RA from TARGTRA, SKYRA, TELRA or RA (the
-// first present), Dec likewise from TARGTDEC, SKYDEC, TELDEC, DEC, the date from MJD-OBS or MJD, and the
+// The header values the correction needs (io reads them as desispec picks them); the date is the
 // exposure's mid-point MJD + EXPTIME / 2 (EXPTIME 0 when absent).
-struct PointingHeader {
-  std::optional<double> ra, dec, mjd, exptime;
-  std::string ra_key, dec_key, mjd_key;  // which keywords were used
-  std::string where;                     // file[HDU] they were read from
-};
+using PointingHeader = io::PointingHeader;
 
 // HELIOCOR from a header; throws perfex::Error (data) naming the missing keywords and where they were
 // looked for.

@@ -6,43 +6,36 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
+
+#include "perfex/io/communicator.hpp"
 
 namespace perfex::drivers {
 
-// A communicator. Default-constructed, or whenever MPI is not running: one process, rank 0, where
-// broadcasts and reductions return their input. Point-to-point calls need size() > 1.
-class Comm {
+// A communicator, io::Communicator's one implementation: every MPI call of perfex is in comm.cpp.
+// Default-constructed, or whenever MPI is not running: one process, rank 0, where broadcasts and
+// reductions return their input. Point-to-point calls need size() > 1.
+class Comm final : public io::Communicator {
  public:
   Comm() = default;
   // MPI_COMM_WORLD when an MpiSession started MPI, else the one-process communicator.
   static Comm world();
 
-  int rank() const { return m_rank; }
-  int size() const { return m_size; }
-  bool is_root() const { return m_rank == 0; }
-  // Whether this communicator is an MPI one (MPI started), even of one rank.
-  bool uses_mpi() const { return m_handle != nullptr; }
+  int rank() const override { return m_rank; }
+  int size() const override { return m_size; }
+  bool uses_mpi() const override { return m_handle != nullptr; }
+  const void* mpi_handle() const override;
 
   // Ranks with the same colour form a new communicator, ordered by key (MPI_Comm_split).
   Comm split(int color, int key) const;
   // The ranks of this communicator that share this node's memory (MPI_Comm_split_type SHARED).
   Comm split_node() const;
 
-  void broadcast_bytes(void* data, std::size_t bytes, int root) const;
-  template <class T>
-  void broadcast(T& value, int root) const {
-    static_assert(std::is_trivially_copyable<T>::value, "broadcast copies bytes");
-    broadcast_bytes(&value, sizeof(T), root);
-  }
-  void broadcast(std::string& text, int root) const;
-  void broadcast(std::vector<double>& values, int root) const;
-  void broadcast(std::vector<std::string>& texts, int root) const;
-
-  int allreduce_max(int value) const;
-  int allreduce_min(int value) const;
-  long long allreduce_sum(long long value) const;
+  using io::Communicator::broadcast;
+  void broadcast_bytes(void* data, std::size_t bytes, int root) const override;
+  int allreduce_max(int value) const override;
+  int allreduce_min(int value) const override;
+  long long allreduce_sum(long long value) const override;
 
   // Blocking point-to-point messages of known size (split into pieces MPI's int counts can describe).
   void send_bytes(const void* data, std::size_t bytes, int dest, int tag) const;

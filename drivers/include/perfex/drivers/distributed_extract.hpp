@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "perfex/core/extract_frame.hpp"
 #include "perfex/drivers/comm.hpp"
-#include "perfex/drivers/extract_command.hpp"
-#include "perfex/drivers/frame_pipeline.hpp"
+#include "perfex/drivers/extraction_job.hpp"
 
 namespace perfex::drivers {
 
@@ -33,23 +33,16 @@ struct FrameOutcome {
 // Extracts one frame with every rank of `group`: a collective call (all ranks call it for the same frames
 // in the same order). The root passes the frame it read, the other ranks nullptr.
 // - The root broadcasts the setup, the grid and the image; each other rank reads the PSF file itself.
-// - The frame is cut into units of `bundles per chunk` bundles, the chunks a one-process run extracts; a
-//   thread of the root hands them out on request while the root extracts units too (dynamic balancing).
+// - Every rank runs core's FrameExtractor; its chunks (`bundles per chunk` bundles, those of a one-process
+//   run) are the units. A thread of the root hands them out on request while the root extracts units too
+//   (dynamic balancing), straight into its frame; the other ranks copy each of theirs out (read_chunk).
 //   A unit's extraction is the same call whichever rank makes it, so the data do not depend on the ranks.
-// - The root gathers the units, computes the specmask over the whole frame and the model image.
+// - The root receives the units (write_chunk) and finishes the frame: the specmask over the whole frame,
+//   the model image, the copy to the host.
 // `side_work` runs once on the root while the other ranks start on the units (perfex extract-exposure
 // writes the previous frame and reads the next one then); first when the group has one rank. An error on
 // any rank (unreadable PSF, a failed patch) comes back as the code on every rank, never a hang.
 FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame, const std::function<void()>& side_work,
                               bool verbose);
-
-// perfex extract on the ranks of `comm`: the root reads, all extract, the root writes; every rank returns
-// the same exit code, the root prints the error.
-int run_extract_distributed(const Comm& comm, const ExtractArgs& args);
-
-// Runs a collective action; an exception escaping it ends the whole job with MPI_Abort once the stack has
-// unwound (this rank's temporary outputs are removed by then), since other ranks may be waiting in a
-// collective call for this one. With one rank, the error's exit code is returned.
-int run_or_abort(const Comm& world, const std::function<int()>& body);
 
 }  // namespace perfex::drivers

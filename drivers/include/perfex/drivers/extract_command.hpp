@@ -1,17 +1,12 @@
-// `perfex extract`: its arguments (desi_extract_spectra's names and defaults) and the action, callable
-// without the command line (tests, a future MPI driver).
+// `perfex extract`: its arguments (desi_extract_spectra's names and defaults), their checks, and the
+// action, callable without the command line (tests). The frame's inputs and output: extraction_job.hpp.
 #pragma once
 
-#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "perfex/core/extract_options.hpp"
-#include "perfex/core/psf.hpp"
-#include "perfex/drivers/frame_pipeline.hpp"
-#include "perfex/io/frame_io.hpp"
-#include "perfex/io/preproc_io.hpp"
 
 namespace perfex::drivers {
 
@@ -42,17 +37,6 @@ struct ExtractArgs {
 // The checks that need no file, in the order perfex extract makes them; throws perfex::Error (usage).
 void check_extract_args(const ExtractArgs& args);
 
-// The fiber options (--specmin, --nspec, --bundlesize) before any file is read: usage errors.
-void check_fiber_options(int specmin, std::optional<int> nspec, int bundlesize);
-// The fibers to extract from the PSF `psf_name`: nspec, or by default 500 or the PSF's fibers from specmin
-// (a multiple of bundlesize); data errors when the PSF lacks them.
-int fibers_to_extract(const GaussHermitePsf& psf, const std::string& psf_name, int specmin, std::optional<int> nspec,
-                      int bundlesize);
-// The extraction grid must lie inside the PSF's wavelength range (`note` follows the grid in the message);
-// data error naming `psf_name` otherwise.
-void check_grid_inside_psf(const std::vector<double>& grid, const GaussHermitePsf& psf, const std::string& psf_name,
-                           const std::string& note = "");
-
 struct WavelengthOption {
   double wmin = 0, wmax = 0, dw = 0;
   std::vector<double> grid;  // numpy.arange(wmin, wmax + dw/2, dw)
@@ -62,34 +46,8 @@ struct WavelengthOption {
 WavelengthOption parse_wavelength_option(const std::string& value);
 
 // Runs the extraction and writes the frame (and the model image); returns 0, throws perfex::Error. Under
-// MPI with more than one rank, the ranks share the bundles (run_extract_distributed).
+// MPI with more than one rank, the ranks share the bundles (extract_on_group), and every rank returns the
+// same exit code, the root printing the error.
 int run_extract(const ExtractArgs& args);
-
-// An extraction's inputs, read and checked: what run_extract does before extracting (the MPI drivers do it
-// on the rank that reads, and extract on all).
-struct ExtractionJob {
-  ExtractArgs args;
-  GaussHermitePsf psf;
-  io::PreprocImage image;               // its shape is the PSF's CCD
-  WavelengthOption requested;           // the nominal grid, written as WAVELENGTH
-  std::vector<double> extraction_grid;  // the grid the spectra are extracted on: requested / HELIOCOR
-  int specmin = 0;
-  int nspec = 0;
-  double heliocor = 1.0;
-  FramePipelineOptions pipeline;  // psferr and ndiag resolved, tails, bundles per chunk, model; no progress
-};
-
-// Checks the arguments, reads the PSF, the header keywords, a separate fibermap and the image; throws
-// perfex::Error (usage or data) as perfex extract reports them.
-ExtractionJob prepare_extraction(const ExtractArgs& args);
-
-// The frame file's content for `job`: data, specmask and header, and where its FIBERMAP rows come from (the
-// input's fibermap, -f's file, or none: a warning on stderr when the input's is too short).
-io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io::FibermapSource& fibermap);
-
-// Writes the frame of `job` (FITS, or HDF5 for --format hdf5 / a .h5 name) and its model image atomically and prints the "wrote" line, with the time
-// since `t0`.
-void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
-                      std::chrono::steady_clock::time_point t0);
 
 }  // namespace perfex::drivers

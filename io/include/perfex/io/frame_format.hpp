@@ -24,4 +24,10 @@ const char* format_name(FrameFormat format);
 // usage error.
 Frame read_frame_file(const std::string& path, bool prefer_float64 = true);
 
+// write_frame or write_frame_hdf5, by output_frame_format(path, format, option): FITS, or HDF5 for
+// format "hdf5" or a .h5/.hdf5 name; atomic, an existing file kept unless options.overwrite.
+void write_frame_file(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
+                      const FrameWriteOptions& options, const std::string& format = "",
+                      const std::string& option = "-o/--output");
+
 }  // namespace perfex::io

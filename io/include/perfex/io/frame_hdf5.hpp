@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "perfex/io/communicator.hpp"
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
 
@@ -79,16 +80,17 @@ class Hdf5ExposureWriter {
   std::unique_ptr<Impl> m_impl;
 };
 
-// An exposure file written collectively by every rank of MPI_COMM_WORLD (PERFEX_HDF5_PARALLEL builds, MPI
-// started): the layout and group names of Hdf5ExposureWriter's. Every member is collective: all world ranks
+// An exposure file written collectively by every rank of `comm` (PERFEX_HDF5_PARALLEL builds, MPI started;
+// perfex passes MPI_COMM_WORLD's): the layout and group names of Hdf5ExposureWriter's. Every member is collective: all world ranks
 // call it, in the same order, with the same arguments except the frame, which only its owner holds. World
 // rank 0 picks the temporary file beside the target and broadcasts its name; the ranks open it with MPI-IO;
 // commit() closes it on every rank, then rank 0 renames it onto the target. Uncommitted, the temporary is
 // removed. Builds without a parallel HDF5: the constructor throws a usage error.
 class Hdf5CollectiveExposureWriter {
  public:
-  // Usage error (existing target without `overwrite`) or data error, the same on every rank.
-  Hdf5CollectiveExposureWriter(const std::string& path, bool overwrite);
+  // Usage error (existing target without `overwrite`, a communicator without MPI) or data error, the same on
+  // every rank. `comm` carries every collective call and must outlive the writer.
+  Hdf5CollectiveExposureWriter(const std::string& path, bool overwrite, const Communicator& comm);
   ~Hdf5CollectiveExposureWriter();
   Hdf5CollectiveExposureWriter(const Hdf5CollectiveExposureWriter&) = delete;
   Hdf5CollectiveExposureWriter& operator=(const Hdf5CollectiveExposureWriter&) = delete;

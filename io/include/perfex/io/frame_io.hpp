@@ -45,7 +45,7 @@ struct FrameHeader {
 // (the nominal grid when a barycentric correction was applied).
 struct Frame {
   FrameResult data;
-  HostView<std::uint32_t**> mask;  // [nspec][nwave] specmask bits
+  ResultView<std::uint32_t**> mask;  // [nspec][nwave] specmask bits
   FrameHeader header;
   // Set by read_frame: whether flux, ivar, resolution and chi2pix came from the float64 HDUs, and whether
   // the file held PIXMASK_FRACTION (data.pixmask_fraction is empty otherwise) and a FIBERMAP.
@@ -87,7 +87,7 @@ Frame read_frame(const std::string& path, bool prefer_float64 = true);
 
 // Writes a model image (float32 [npix_y, npix_x], primary HDU with EXTNAME MODEL, BUNIT electron) with
 // the frame's header keywords, atomically.
-void write_model_image(const std::string& path, const HostView<const double**>& model, const FrameHeader& header,
+void write_model_image(const std::string& path, const ResultView<const double**>& model, const FrameHeader& header,
                        bool overwrite);
 
 // Simulation truth for pulls: photons per bin [nfiber][nwave] on `wavelengths`, row r belonging to fiber

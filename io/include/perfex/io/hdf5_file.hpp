@@ -5,6 +5,8 @@
 
 #include <hdf5.h>
 
+#include "perfex/io/communicator.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,10 +61,11 @@ class Hdf5File {
   static Hdf5File open_image(const std::vector<unsigned char>& bytes, const std::string& name);
   static Hdf5File create_image(const std::string& name);
 #ifdef H5_HAVE_PARALLEL
-  // A parallel HDF5 build: creates `path` (truncating) collectively on MPI_COMM_WORLD (MPI-IO; every rank
-  // calls it, MPI started), without object timestamps. Its datasets are then written with collective
-  // transfers (write_dataset: every rank calls it; ranks without data pass nullptr, an empty selection).
-  static Hdf5File create_collective(const std::string& path);
+  // A parallel HDF5 build: creates `path` (truncating) collectively on `comm`'s MPI communicator (MPI-IO;
+  // every rank calls it, MPI started), without object timestamps. Its datasets are then written with
+  // collective transfers (write_dataset: every rank calls it; ranks without data pass nullptr, an empty
+  // selection).
+  static Hdf5File create_collective(const std::string& path, const Communicator& comm);
 #endif
   bool collective() const { return m_dxpl >= 0; }
   // Forgets the file without closing it (a collective file one rank failed in: closing is collective and

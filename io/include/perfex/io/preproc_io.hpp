@@ -97,6 +97,10 @@ void write_preproc(FitsFile& file, const PreprocImage& data, const PreprocWriteO
 // a binary table that can be kept so (ASCII tables, variable-length array columns).
 std::optional<RawTable> read_raw_table(FitsFile& file, const std::string& extname);
 
+// Rows of the FIBERMAP HDU of a file (-f/--fibermap), without reading them; data error when the file or
+// the HDU is missing.
+long read_fibermap_rows(const std::string& path);
+
 // Appends rows [first, first + count) of `fibermap` as a FIBERMAP table: the raw table's rows byte for
 // byte when it has one, else the four columns.
 void write_fibermap(FitsFile& file, const Fibermap& fibermap, long first, long count);

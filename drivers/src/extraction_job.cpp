@@ -1,0 +1,182 @@
+// One frame of perfex extract from its files to its files: the inputs read and checked, the image
+// uploaded, the frame and model image written with the summary line.
+#include "perfex/drivers/extraction_job.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "perfex/core/ccd_coverage.hpp"
+#include "perfex/core/error.hpp"
+#include "perfex/core/frame_request.hpp"
+#include "perfex/drivers/barycentric.hpp"
+#include "perfex/io/frame_format.hpp"
+#include "perfex/io/pointing_header.hpp"
+#include "perfex/io/psf_io.hpp"
+
+namespace perfex::drivers {
+
+namespace {
+
+// -w's grid, or by default the range every fiber's trace covers on the CCD, on multiples of 0.8 A.
+WavelengthOption requested_grid(const ExtractArgs& a, const GaussHermitePsf& psf) {
+  if (!a.wavelength.empty()) return parse_wavelength_option(a.wavelength);
+  WavelengthOption requested;
+  requested.grid = default_wavelength_grid(psf, 0.8);
+  requested.dw = 0.8;
+  requested.wmin = requested.grid.front();
+  requested.wmax = std::round(requested.grid.back() / 0.8) * 0.8;  // a multiple of 0.8, as printed
+  return requested;
+}
+
+// --heliocor, or the barycentric correction from the input's header keywords (io reads them), or 1.
+double heliocor_of(const ExtractArgs& a) {
+  if (a.barycentric) return barycentric_correction_factor(io::read_pointing_header(a.input));
+  return a.heliocor.value_or(1.0);
+}
+
+void check_fibermap_file(const ExtractArgs& a, int specmin, int nspec) {
+  if (a.fibermap.empty()) return;
+  const long rows = io::read_fibermap_rows(a.fibermap);
+  if (specmin + nspec > rows)
+    throw_data_error(fmt::format("-f/--fibermap {}: its FIBERMAP has {} rows, the frame needs rows {}..{}", a.fibermap,
+                                 rows, specmin, specmin + nspec - 1));
+}
+
+// -v: what will be extracted, with what.
+void print_settings(const ExtractionJob& job) {
+  const ExtractArgs& a = job.args;
+  const io::PreprocImage& image = job.image;
+  const std::vector<double>& grid = job.requested.grid;
+  const ExtractionOptions& options = job.pipeline.extraction;
+  fmt::print(stderr, "perfex extract: {} with {} ({}; {} x {} pixels)\n", a.input, a.psf,
+             image.header.camera.empty() ? "no CAMERA" : image.header.camera, image.npix_y, image.npix_x);
+  fmt::print(stderr,
+             "perfex extract: fibers {}..{}, {} bins {:.3f}..{:.3f} A step {:.4g}{}, bundlesize {}, nsubbundles {}, "
+             "nwavestep {}, wavepad {} bins, pixpad-frac {}, regularize {}, psferr {}, tails {}\n",
+             job.specmin, job.specmin + job.nspec - 1, grid.size(), grid.front(), grid.back(), grid[1] - grid[0],
+             job.heliocor != 1.0 ? fmt::format(", HELIOCOR {:.9f}", job.heliocor) : std::string(), options.bundlesize,
+             options.nsubbundles, options.nwavestep, options.wavepad(), options.pixpad_frac, options.regularize,
+             options.psferr, a.psf_tails ? "on" : "off");
+  fmt::print(stderr, "perfex extract: execution space {} (concurrency {})\n", ExecSpace::name(),
+             ExecSpace().concurrency());
+}
+
+}  // namespace
+
+ExtractionJob prepare_extraction(const ExtractArgs& a) {
+  check_extract_args(a);
+  ExtractionJob job;
+  job.args = a;
+  // Files, cheapest first: the PSF, the header keywords, a separate fibermap, then the image.
+  job.psf = io::read_psf(a.psf);
+  const GaussHermitePsf& psf = job.psf;
+  job.specmin = a.specmin;
+  job.nspec = fibers_to_extract(psf, a.psf, a.specmin, a.nspec, a.options.bundlesize);
+  job.requested = requested_grid(a, psf);
+  job.heliocor = heliocor_of(a);
+  job.extraction_grid = job.requested.grid;
+  if (job.heliocor != 1.0)
+    for (double& w : job.extraction_grid) w /= job.heliocor;
+  check_grid_inside_psf(job.extraction_grid, psf, a.psf, job.heliocor != 1.0 ? " (observed frame, after HELIOCOR)" : "");
+  check_fibermap_file(a, job.specmin, job.nspec);
+
+  job.image = io::read_preproc(a.input);
+  const io::PreprocImage& image = job.image;
+  if (image.npix_y != psf.npix_y || image.npix_x != psf.npix_x)
+    throw_data_error(fmt::format("{}: the image is {} x {} pixels (rows x columns), the PSF's CCD is {} x {} "
+                                 "(NPIX_Y x NPIX_X)",
+                                 image.source, image.npix_y, image.npix_x, psf.npix_y, psf.npix_x));
+
+  FrameOptions& pipeline = job.pipeline;
+  pipeline.extraction = a.options;
+  pipeline.extraction.psferr = a.psferr.value_or(psf.default_psferr());
+  pipeline.extraction.ndiag = psf.hsizey;
+  pipeline.spots.tails = a.psf_tails;
+  pipeline.bundles_per_chunk = a.bundles_per_chunk;
+  pipeline.model_image = !a.model.empty();
+  if (a.verbose) print_settings(job);
+  return job;
+}
+
+ImageInput upload_job_image(const ExecSpace& exec, const io::PreprocImage& image) {
+  HostImage host;
+  host.image = image.image;
+  host.ivar = image.ivar;  // the mask is applied already
+  host.ccd_ny = image.npix_y;
+  host.ccd_nx = image.npix_x;
+  return upload_image(exec, host);
+}
+
+io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io::FibermapSource& fibermap) {
+  const ExtractArgs& a = job.args;
+  const io::PreprocImage& image = job.image;
+  const std::vector<double>& grid = job.requested.grid;
+  const WavelengthOption& requested = job.requested;
+  const ExtractionOptions& options = job.pipeline.extraction;
+  const int specmin = job.specmin, nspec = job.nspec;
+  const double heliocor = job.heliocor;
+  io::Frame frame;
+  frame.data = extracted.result;
+  frame.data.wavelengths = grid;  // the nominal grid; the spectra were extracted on grid / HELIOCOR
+  frame.mask = extracted.mask;
+  io::FrameHeader& h = frame.header;
+  h.camera = image.header.camera;
+  h.expid = image.header.expid;
+  h.night = image.header.night;
+  h.mjd_obs = image.header.mjd_obs;
+  h.exptime = image.header.exptime;
+  h.flavor = image.header.flavor;
+  h.in_psf = a.psf;
+  h.in_img = a.input;
+  h.options = options;
+  h.psf_tails = a.psf_tails;
+  h.heliocor = heliocor;
+  h.wavemin = requested.wmin;
+  h.wavemax = requested.wmax;
+  h.wavestep = requested.dw;
+
+  fibermap = io::FibermapSource();
+  fibermap.first = specmin;
+  if (!a.fibermap.empty()) {
+    fibermap.path = a.fibermap;
+  } else if (image.fibermap) {
+    if (image.fibermap->size() >= specmin + nspec)
+      fibermap.table = &*image.fibermap;
+    else
+      fmt::print(stderr, "perfex extract: warning: the FIBERMAP of {} has {} rows, fewer than the {} the frame needs; "
+                 "the frame gets no FIBERMAP\n", a.input, image.fibermap->size(), specmin + nspec);
+  }
+  return frame;
+}
+
+void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
+                      std::chrono::steady_clock::time_point t0) {
+  const ExtractArgs& a = job.args;
+  const std::vector<double>& grid = job.requested.grid;
+  const int specmin = job.specmin, nspec = job.nspec;
+  const double heliocor = job.heliocor;
+  io::FibermapSource fibermap;
+  const io::Frame frame = frame_of(job, extracted, fibermap);
+  io::FrameWriteOptions write_options;
+  write_options.overwrite = a.overwrite;
+  write_options.float64 = a.float64;
+  io::write_frame_file(a.output, frame, fibermap, write_options, a.format, "-o/--output");
+  if (!a.model.empty()) io::write_model_image(a.model, extracted.model, frame.header, a.overwrite);
+
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  long flagged = 0;
+  for (std::size_t k = 0; k < frame.mask.size(); ++k) flagged += frame.mask.data()[k] != 0;
+  fmt::print("wrote {}: {} fibers ({}..{}) x {} bins ({:.1f}..{:.1f} A), extraction {:.2f} s, total {:.2f} s, {} "
+             "bins masked{}\n",
+             a.output, nspec, specmin, specmin + nspec - 1, grid.size(), grid.front(), grid.back(), extracted.extract_s,
+             total, flagged, heliocor != 1.0 ? fmt::format(", HELIOCOR {:.9f}", heliocor) : std::string());
+  if (!a.model.empty()) fmt::print("wrote {}: model image\n", a.model);
+}
+
+}  // namespace perfex::drivers
