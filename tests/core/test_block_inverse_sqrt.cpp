@@ -19,8 +19,57 @@
 #include "perfex/core/linalg/symmetric_eigen.hpp"
 #include "perfex/core/types.hpp"
 
+// (A named namespace: in an anonymous one, nvcc's device pass warns that Barrier::wait is never used.)
+namespace block_inverse_sqrt_test {
+
+// Lanes on OS threads, one per lane, with a real barrier at the end of every phase: the races SerialLanes
+// cannot show (a thread still reading, between two phases, what a faster one already writes in the next)
+// happen here as on a GPU team.
+class Barrier {
+ public:
+  explicit Barrier(int n) : m_n(n) {}
+  void wait() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    const long generation = m_generation;
+    if (++m_arrived == m_n) {
+      m_arrived = 0;
+      ++m_generation;
+      m_cv.notify_all();
+    } else {
+      m_cv.wait(lock, [&] { return m_generation != generation; });
+    }
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  int m_n;
+  int m_arrived = 0;
+  long m_generation = 0;
+};
+// (Host and device annotations because the algorithm is: a CUDA build compiles its device side too,
+// where a host-only call would be an error; it never runs there.)
+struct ThreadLanes {
+  int lane;
+  int lanes;
+  Barrier* barrier;
+  KOKKOS_INLINE_FUNCTION int count() const { return lanes; }
+  template <class Body>
+  KOKKOS_INLINE_FUNCTION void phase(const Body& body) const {
+#if !defined(__CUDA_ARCH__)
+    body(lane, lanes);
+    std::this_thread::yield();  // let the other threads run ahead or fall behind
+    barrier->wait();
+#endif
+  }
+};
+
+}  // namespace block_inverse_sqrt_test
+
 namespace {
 
+using block_inverse_sqrt_test::Barrier;
+using block_inverse_sqrt_test::ThreadLanes;
 using perfex::linalg::SerialLanes;
 using Matrix = std::vector<double>;  // dense, row-major
 
@@ -119,44 +168,6 @@ BlockResult run_block(const Lanes& lanes, const perfex::linalg::BlockInverseSqrt
     for (int k = ncols; k < shape.max_cols; ++k) r.qband[t * shape.max_cols + k] = 0.0;
   return r;
 }
-
-// Lanes on OS threads, one per lane, with a real barrier at the end of every phase: the races SerialLanes
-// cannot show (a thread still reading, between two phases, what a faster one already writes in the next)
-// happen here as on a GPU team.
-class Barrier {
- public:
-  explicit Barrier(int n) : m_n(n) {}
-  void wait() {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    const long generation = m_generation;
-    if (++m_arrived == m_n) {
-      m_arrived = 0;
-      ++m_generation;
-      m_cv.notify_all();
-    } else {
-      m_cv.wait(lock, [&] { return m_generation != generation; });
-    }
-  }
-
- private:
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  int m_n;
-  int m_arrived = 0;
-  long m_generation = 0;
-};
-struct ThreadLanes {
-  int lane;
-  int lanes;
-  Barrier* barrier;
-  int count() const { return lanes; }
-  template <class Body>
-  void phase(const Body& body) const {
-    body(lane, lanes);
-    std::this_thread::yield();  // let the other threads run ahead or fall behind
-    barrier->wait();
-  }
-};
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return false;
