@@ -110,7 +110,7 @@ void add_extract_command(CLI::App& app, Action& action) {
       "extract", "Extract spectra from a preprocessed CCD image into a DESI frame file (desi_extract_spectra's options)");
   cmd->add_option("-i,--input", args->input, "input preprocessed image (preproc-CAMERA-EXPID.fits)")->required();
   cmd->add_option("-p,--psf", args->psf, "input PSF (GAUSS-HERMITE, psf-CAMERA-EXPID.fits)")->required();
-  cmd->add_option("-o,--output", args->output, "output frame file (FITS; HDF5 for a .h5 or .hdf5 name)")->required();
+  cmd->add_option("-o,--output", args->output, "output frame file (FITS, gzip-compressed for a .gz name; HDF5 for a .h5 or .hdf5 name)")->required();
   cmd->add_option("--format", args->format, "output format: fits or hdf5 (default: by -o's extension)");
   cmd->add_option("-f,--fibermap", args->fibermap, "take the FIBERMAP from this file (default: the input's, if any)");
   cmd->add_option("-m,--model", args->model,

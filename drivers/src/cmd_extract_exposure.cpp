@@ -25,6 +25,7 @@
 #include "perfex/drivers/exposure.hpp"
 #include "exposure_run.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 
 namespace perfex::drivers {
@@ -97,7 +98,7 @@ void check_exposure_args(const ExposureArgs& a) {
   std::error_code ec;
   const bool directory = fs::is_directory(a.source, ec);
   if (!a.hdf5_exposure.empty()) {
-    io::require_hdf5("--hdf5-exposure " + a.hdf5_exposure);
+    io::output_frame_format(a.hdf5_exposure, "hdf5", "--hdf5-exposure");  // HDF5 in this build, no .gz name
     io::check_output_path(a.hdf5_exposure, e.overwrite, "--hdf5-exposure");
   }
   if (directory && a.output_dir.empty() && a.hdf5_exposure.empty())

@@ -15,6 +15,8 @@
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_request.hpp"
 #include "perfex/drivers/barycentric.hpp"
+#include "perfex/io/desi_provenance.hpp"
+#include "perfex/io/frame_scores_table.hpp"
 #include "perfex/io/frame_format.hpp"
 #include "perfex/io/pointing_header.hpp"
 #include "perfex/io/psf_io.hpp"
@@ -132,8 +134,11 @@ io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io
   h.mjd_obs = image.header.mjd_obs;
   h.exptime = image.header.exptime;
   h.flavor = image.header.flavor;
-  h.in_psf = a.psf;
-  h.in_img = a.input;
+  h.cards = image.header.cards;  // the whole IMAGE header, as desispec propagates it; perfex's keywords win
+  h.in_psf = io::shorten_desi_filename(a.psf);
+  h.in_img = io::shorten_desi_filename(a.input);
+  h.orig_psf = io::original_psf(a.psf).value_or("");
+  h.dependencies = io::perfex_dependencies();
   h.options = options;
   h.psf_tails = a.psf_tails;
   h.heliocor = heliocor;
@@ -152,6 +157,13 @@ io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io
       fmt::print(stderr, "perfex extract: warning: the FIBERMAP of {} has {} rows, fewer than the {} the frame needs; "
                  "the frame gets no FIBERMAP\n", a.input, image.fibermap->size(), specmin + nspec);
   }
+  // desispec's FIBERMIN: the first fiber of the frame's fibermap rows, else the image's FIBERMIN + specmin.
+  h.fibermin = io::fibermap_first_fiber(fibermap, nspec);
+  if (!h.fibermin) h.fibermin = image.header.fibermin.value_or(0) + specmin;
+  frame.scores = io::frame_scores_table(frame);
+  if (!frame.scores)
+    fmt::print(stderr, "perfex extract: warning: no bin of {:.1f}..{:.1f} A lies in desispec's SCORES band for this grid "
+               "(b 4000..5800, r 5800..7600, z 7600..9800 A); the frame gets no SCORES\n", grid.front(), grid.back());
   return frame;
 }
 

@@ -17,6 +17,7 @@
 #include <random>
 
 #include "perfex/core/error.hpp"
+#include "perfex/io/compressed_output.hpp"
 
 namespace perfex::io {
 
@@ -92,6 +93,7 @@ fs::path directory_of(const std::string& path) {
 
 void check_output_path(const std::string& path, bool overwrite, const std::string& option_name) {
   if (path.empty()) throw_usage_error(option_name + ": an output file name is required");
+  output_compression(path, option_name);  // .gz is written compressed; other compression suffixes are refused
   std::error_code ec;
   if (fs::is_directory(path, ec))
     throw_usage_error(option_name + " " + path + ": is a directory, expected a file name");
@@ -132,6 +134,7 @@ AtomicOutput::~AtomicOutput() {
 }
 
 void AtomicOutput::commit() {
+  if (output_compression(m_path, "output") == OutputCompression::Gzip) gzip_file_in_place(m_temp, m_path);
   const int fd = open(m_temp.c_str(), O_RDONLY);
   if (fd < 0) throw_data_error(m_path + ": the temporary output " + m_temp + " is missing");
   fsync(fd);

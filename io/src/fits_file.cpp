@@ -155,6 +155,17 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
   return file;
 }
 
+FitsFile FitsFile::create_memory(const std::string& name) {
+  FitsFile file;
+  file.m_path = name;
+  int status = 0;
+  fitsfile* f = nullptr;
+  fits_create_file(&f, "mem://", &status);
+  if (status != 0) throw_data_error(name + ": cannot create a FITS file in memory (" + status_text(status) + ")");
+  file.m_fptr = f;
+  return file;
+}
+
 void FitsFile::open_checked_memory(std::vector<char> bytes) {
   // CFITSIO's memory driver does not check reads against the buffer's end (CFITSIO 4.2 reads past it for a
   // truncated file), so it reads the bytes padded with zeros to whole 2880-byte records, and every HDU's

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "perfex/core/error.hpp"
+#include "perfex/io/compressed_output.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 
@@ -77,7 +78,12 @@ FrameFormat output_frame_format(const std::string& path, const std::string& form
   } else {
     throw_usage_error("--format '" + format + "': expected fits or hdf5");
   }
-  if (f == FrameFormat::Hdf5) require_hdf5(option + " " + path);
+  if (f == FrameFormat::Hdf5) {
+    require_hdf5(option + " " + path);
+    if (output_compression(path, option) != OutputCompression::None)
+      throw_usage_error(option + " " + path +
+                        ": HDF5 frames are not gzip-compressed as a whole (HDF5 compresses its datasets); name it .h5");
+  }
   return f;
 }
 

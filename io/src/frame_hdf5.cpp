@@ -16,8 +16,9 @@
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 #include "frame_hdf5_internal.hpp"
+#include "frame_header_internal.hpp"
 
 namespace perfex::io {
 
@@ -200,32 +201,35 @@ void flip_signs(std::vector<unsigned char>& rows, const std::vector<Column>& col
   }
 }
 
-void write_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const RawTable& t,
-                            bool with_data) {
-  const std::string object = child(group_name, "FIBERMAP");
+// A binary table (FIBERMAP, SCORES) as the compound dataset `name`, with its TFORM, TUNIT, FITS_CARDS and (when
+// it has any) TCOMMENT attributes.
+void write_table_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const std::string& name,
+                         const RawTable& t, bool with_data) {
+  const std::string object = child(group_name, name);
   const auto cols = table_columns(t, f.where(object));
   const auto row_bytes = static_cast<std::size_t>(t.row_bytes);
   Hid mem = compound_type(f, object, cols, row_bytes, true);
   Hid file = compound_type(f, object, cols, row_bytes, false);
   std::vector<unsigned char> rows = with_data ? t.rows : std::vector<unsigned char>();
   flip_signs(rows, cols, row_bytes);
-  f.write_dataset(group, group_name, "FIBERMAP", file, mem, {static_cast<hsize_t>(t.nrows)},
+  f.write_dataset(group, group_name, name, file, mem, {static_cast<hsize_t>(t.nrows)},
                   with_data ? rows.data() : nullptr);
-  Hid ds(f.checked(H5Dopen2(group, "FIBERMAP", H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
+  Hid ds(f.checked(H5Dopen2(group, name.c_str(), H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
   f.write_attribute(ds, object, "TFORM", t.forms);
   f.write_attribute(ds, object, "TUNIT", t.units);
   f.write_attribute(ds, object, "FITS_CARDS", t.cards);
+  if (!t.comments.empty()) f.write_attribute(ds, object, "TCOMMENT", t.comments);
 }
 
-RawTable read_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& group_name) {
-  const std::string object = child(group_name, "FIBERMAP");
+RawTable read_table_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const std::string& name) {
+  const std::string object = child(group_name, name);
   std::vector<hsize_t> dims;
-  Hid ds = f.open_dataset(group, group_name, "FIBERMAP", dims);
+  Hid ds = f.open_dataset(group, group_name, name, dims);
   Hid ftype(f.checked(H5Dget_type(ds), object, "reading the type"), H5Tclose);
   if (dims.size() != 1 || H5Tget_class(ftype) != H5T_COMPOUND)
     throw_data_error(f.where(object) + ": expected a 1D compound dataset (a table)");
   RawTable t;
-  t.extname = "FIBERMAP";
+  t.extname = name;
   t.nrows = static_cast<long>(dims[0]);
   auto forms = f.read_attribute_strings(ds, object, "TFORM");
   if (!forms) throw_data_error(f.where(object) + ": attribute TFORM is missing (not written by perfex?)");
@@ -243,6 +247,7 @@ RawTable read_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& grou
   t.units = f.read_attribute_strings(ds, object, "TUNIT").value_or(std::vector<std::string>());
   t.units.resize(t.names.size());
   t.cards = f.read_attribute_strings(ds, object, "FITS_CARDS").value_or(std::vector<std::string>());
+  t.comments = f.read_attribute_strings(ds, object, "TCOMMENT").value_or(std::vector<std::string>());
   t.row_bytes = -1;  // from the columns
   std::size_t row_bytes = 0;
   for (const Column& c : table_columns(t, f.where(object))) row_bytes += c.bytes;
@@ -300,6 +305,11 @@ void write_header_attributes(Hdf5File& f, hid_t g, const std::string& object, co
   f.write_attribute_bool(g, object, "PSFTAILS", h.psf_tails);
   f.write_attribute(g, object, "HELIOCOR", h.heliocor);
   f.write_attribute(g, object, "PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version);
+  if (h.fibermin) f.write_attribute(g, object, "FIBERMIN", *h.fibermin);
+  if (!h.orig_psf.empty()) f.write_attribute(g, object, "ORIG_PSF", h.orig_psf);
+  // The whole FLUX header as the FITS writer composes it (propagated input header, dependency cards...):
+  // perfex convert writes it back to FITS unchanged.
+  f.write_attribute(g, object, "FITS_CARDS", detail::flux_header_cards(frame));
 }
 
 // Writes a dataset and its attributes (key, text) / NDIAG.
@@ -351,8 +361,9 @@ void detail::write_frame_group(Hdf5File& f, const std::string& group, const Fram
     Hid ds(f.checked(H5Dopen2(g, "RESOLUTION", H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
     f.write_attribute(ds, object, "NDIAG", static_cast<long long>(d.ndiag));
   }
-  if (fibermap) write_fibermap_dataset(f, g, group, *fibermap, with_data);
+  if (fibermap) write_table_dataset(f, g, group, "FIBERMAP", *fibermap, with_data);
   write_array(f, g, group, "CHI2PIX", f32, mf, {ns, nw}, ptr(as_float(d.chi2pix).data()));
+  if (frame.scores) write_table_dataset(f, g, group, "SCORES", *frame.scores, with_data);
   if (float64) {
     write_array(f, g, group, "FLUX64", f64, md, {ns, nw}, ptr(d.flux.data()), "BUNIT", "electron/Angstrom");
     write_array(f, g, group, "IVAR64", f64, md, {ns, nw}, ptr(d.ivar.data()), "BUNIT", "Angstrom2/electron2");
@@ -457,6 +468,9 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
   h.wavemax = f.read_attribute_double(g, group, "WAVEMAX").value_or(h.wavemax);
   h.wavestep = f.read_attribute_double(g, group, "WAVESTEP").value_or(h.wavestep);
   h.version = f.read_attribute_string(g, group, "PERFEXV").value_or("");
+  h.fibermin = f.read_attribute_int(g, group, "FIBERMIN");
+  h.orig_psf = f.read_attribute_string(g, group, "ORIG_PSF").value_or("");
+  h.cards = f.read_attribute_strings(g, group, "FITS_CARDS").value_or(std::vector<std::string>());
 
   const bool exact = prefer_float64 && has_link(g, "FLUX64");
   frame.exact = exact;
@@ -491,12 +505,13 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
     read_array(f, g, group, "PIXMASK_FRACTION", s2, md, H5T_FLOAT, d.pixmask_fraction.data());
   }
   if (has_link(g, "FIBERMAP")) {
-    RawTable t = read_fibermap_dataset(f, g, group);
+    RawTable t = read_table_dataset(f, g, group, "FIBERMAP");
     frame.fibermap_rows = t.nrows;
     if (fibermap) *fibermap = std::move(t);
   } else if (fibermap) {
     fibermap->reset();
   }
+  if (has_link(g, "SCORES")) frame.scores = read_table_dataset(f, g, group, "SCORES");
   return frame;
 }
 

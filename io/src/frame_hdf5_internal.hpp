@@ -6,7 +6,7 @@
 #include <string>
 
 #include "perfex/io/frame_hdf5.hpp"
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 
 namespace perfex::io::detail {
 

@@ -21,7 +21,7 @@
 
 #include "frame_hdf5_internal.hpp"
 #include "perfex/io/atomic_output.hpp"
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 #endif
 
 namespace perfex::io {
@@ -136,15 +136,26 @@ std::string describe(const Frame& frame, const std::optional<RawTable>& fibermap
   p.put(h.psf_tails);
   p.put(h.heliocor);
   p.put(h.version);
+  p.put(h.cards);
+  p.put(h.fibermin);
+  p.put(h.orig_psf);
+  std::vector<std::string> dep_names, dep_versions;
+  for (const auto& dep : h.dependencies) {
+    dep_names.push_back(dep.first);
+    dep_versions.push_back(dep.second);
+  }
+  p.put(dep_names);
+  p.put(dep_versions);
   const FrameResult& d = frame.data;
   p.put(d.specmin);
   p.put(d.nspec);
   p.put(d.nwave);
   p.put(d.ndiag);
   p.put(d.wavelengths);
-  p.put(static_cast<char>(fibermap.has_value()));
-  if (fibermap) {
-    const RawTable& t = *fibermap;
+  auto put_table = [&p](const std::optional<RawTable>& table) {
+    p.put(static_cast<char>(table.has_value()));
+    if (!table) return;
+    const RawTable& t = *table;
     p.put(t.extname);
     p.put(t.nrows);
     p.put(t.row_bytes);
@@ -153,7 +164,10 @@ std::string describe(const Frame& frame, const std::optional<RawTable>& fibermap
     p.put(t.forms);
     p.put(t.units);
     p.put(t.cards);
-  }
+    p.put(t.comments);
+  };
+  put_table(fibermap);
+  put_table(frame.scores);
   return std::move(p.bytes());
 }
 
@@ -175,16 +189,26 @@ void undescribe(const std::string& bytes, Frame& frame, std::optional<RawTable>&
   u.get(h.psf_tails);
   u.get(h.heliocor);
   u.get(h.version);
+  u.get(h.cards);
+  u.get(h.fibermin);
+  u.get(h.orig_psf);
+  std::vector<std::string> dep_names, dep_versions;
+  u.get(dep_names);
+  u.get(dep_versions);
+  h.dependencies.clear();
+  for (std::size_t k = 0; k < dep_names.size() && k < dep_versions.size(); ++k)
+    h.dependencies.emplace_back(dep_names[k], dep_versions[k]);
   FrameResult& d = frame.data;
   u.get(d.specmin);
   u.get(d.nspec);
   u.get(d.nwave);
   u.get(d.ndiag);
   u.get(d.wavelengths);
-  char has = 0;
-  u.get(has);
-  fibermap.reset();
-  if (has) {
+  auto get_table = [&u](std::optional<RawTable>& table) {
+    char has = 0;
+    u.get(has);
+    table.reset();
+    if (!has) return;
     RawTable t;
     u.get(t.extname);
     u.get(t.nrows);
@@ -194,8 +218,11 @@ void undescribe(const std::string& bytes, Frame& frame, std::optional<RawTable>&
     u.get(t.forms);
     u.get(t.units);
     u.get(t.cards);
-    fibermap = std::move(t);
-  }
+    u.get(t.comments);
+    table = std::move(t);
+  };
+  get_table(fibermap);
+  get_table(frame.scores);
 }
 
 // Rank `root`'s outcome (0, or an Error's exit code and message) thrown on every rank.

@@ -1,6 +1,6 @@
 // HDF5 files through the C API: RAII ids, errors naming the file and object, deterministic objects (no
 // timestamps), chunked + shuffled + deflated datasets.
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 
 #include <H5FDcore.h>
 

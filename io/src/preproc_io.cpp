@@ -13,6 +13,8 @@
 #include "perfex/core/ccd_mask.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/fits_checksum.hpp"
+#include "perfex/io/header_cards.hpp"
 
 namespace perfex::io {
 
@@ -100,6 +102,13 @@ std::optional<RawTable> raw_table(FitsFile& f, const std::string& extname) {
     t.names.push_back(f.read_key_string("TTYPE" + n).value_or("COL" + n));
     t.forms.push_back(f.require_key_string("TFORM" + n));
     t.units.push_back(f.read_key_string("TUNIT" + n).value_or(""));
+    {
+      char value[FLEN_VALUE] = {0}, comment[FLEN_COMMENT] = {0};
+      int s = 0;
+      fits_read_keyword(fp(f), ("TTYPE" + n).c_str(), value, comment, &s);
+      if (s != 0) fits_clear_errmsg();
+      t.comments.emplace_back(s == 0 ? comment : "");
+    }
     const std::string& form = t.forms.back();
     if (form.find_first_of("PpQq") != std::string::npos) return std::nullopt;
   }
@@ -209,6 +218,8 @@ PreprocImage read_preproc(FitsFile& f) {
   if (!h.ra) h.ra = f.read_key_double("TELRA");
   h.dec = f.read_key_double("DEC");
   if (!h.dec) h.dec = f.read_key_double("TELDEC");
+  h.fibermin = f.read_key_int("FIBERMIN");
+  h.cards = read_header_cards(f);
 
   out.image = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::image"),
                                  out.npix_y, out.npix_x);
@@ -254,12 +265,12 @@ long read_fibermap_rows(const std::string& path) {
   return f.table_rows();
 }
 
-void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {
-  if (first < 0 || count < 0 || first + count > fm.size())
-    throw_usage_error("fibermap rows " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
-                      " are outside its " + std::to_string(fm.size()) + " rows");
-  if (fm.raw && fm.raw->nrows == fm.size()) {
-    const RawTable& t = *fm.raw;
+void write_raw_table(FitsFile& f, const RawTable& t, long first, long count, const std::string& extname) {
+  const std::string what = extname.empty() ? t.extname : extname;
+  if (first < 0 || count < 0 || first + count > t.nrows)
+    throw_usage_error("table " + what + " rows " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
+                      " are outside its " + std::to_string(t.nrows) + " rows");
+  {
     std::vector<char*> names, forms, units;
     for (int c = 0; c < t.ncolumns; ++c) {
       names.push_back(const_cast<char*>(t.names[c].c_str()));
@@ -267,23 +278,38 @@ void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {
       units.push_back(const_cast<char*>(t.units[c].c_str()));
     }
     int status = 0;
-    fits_create_tbl(fp(f), BINARY_TBL, count, t.ncolumns, names.data(), forms.data(), units.data(), "FIBERMAP",
+    fits_create_tbl(fp(f), BINARY_TBL, count, t.ncolumns, names.data(), forms.data(), units.data(), what.c_str(),
                     &status);
-    f.check(status, "creating table HDU FIBERMAP");
+    f.check(status, "creating table HDU " + what);
     for (const std::string& card : t.cards) {
       fits_write_record(fp(f), card.c_str(), &status);
-      f.check(status, "copying a FIBERMAP header card");
+      f.check(status, "copying a " + what + " header card");
     }
     fits_set_hdustruc(fp(f), &status);  // re-read the column scalings (TZEROn...) just written
-    f.check(status, "reading back the FIBERMAP header");
+    f.check(status, "reading back the " + what + " header");
     if (f.require_key_int("NAXIS1") != t.row_bytes)
-      throw_data_error(f.where() + ": the copied FIBERMAP columns do not add up to the original row width");
+      throw_data_error(f.where() + ": the copied " + what + " columns do not add up to the original row width");
     if (count > 0) {
       fits_write_tblbytes(fp(f), 1, 1, static_cast<LONGLONG>(count) * t.row_bytes,
                           const_cast<unsigned char*>(t.rows.data()) + static_cast<std::size_t>(first) * t.row_bytes,
                           &status);
-      f.check(status, "writing the FIBERMAP rows");
+      f.check(status, "writing the " + what + " rows");
     }
+  }
+  for (std::size_t c = 0; c < t.comments.size() && c < static_cast<std::size_t>(t.ncolumns); ++c) {
+    if (t.comments[c].empty()) continue;
+    int status = 0;
+    fits_modify_comment(fp(f), ("TTYPE" + std::to_string(c + 1)).c_str(), t.comments[c].c_str(), &status);
+    f.check(status, "writing the comment of column " + t.names[c]);
+  }
+}
+
+void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {
+  if (first < 0 || count < 0 || first + count > fm.size())
+    throw_usage_error("fibermap rows " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
+                      " are outside its " + std::to_string(fm.size()) + " rows");
+  if (fm.raw && fm.raw->nrows == fm.size()) {
+    write_raw_table(f, *fm.raw, first, count, "FIBERMAP");
     return;
   }
   std::size_t width = 3;
@@ -321,6 +347,7 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
 
   f.write_image("IMAGE", dims, converted<float>(data.image));
   const PreprocHeader& h = data.header;
+  write_header_cards(f, h.cards);  // a read image's header first; the keywords below win
   if (!h.camera.empty()) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
   if (h.expid) f.write_key("EXPID", *h.expid, "exposure ID");
   if (h.night) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
@@ -329,11 +356,19 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
   if (!h.flavor.empty()) f.write_key("FLAVOR", h.flavor, "exposure type");
   if (h.ra) f.write_key("RA", *h.ra, "[deg]");
   if (h.dec) f.write_key("DEC", *h.dec, "[deg]");
+  if (h.fibermin) f.write_key("FIBERMIN", *h.fibermin, "fiber of the fibermap's first row");
   f.write_key("BUNIT", "electron", "");
   for (const HeaderKeyword& k : options.keywords) write_keyword(f, k);
+  declare_long_strings(f);
 
   f.write_image("IVAR", dims, converted<float>(data.ivar));
   f.write_key("BUNIT", "electron-2", "");
+  // Before the tile-compressed MASK: CFITSIO 4.2 refuses a float image created after a compressed one.
+  if (data.readnoise.extent(0) > 0) {
+    check_view(data.readnoise.extent(0), data.readnoise.extent(1), "READNOISE");
+    f.write_image("READNOISE", dims, converted<float>(data.readnoise));
+    f.write_key("BUNIT", "electron", "read noise rms of each pixel's amplifier");
+  }
 
   std::int32_t lo = 0, hi = 0;
   const std::int32_t* m = data.mask.data();
@@ -351,6 +386,7 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
   if (options.compress_mask) set_compression(f, NOCOMPRESS);
 
   if (data.fibermap) write_fibermap(f, *data.fibermap, 0, data.fibermap->size());
+  write_checksums(f);
 }
 
 void write_preproc(const std::string& path, const PreprocImage& data, const PreprocWriteOptions& options) {
@@ -474,6 +510,7 @@ void write_simulation_truth(FitsFile& f, const SimulationTruth& truth) {
       f.write_column("ELECTRONS", electrons);
     }
   }
+  write_checksums(f);
 }
 
 void write_simulation_truth(const std::string& path, const SimulationTruth& truth, bool overwrite) {

@@ -75,7 +75,6 @@ foreach(case
     "grid_outside_psf|outside the wavelength range|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;3000,3200,0.8"
     "fibers_beyond_psf|asks for fibers 475\\.\\.524, .* has fibers 0\\.\\.499|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--specmin;475;--nspec;50"
     "specmin_beyond_psf|--specmin 500: .* has fibers 0\\.\\.499|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--specmin;500"
-    "barycentric_without_keywords|lacks the keywords TARGTRA/SKYRA/TELRA/RA|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--barycentric-correction"
     "fibermap_without_table|HDU FIBERMAP is missing|--input;${EX_PRE};--psf;${PSF_SYNTH};--wavelength;${EX_GRID};--fibermap;${PSF_SYNTH}"
     "psf_is_not_a_psf|preproc-sim.fits|--input;${EX_PRE};--psf;${EX_PRE};--wavelength;${EX_GRID}")
   string(REPLACE "|" ";" parts "${case}")

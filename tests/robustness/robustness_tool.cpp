@@ -324,6 +324,18 @@ void make_preproc_variants(const fs::path& dir, const std::string& full) {
     if (name == "IMAGE") write_key_string(f, "MJD-OBS", "yesterday");
   });
 
+  // A full-size image without the pointing keywords the barycentric correction needs (perfex simulate writes them).
+  copy_hdus(full, out("no-pointing.fits"), all_hdus, [](Fits& f, const std::string& name) {
+    if (name != "IMAGE") return;
+    for (const char* key : {"TARGTRA", "TARGTDEC", "SKYRA", "SKYDEC", "TELRA", "TELDEC", "RA", "DEC"}) {
+      fits_delete_key(f.get(), key, &f.status());
+      if (f.status() == KEY_NO_EXIST) {
+        f.status() = 0;
+        fits_clear_errmsg();
+      }
+    }
+  });
+
   // Full-size inputs that must extract: no MASK HDU; NaN, +-inf and negative values in IMAGE and IVAR.
   copy_hdus(full, out("no-mask.fits"), [](const std::string& n, int) { return n != "MASK"; });
   const perfex::GaussHermitePsf psf = perfex::io::read_psf((dir / "psf.fits").string());

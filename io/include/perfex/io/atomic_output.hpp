@@ -16,7 +16,7 @@ class AtomicOutput {
 
   const std::string& temp_path() const { return m_temp; }
   const std::string& path() const { return m_path; }
-  void commit();  // fsync + rename onto the destination
+  void commit();  // fsync + rename onto the destination (gzip-compressed first for a .gz name)
 
  private:
   std::string m_path;

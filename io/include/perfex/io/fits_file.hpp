@@ -21,6 +21,9 @@ class FitsFile {
   // Opens a FITS file held in memory (used by the fuzzers); `name` is used in messages. Reads a copy, and
   // refuses a file whose HDUs extend past `size` (truncated) before any data is read.
   static FitsFile open_memory(const void* data, std::size_t size, const std::string& name);
+  // Creates an empty FITS file in memory (CFITSIO's mem:// driver, freed when closed); `name` is used in
+  // messages. For composing headers (the FLUX header an HDF5 frame keeps as cards).
+  static FitsFile create_memory(const std::string& name);
   ~FitsFile();
   FitsFile(FitsFile&& other) noexcept;
   FitsFile& operator=(FitsFile&&) = delete;

@@ -1,6 +1,6 @@
-// RAII handles for HDF5 ids and a small HDF5 file wrapper (PERFEX_ENABLE_HDF5 builds only): every HDF5
-// failure becomes a perfex::Error (data) naming the file, the object and HDF5's own reason. Objects are
-// created without timestamps (H5Pset_obj_track_times false), so equal content gives equal files.
+// RAII handles for HDF5 ids and a small HDF5 file wrapper, private to perfex::io (not installed; HDF5
+// builds only): every HDF5 failure becomes a perfex::Error (data) naming the file, the object and HDF5's own
+// reason. Objects are created without timestamps (H5Pset_obj_track_times false), so equal content gives equal files.
 #pragma once
 
 #include <hdf5.h>
