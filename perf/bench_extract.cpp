@@ -153,9 +153,10 @@ void BM_DecorrelationBlocks(benchmark::State& state) {
       const auto& p = plan.patches[i];
       for (int c = 0; c < p.ncore_fiber; ++c) {
         const int b = p.core_fiber_lo - p.fiber_lo + c;
-        failed += perfex::linalg::team_block_inverse_sqrt(
-            perfex::linalg::SerialLanes{1, false}, poles, shape, w, p.nwave, &cblocks(i - first, c * m * m), p.nwave,
-            &vec(i - first, plan.max_unknowns + b * p.nwave), p.core_offset, p.nkeep, f.options.ndiag);
+        failed += perfex::linalg::team_block_inverse_sqrt(perfex::linalg::SerialLanes{1, false}, poles, shape, w,
+                                                          p.nwave, &cblocks(i - first, c * m * m), p.nwave,
+                                                          &vec(i - first, plan.max_unknowns + b * p.nwave),
+                                                          p.core_offset, p.nkeep, f.options.ndiag);
         blocks += 1.0;
       }
     }

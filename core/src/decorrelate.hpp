@@ -20,7 +20,7 @@ struct Decorrelator {
   DeviceView<const double**> cblocks;  // PatchWorkspace::cblocks
   DeviceView<const double**> vec;      // PatchWorkspace::vec: fluxweight | xflux (from max_n)
   PatchOutputs out;
-  DeviceView<const int*> pole_first;   // linalg::InverseSqrtPoleTable, on the device
+  DeviceView<const int*> pole_first;  // linalg::InverseSqrtPoleTable, on the device
   DeviceView<const double*> pole_shift;
   DeviceView<const double*> pole_weight;
   linalg::BlockInverseSqrtShape shape;  // from the plan and the team size

@@ -66,8 +66,8 @@ EllipticNode elliptic_node(real u, real kk, real kkp) {
 void rule(int q, int n, std::vector<real>& shift, std::vector<real>& weight) {
   const real m1 = std::ldexp(1.0L, -q);
   const real kp = std::sqrt(m1);
-  const real kk = elliptic_k(m1);           // K(1 - 2^-q)
-  const real kkp = elliptic_k(1.0L - m1);   // K'(1 - 2^-q) = K(2^-q)
+  const real kk = elliptic_k(m1);          // K(1 - 2^-q)
+  const real kkp = elliptic_k(1.0L - m1);  // K'(1 - 2^-q) = K(2^-q)
   shift.assign(n, 0.0L);
   weight.assign(n, 0.0L);
   for (int j = 0; j < n; ++j) {

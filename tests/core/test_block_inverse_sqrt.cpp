@@ -156,8 +156,8 @@ BlockResult run_block(const Lanes& lanes, const perfex::linalg::BlockInverseSqrt
                       const std::vector<double>& x, int j0, int ncols, int nd) {
   Scratch sc(shape);
   BlockResult r;
-  r.status = perfex::linalg::team_block_inverse_sqrt(lanes, table_ref(), shape, sc.w, m, c.data(), m, x.data(), j0,
-                                                     ncols, nd);
+  r.status =
+      perfex::linalg::team_block_inverse_sqrt(lanes, table_ref(), shape, sc.w, m, c.data(), m, x.data(), j0, ncols, nd);
   r.s.assign(sc.w.s, sc.w.s + m);
   r.qx.assign(sc.w.qx, sc.w.qx + ncols);
   r.qband.assign(sc.w.qband, sc.w.qband + (2 * nd + 1) * shape.max_cols);
@@ -336,9 +336,9 @@ TEST_CASE("Block inverse square root products match a dense C^-1/2 on any lanes"
     double kappa;
   };
   // DESI's block (74 bins, 50 kept from 12, 5 diagonals each side), other sizes, edges, ill conditioning.
-  for (const Case& cs : {Case{74, 12, 50, 5, 10.0}, Case{74, 12, 50, 5, 1e6}, Case{90, 20, 50, 7, 300.0},
-                         Case{7, 0, 7, 5, 4.0}, Case{16, 3, 5, 2, 1e10}, Case{1, 0, 1, 0, 1.0},
-                         Case{33, 30, 3, 4, 50.0}}) {
+  for (const Case& cs :
+       {Case{74, 12, 50, 5, 10.0}, Case{74, 12, 50, 5, 1e6}, Case{90, 20, 50, 7, 300.0}, Case{7, 0, 7, 5, 4.0},
+        Case{16, 3, 5, 2, 1e10}, Case{1, 0, 1, 0, 1.0}, Case{33, 30, 3, 4, 50.0}}) {
     const double scale = std::exp2(std::uniform_real_distribution<double>(-30, 30)(rng));
     const Matrix c = with_spectrum(log_spectrum(cs.m, cs.kappa, scale, rng), rng);
     std::vector<double> x(cs.m);

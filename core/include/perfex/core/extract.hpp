@@ -52,7 +52,7 @@ struct ExtractWorkspace {
   DeviceView<int*> pole_first;   // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
   DeviceView<double*> pole_shift;
   DeviceView<double*> pole_weight;
-  std::size_t bytes() const;     // memory held (progress reports)
+  std::size_t bytes() const;  // memory held (progress reports)
 };
 
 // Extracts fibers [specmin, specmin + nspec) on the requested grid `wavelengths` (linear). `spots` must be

@@ -38,23 +38,23 @@ struct InverseSqrtPolesRef {
 // room).
 struct BlockInverseSqrtScratch {
   // near
-  double* ap;       // packed C, then the Householder vectors
-  double* d;        // T's diagonal
-  double* e;        // T's off-diagonal
-  double* beta;     // reflector scales
-  double* bounds;   // m + 2: e^2, Gershgorin bound, pivmin
+  double* ap;      // packed C, then the Householder vectors
+  double* d;       // T's diagonal
+  double* e;       // T's off-diagonal
+  double* beta;    // reflector scales
+  double* bounds;  // m + 2: e^2, Gershgorin bound, pivmin
   TridiagonalWork tri;
-  int* flags;       // 2 per lane
+  int* flags;  // 2 per lane
   // far
-  double* u;        // U, row-major
-  double* b;        // B: m rows x (ncols + 2)
-  double* y;        // sweep work, as B; then F's transpose
-  double* y2;       // sweep work, as B
-  double* f;        // F = T^{-1/2} B, as B
-  double* fac;      // pole factors
-  double* s;        // s = Q 1, indexed by row
-  double* qx;       // Q x, per kept column
-  double* qband;    // Q(j - nd + t, j) at qband[t * max_cols + k], j = j0 + k
+  double* u;      // U, row-major
+  double* b;      // B: m rows x (ncols + 2)
+  double* y;      // sweep work, as B; then F's transpose
+  double* y2;     // sweep work, as B
+  double* f;      // F = T^{-1/2} B, as B
+  double* fac;    // pole factors
+  double* s;      // s = Q 1, indexed by row
+  double* qx;     // Q x, per kept column
+  double* qband;  // Q(j - nd + t, j) at qband[t * max_cols + k], j = j0 + k
 
   KOKKOS_INLINE_FUNCTION static int near_doubles(const BlockInverseSqrtShape& s) {
     const int m = s.max_m;
@@ -121,9 +121,9 @@ struct BlockInverseSqrtScratch {
 // number above 2^poles.max_log2_ratio); the outputs are then not meaningful.
 template <class Lanes>
 KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const InverseSqrtPolesRef& poles,
-                                                   const BlockInverseSqrtShape& shape,
-                                                   const BlockInverseSqrtScratch& w, int m, const double* c, int ldc,
-                                                   const double* x, int j0, int ncols, int nd) {
+                                                   const BlockInverseSqrtShape& shape, const BlockInverseSqrtScratch& w,
+                                                   int m, const double* c, int ldc, const double* x, int j0, int ncols,
+                                                   int nd) {
   const int ld = ncols + 2;
   // C's lower triangle into packed storage: column j of the lower triangle is row j of C from j on.
   lanes.phase([&](int lane, int nl) {
@@ -136,8 +136,7 @@ KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const Inv
   });
   team_packed_tridiagonalize(lanes, w.ap, m, w.d, w.e, w.beta, w.tri);
 
-  const SpectrumBracket bracket =
-      team_spectrum_bracket(lanes, w.d, w.e, m, poles.max_log2_ratio, w.bounds, w.flags);
+  const SpectrumBracket bracket = team_spectrum_bracket(lanes, w.d, w.e, m, poles.max_log2_ratio, w.bounds, w.flags);
   if (!bracket.ok) return 1;
 
   team_householder_columns(lanes, w.ap, w.beta, m, w.u);
@@ -151,7 +150,7 @@ KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const Inv
       for (int k = 0; k < ncols; ++k) brow[k] = w.u[(j0 + k) * m + i];
       for (int k = 0; k < ld; ++k) frow[k] = 0.0;
     }
-    double* sum = w.y;   // free until the sweeps
+    double* sum = w.y;  // free until the sweeps
     double* sx = w.y2;
     for (int i = rows.lo; i < rows.hi; ++i) sum[i] = sx[i] = 0.0;
     for (int r = 0; r < m; ++r) {
@@ -170,8 +169,8 @@ KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const Inv
 
   const int r0 = bracket.log2_ratio;
   team_tridiagonal_inverse_sqrt(lanes, w.d, w.e, m, poles.shift + poles.first[r0], poles.weight + poles.first[r0],
-                                poles.first[r0 + 1] - poles.first[r0], bracket.lower, w.b, w.y, w.y2, w.f, ncols + 2, ld,
-                                w.fac);
+                                poles.first[r0 + 1] - poles.first[r0], bracket.lower, w.b, w.y, w.y2, w.f, ncols + 2,
+                                ld, w.fac);
 
   // F's columns as rows (into Y, free now), so that every output is a dot product of two contiguous rows:
   // a row of U and a column of F.
