@@ -1,8 +1,7 @@
-// extract_frame_as_cli: today drivers::extract_frame, which the CLI calls (drivers/src/cmd_extract.cpp).
+// extract_frame_as_cli: core's perfex::extract_frame, as perfex extract calls it (drivers/src/cmd_extract.cpp).
 #include "frame_call.hpp"
 
-#include "perfex/drivers/frame_pipeline.hpp"
-#include "perfex/io/preproc_io.hpp"
+#include "perfex/core/extract_frame.hpp"
 
 namespace perfex::bench {
 
@@ -16,17 +15,13 @@ ExtractionOptions cli_extraction_options(const GaussHermitePsf& psf) {
 CliFrame extract_frame_as_cli(const ExecSpace& exec, const HostView<double**>& image, const HostView<double**>& ivar,
                               const GaussHermitePsf& psf, const std::vector<double>& wavelengths, int specmin,
                               int nspec, const ExtractionOptions& options, bool model_image) {
-  io::PreprocImage preproc;
-  preproc.source = "in-memory image";
-  preproc.npix_y = static_cast<int>(image.extent(0));
-  preproc.npix_x = static_cast<int>(image.extent(1));
-  preproc.image = image;
-  preproc.ivar = ivar;
-  drivers::FramePipelineOptions pipeline;
-  pipeline.extraction = options;
-  pipeline.bundles_per_chunk = 0;  // the CLI's default: the backend chooses
-  pipeline.model_image = model_image;
-  drivers::ExtractedFrame frame = drivers::extract_frame(exec, preproc, psf, wavelengths, specmin, nspec, pipeline);
+  const int ny = static_cast<int>(image.extent(0)), nx = static_cast<int>(image.extent(1));
+  const ImageInput input = upload_image(exec, HostImage{image, ivar, {}, 0, 0, ny, nx});
+  FrameOptions frame_options;
+  frame_options.extraction = options;
+  frame_options.bundles_per_chunk = 0;  // the CLI's default: the backend chooses
+  frame_options.model_image = model_image;
+  ExtractedFrame frame = extract_frame(exec, input, psf, wavelengths, specmin, nspec, frame_options);
   return {frame.result, frame.mask, frame.model, frame.extract_s};
 }
 

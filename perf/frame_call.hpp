@@ -1,7 +1,6 @@
-// The frame pipeline exactly as `perfex extract` runs it (its options and its chunking of bundles), for the
-// GPU check's frame benchmark and parity tool (scripts/gpu-check.sh). Everything they measure or compare
-// goes through extract_frame_as_cli, so that following the pipeline's move into core (issue #18: core's
-// perfex::extract_frame) changes this one function's body (and frame_call.cpp's includes and link).
+// The frame pipeline exactly as `perfex extract` runs it (core's perfex::extract_frame with the CLI's options
+// and its chunking of bundles), for the GPU check's frame benchmark and parity tool (scripts/gpu-check.sh).
+// Everything they measure or compare goes through extract_frame_as_cli.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +15,8 @@ namespace perfex::bench {
 
 struct CliFrame {
   FrameResult result;              // float64, per Angstrom, [nspec][nwave]
-  HostView<std::uint32_t**> mask;  // specmask bits
-  HostView<double**> model;        // [npix_y][npix_x] with model_image, else empty
+  ResultView<std::uint32_t**> mask;  // specmask bits
+  ResultView<double**> model;        // [npix_y][npix_x] with model_image, else empty
   double extract_s = 0.0;          // the pipeline's own wall time (upload, spots, solve, assembly)
 };
 

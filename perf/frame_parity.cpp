@@ -39,6 +39,7 @@
 namespace {
 
 using perfex::HostView;
+using perfex::ResultView;
 
 perfex::bench::Copies g_copies;  // of the last extract()
 
@@ -149,7 +150,7 @@ perfex::bench::CliFrame extract(const Reference& ref, const perfex::GaussHermite
   return frame;
 }
 
-std::vector<double> model_in_cutout(const Reference& ref, const HostView<double**>& model) {
+std::vector<double> model_in_cutout(const Reference& ref, const ResultView<double**>& model) {
   std::vector<double> out(static_cast<std::size_t>(ref.ny) * ref.nx);
   for (int y = 0; y < ref.ny; ++y)
     for (int x = 0; x < ref.nx; ++x) out[static_cast<std::size_t>(y) * ref.nx + x] = model(ref.y0 + y, ref.x0 + x);

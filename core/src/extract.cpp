@@ -188,8 +188,9 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
   ws.max_box = plan.max_box_pixels;
   const int m = plan.max_nwave;
   ws.bstride = m * m;
-  // From the patches themselves (a plan made by hand may leave its max_* summary short of them).
-  int max_core = 0;
+  // Subbundles may differ in size (specter's split, partial bundles): the largest patch sizes the blocks'
+  // storage (from the patches themselves too: a plan made by hand may leave its max_* summary short).
+  int max_core = plan.max_ncore_fiber;
   for (const Patch& p : plan.patches) max_core = std::max(max_core, p.ncore_fiber);
   ExtractWorkspace local;
   ExtractWorkspace& w = workspace ? *workspace : local;
@@ -304,7 +305,8 @@ FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCa
   const auto xc = to_host(spots.xcorner);
   const auto yc = to_host(spots.ycorner);
   const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
-                                      static_cast<int>(wavelengths.size()), options);  // validates the options
+                                      static_cast<int>(wavelengths.size()), options,
+                                      spots.coupled_fibers);  // validates the options
   return extract_checked(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
 }
 

@@ -37,9 +37,6 @@ void check_request(const GaussHermitePsf& psf, const std::vector<double>& wavele
   if (options.bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");
   if (specmin < 0 || nspec < 1)
     throw_usage_error("--specmin must be >= 0 and --nspec >= 1, got " + text(specmin) + " and " + text(nspec));
-  if (specmin % o.bundlesize != 0 || nspec % o.bundlesize != 0)
-    throw_usage_error("--specmin " + text(specmin) + " and --nspec " + text(nspec) + " must be multiples of --bundlesize " +
-                      text(o.bundlesize));
   if (specmin + nspec > psf.nfiber)
     throw_data_error("fibers " + text(specmin) + ".." + text(specmin + nspec - 1) + " requested, the PSF has fibers 0.." +
                      text(psf.nfiber - 1));
@@ -101,7 +98,9 @@ struct FrameExtractor::Impl {
   int nspec = 0;
   int nwave = 0;
   int bundles_per_chunk = 1;
-  FrameOptions options;
+  FrameOptions options;  // options.extraction.wavepad_bins: the padding chosen for the PSF and grid
+  // The bundles, clipped to the requested fibers (the first and last may be partial); a chunk is whole ones.
+  std::vector<std::pair<int, int>> bundles;
 
   // Kept between chunks and frames.
   SpotCache spots;
@@ -120,11 +119,17 @@ struct FrameExtractor::Impl {
   bool begun = false;
   Clock::time_point t0;
 
-  int nbundle() const { return nspec / options.extraction.bundlesize; }
+  int nbundle() const { return static_cast<int>(bundles.size()); }
   int chunks() const { return (nbundle() + bundles_per_chunk - 1) / bundles_per_chunk; }
-  int fiber_begin(int c) const { return specmin + c * bundles_per_chunk * options.extraction.bundlesize; }
+  int fiber_begin(int c) const { return bundles[static_cast<std::size_t>(c * bundles_per_chunk)].first; }
   int fibers(int c) const {
-    return std::min(bundles_per_chunk, nbundle() - c * bundles_per_chunk) * options.extraction.bundlesize;
+    const auto& last = bundles[static_cast<std::size_t>(std::min(nbundle(), (c + 1) * bundles_per_chunk) - 1)];
+    return last.first + last.second - fiber_begin(c);
+  }
+  int max_chunk_fibers() const {
+    int n = 0;
+    for (int c = 0; c < chunks(); ++c) n = std::max(n, fibers(c));
+    return n;
   }
   // Row of the frame's arrays that holds the chunk's first fiber.
   int row_of(int c) const { return storage == FrameStorage::WholeFrame ? fiber_begin(c) - specmin : 0; }
@@ -150,7 +155,7 @@ struct FrameExtractor::Impl {
       const auto yc = Kokkos::create_mirror_view_and_copy(HostSpace(), spots.ycorner);
       ChunkPlan made;
       made.plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, fiber_begin(c), fibers(c),
-                               nwave, options.extraction);
+                               nwave, options.extraction, spots.coupled_fibers);
       made.patches = detail::upload_patch_table(exec, made.plan, "perfex::frame::patches");
       p = std::move(made);
     }
@@ -202,14 +207,19 @@ FrameExtractor::FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf
   ScopedRegion region("perfex::FrameExtractor");
   check_request(psf, wavelengths, specmin, nspec, options);
   Impl& m = *m_impl;
-  m.padded = padded_wavelengths(wavelengths, options.extraction);  // usage error unless linear
+  m.options = options;
+  padded_wavelengths(wavelengths, options.extraction);  // usage error unless linear, before the padding rule
+  // The padding that covers the spots (front ends that write it in a header set it; the same rule).
+  ExtractionOptions& o = m.options.extraction;
+  if (o.wavepad_bins == 0) o.wavepad_bins = wavelength_padding(psf, wavelengths, o);
+  m.padded = padded_wavelengths(wavelengths, o);
   m.exec = exec;
   m.psf = psf;
   m.wavelengths = wavelengths;
   m.specmin = specmin;
   m.nspec = nspec;
   m.nwave = static_cast<int>(wavelengths.size());
-  m.options = options;
+  m.bundles = bundle_ranges(specmin, nspec, o.bundlesize);
   m.bundles_per_chunk =
       options.bundles_per_chunk > 0 ? options.bundles_per_chunk : backends::FramePolicy<ExecSpace>::bundles_per_chunk;
   m.dwave = detail::upload_gradient(exec, wavelengths);
@@ -247,7 +257,8 @@ void FrameExtractor::begin(const ImageInput& image, FrameStorage storage) {
   m.storage = storage;
   // Fresh arrays for every frame: the results handed out by finish() keep the previous ones (on host
   // backends they are those arrays).
-  const int rows = storage == FrameStorage::WholeFrame ? m.nspec : m.fibers(0);  // the first chunk is the largest
+  // One chunk at a time: rows for the largest chunk (with partial bundles it need not be the first).
+  const int rows = storage == FrameStorage::WholeFrame ? m.nspec : m.max_chunk_fibers();
   m.out = detail::allocate_outputs("perfex::frame::", rows, m.nwave, m.options.extraction.ndiag);
   m.model = DeviceView<double**>();
   if (m.options.model_image && storage == FrameStorage::WholeFrame)

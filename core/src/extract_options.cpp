@@ -13,9 +13,6 @@ void ExtractionOptions::validate() const {
   if (nsubbundles < 1 || nsubbundles > bundlesize)
     throw_usage_error("--nsubbundles must be in 1.." + std::to_string(bundlesize) + ", got " +
                       std::to_string(nsubbundles));
-  if (bundlesize % nsubbundles != 0)
-    throw_usage_error("--bundlesize " + std::to_string(bundlesize) + " must be divisible by --nsubbundles " +
-                      std::to_string(nsubbundles));
   if (nwavestep < 1) throw_usage_error("--nwavestep must be positive, got " + std::to_string(nwavestep));
   if (!(wavepad_frac >= 0.0 && wavepad_frac <= 10.0))
     throw_usage_error("--wavepad-frac must be in [0, 10], got " + std::to_string(wavepad_frac));
@@ -26,6 +23,8 @@ void ExtractionOptions::validate() const {
   if (!(psferr > 0.0) || !std::isfinite(psferr))
     throw_usage_error("--psferr must be a finite number > 0, got " + std::to_string(psferr));
   if (ndiag < 0 || ndiag > 64) throw_usage_error("ndiag must be in 0..64, got " + std::to_string(ndiag));
+  if (wavepad_bins < 0 || wavepad_bins > 10000)
+    throw_usage_error("the wavelength padding must be in 0..10000 bins, got " + std::to_string(wavepad_bins));
 }
 
 std::vector<double> linear_wavelengths(double wmin, double wmax, double dw) {

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <fmt/core.h>
@@ -14,6 +15,7 @@
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/drivers/argparse_prefix.hpp"
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/errors.hpp"
 
@@ -52,6 +54,7 @@ int parse_command_line(CLI::App& app, Action& action, int argc, char* argv[]) {
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 success, 1 data error (unreadable or invalid input), 2 usage error.\n"
+      "Long options may be shortened to any unique prefix (--barycentric), as argparse allows.\n"
       "Kokkos options (--kokkos-threads=N, --kokkos-device-id=N) and OMP_NUM_THREADS set the parallelism.");
   add_info_command(app, action);
   add_psf_command(app, action);
@@ -62,6 +65,9 @@ int parse_command_line(CLI::App& app, Action& action, int argc, char* argv[]) {
   add_convert_command(app, action);
   try {
     auto args = cli_arguments(argc, argv);
+    std::reverse(args.begin(), args.end());  // argparse's unique prefixes (--barycentric), in order
+    args = expand_option_prefixes(app, args);
+    std::reverse(args.begin(), args.end());
     app.parse(args);
     check_kokkos_arguments(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "perfex/core/error.hpp"
+#include "perfex/core/frame_request.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/errors.hpp"
@@ -111,10 +112,7 @@ void check_exposure_args(const ExposureArgs& a) {
   ExtractionOptions o = e.options;
   if (e.psferr) o.psferr = *e.psferr;
   o.validate();
-  if (e.specmin < 0 || e.specmin % o.bundlesize != 0)
-    throw_usage_error(fmt::format("--specmin {} must be >= 0 and a multiple of --bundlesize {}", e.specmin, o.bundlesize));
-  if (e.nspec && (*e.nspec < 1 || *e.nspec % o.bundlesize != 0))
-    throw_usage_error(fmt::format("--nspec {} must be a positive multiple of --bundlesize {}", *e.nspec, o.bundlesize));
+  check_fiber_options(e.specmin, e.nspec, o.bundlesize);  // perfex extract's rule: any fibers
   if (e.barycentric && e.heliocor) throw_usage_error("--barycentric-correction and --heliocor are exclusive: give one");
   if (e.bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");
 }
@@ -148,12 +146,14 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
   cmd->add_option("-f,--fibermap", e.fibermap, "take every frame's FIBERMAP from this file (default: each input's)");
   cmd->add_option("-w,--wavelength", e.wavelength,
                   "wmin,wmax,dw in Angstrom (default: the range every fiber covers on the CCD, step 0.8)");
-  cmd->add_option("-s,--specmin", e.specmin, "first fiber (a multiple of --bundlesize)")->capture_default_str();
+  cmd->add_option("-s,--specmin", e.specmin, "first fiber (bundles at either end may be partial)")->capture_default_str();
   cmd->add_option("-n,--nspec", e.nspec, "number of fibers (default 500, or the PSF's fibers from --specmin)");
   cmd->add_option("-r,--regularize", e.options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();
   cmd->add_option("--bundlesize", e.options.bundlesize, "fibers per bundle")->capture_default_str();
-  cmd->add_option("--nsubbundles", e.options.nsubbundles, "subbundles per bundle")->capture_default_str();
+  cmd->add_option("--nsubbundles", e.options.nsubbundles,
+                  "subbundles per bundle, 1..bundlesize (split as specter splits them)")
+      ->capture_default_str();
   cmd->add_option("--nwavestep", e.options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", e.options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", e.options.pixpad_frac, "pixel padding fraction")->capture_default_str();
@@ -169,6 +169,9 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", e.verbose, "print the settings of every frame and a line per unit of work");
   cmd->add_flag("--mpi", e.mpi, "start MPI even when no launcher (mpiexec, mpirun, srun) is detected");
+  cmd->add_flag("--allow-camera-mismatch", e.allow_camera_mismatch,
+                "extract a frame even when its image's and PSF's CAMERA differ");
+  add_desi_options(*cmd, e.desi, e.no_scores);
   cmd->callback([&action, args] {
     check_exposure_args(*args);
     request_mpi(args->extract.mpi);

@@ -249,6 +249,7 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
   o.nsubbundles = static_cast<int>(f.read_key_int("NSUBBUN").value_or(o.nsubbundles));
   o.nwavestep = static_cast<int>(f.read_key_int("NWAVSTEP").value_or(o.nwavestep));
   o.wavepad_frac = f.read_key_double("WAVEPADF").value_or(o.wavepad_frac);
+  if (auto pad = f.read_key_int("WAVEPADT")) o.wavepad_bins = static_cast<int>(*pad);  // the padding used
   o.pixpad_frac = f.read_key_double("PIXPADF").value_or(o.pixpad_frac);
   o.regularize = f.read_key_double("REGULARI").value_or(o.regularize);
   o.psferr = f.read_key_double("PSFERR").value_or(o.psferr);

@@ -15,6 +15,7 @@
 #include "perfex/core/builtin_spectra.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/extract.hpp"
+#include "perfex/core/extract_frame.hpp"
 #include "perfex/core/frame_mask.hpp"
 #include "perfex/core/patch_plan.hpp"
 #include "perfex/core/simulate.hpp"
@@ -182,6 +183,18 @@ TEST_CASE("Kokkos Tools: every kernel, allocation and region of core's entry poi
       perfex::detail::extract_until(exec, input, spots, c.grid, plan, c.options,
                                     static_cast<perfex::detail::SolvePhase>(phase), &workspace);
     perfex::frame_mask(result.pixmask_fraction, result.chi2pix);
+    // The frame pipeline as the front ends run it: an upload that applies a CCD mask, the chunk loop, the
+    // model image and the specmask on the device, the copies to the host.
+    const auto host_image = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), frame.image);
+    const auto host_ivar = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), frame.ivar);
+    perfex::HostView<std::int32_t**> ccd_mask("perfex::test::ccd_mask", host_image.extent(0), host_image.extent(1));
+    ccd_mask(0, 0) = 1;
+    const perfex::ImageInput uploaded = perfex::upload_image(
+        exec, perfex::HostImage{host_image, host_ivar, ccd_mask, 0, 0, c.psf.npix_y, c.psf.npix_x});
+    perfex::FrameOptions frame_options;
+    frame_options.extraction = c.options;
+    frame_options.model_image = true;
+    perfex::extract_frame(exec, uploaded, c.psf, c.grid, 0, c.nspec, frame_options);
     exec.fence();
     seen = g_events;
   }

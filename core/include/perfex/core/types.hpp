@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <type_traits>
 
 #include "perfex/backends/frame_policy.hpp"
 
@@ -17,6 +18,10 @@ using ExecSpace = Kokkos::DefaultExecutionSpace;
 #endif
 using MemSpace = ExecSpace::memory_space;
 using HostSpace = Kokkos::HostSpace;
+// Where host-side kernels (tools on host arrays) run: ExecSpace itself when it is a host space, so that a
+// build for one space launches on that space only, else the default host space.
+using HostExecSpace = std::conditional_t<Kokkos::SpaceAccessibility<ExecSpace, HostSpace>::accessible, ExecSpace,
+                                         Kokkos::DefaultHostExecutionSpace>;
 
 template <class T>
 using DeviceView = Kokkos::View<T, Kokkos::LayoutRight, MemSpace>;
