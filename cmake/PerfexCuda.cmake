@@ -23,6 +23,27 @@ if(PERFEX_CUDA)
                  "compiler ${Kokkos_CXX_COMPILER_ID}); host-only calls in kernels are errors: ${PERFEX_CUDA_STRICT}")
 endif()
 
+# The CUDA runtime linked statically (nvcc's own default), so that perfex's programs need nothing of the
+# CUDA toolkit where they run, only the driver (scripts/gpu-check.sh carries them to a GPU machine). Kokkos'
+# CMake package links CUDA::cudart, the shared library: its Kokkos::CUDA target is pointed at the static
+# library beside it instead, for this build only (an installed perfex's consumers get their Kokkos' choice).
+option(PERFEX_CUDA_STATIC_RUNTIME "CUDA builds: link the CUDA runtime statically (libcudart_static.a)" ON)
+if(PERFEX_CUDA AND PERFEX_CUDA_STATIC_RUNTIME AND TARGET Kokkos::CUDA AND TARGET CUDA::cudart)
+  get_target_property(_perfex_cudart CUDA::cudart IMPORTED_LOCATION)
+  get_filename_component(_perfex_cudart_dir "${_perfex_cudart}" DIRECTORY)
+  get_target_property(_perfex_kokkos_cuda_libs Kokkos::CUDA INTERFACE_LINK_LIBRARIES)
+  if(EXISTS "${_perfex_cudart_dir}/libcudart_static.a" AND _perfex_kokkos_cuda_libs MATCHES "(^|;)CUDA::cudart(;|$)")
+    add_library(perfex_cudart_static STATIC IMPORTED GLOBAL)
+    set_target_properties(perfex_cudart_static PROPERTIES IMPORTED_LOCATION "${_perfex_cudart_dir}/libcudart_static.a"
+      INTERFACE_LINK_LIBRARIES "${CMAKE_DL_LIBS};rt;pthread")
+    list(TRANSFORM _perfex_kokkos_cuda_libs REPLACE "^CUDA::cudart$" "perfex_cudart_static")
+    set_target_properties(Kokkos::CUDA PROPERTIES INTERFACE_LINK_LIBRARIES "${_perfex_kokkos_cuda_libs}")
+    message(STATUS "perfex: the CUDA runtime is linked statically (${_perfex_cudart_dir}/libcudart_static.a)")
+  else()
+    message(STATUS "perfex: the CUDA runtime is linked as Kokkos says (no libcudart_static.a beside ${_perfex_cudart})")
+  endif()
+endif()
+
 # Per-target part of perfex_target_defaults.
 function(perfex_cuda_target_options target)
   if(PERFEX_CUDA_COMPILE_OPTIONS)

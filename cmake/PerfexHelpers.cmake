@@ -40,5 +40,7 @@ function(perfex_add_library layer)
   add_library(perfex::${layer} ALIAS ${target})
   install(TARGETS ${target} EXPORT perfexTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  # The public headers; templates of generated headers (version.hpp.in) are not headers. Headers private to
+  # a layer live in its src/ and are never installed.
+  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 endfunction()

@@ -2,7 +2,8 @@
 // the DESI r extraction grid (500 x 2326 spots), into a cache kept between iterations (reuse:1, what the
 // frame pipeline pays for each chunk after the first) or allocated afresh (reuse:0: allocation and the
 // first touch of ~1.7 GB included). The PSFs come from ../shared/data (or $PERFEX_SHARED_DIR/data, or
-// --psf FILE); without them the benchmarks report that they were skipped and why.
+// --psf FILE); without them the benchmarks report that they were skipped and why. BM_SpotsLayout: the
+// synthetic PSF in each file layout perfex reads (PSFVER 3, PSFVER 2, GAUSS-HERMITE2), tails on.
 #include <benchmark/benchmark.h>
 
 #include "bench_main.hpp"
@@ -21,6 +22,7 @@
 #include "perfex/core/extract_options.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/core/spots.hpp"
+#include "perfex/core/synthetic_psf.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace {
@@ -81,8 +83,36 @@ void BM_SpotsRealPsf(benchmark::State& state, const std::string& name) {
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The synthetic PSF in each file layout (psf synth --layout), every fiber on the DESI r grid, into a reused
+// cache: the PSFVER 2 layout holds the PSFVER 3 model (the same kernel); GAUSS-HERMITE2's 20 x 20 stamps with a
+// second core of degree 3 take the general kernel.
+void BM_SpotsLayout(benchmark::State& state, perfex::PsfLayout layout) {
+  perfex::SyntheticPsfOptions o;
+  o.layout = layout;
+  o.tails = true;
+  const perfex::GaussHermitePsf p = perfex::make_synthetic_psf(o);
+  const int nfiber = g_smoke ? 25 : p.nfiber;
+  const auto grid = perfex::linear_wavelengths(5760.0, g_smoke ? 5760.0 + 0.8 * 99 : 7620.0, 0.8);
+  perfex::SpotOptions options;
+  options.tails = true;
+  perfex::SpotCache cache;
+  perfex::evaluate_spots(perfex::ExecSpace(), p, 0, nfiber, grid, cache, options);
+  for (auto _ : state) {
+    perfex::evaluate_spots(perfex::ExecSpace(), p, 0, nfiber, grid, cache, options);
+    Kokkos::fence();
+  }
+  state.counters["spots_per_s"] = benchmark::Counter(static_cast<double>(nfiber) * static_cast<double>(grid.size()),
+                                                     benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_SpotsLayout, psfver3_tails, perfex::PsfLayout::XtraceYtracePsf)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_SpotsLayout, psfver2_tails, perfex::PsfLayout::OneTable)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_SpotsLayout, gauss_hermite2_tails, perfex::PsfLayout::TwoCores)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_SpotsRealPsf, r0_00051060, std::string("psf-r0-00051060.fits"))
     ->ArgName("reuse")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_SpotsRealPsf, r0_00067784, std::string("psf-r0-00067784.fits"))

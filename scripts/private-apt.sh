@@ -1,4 +1,4 @@
-# Sourced by scripts/setup-deps.sh and scripts/gpu-prepare.sh: apt-get with a private configuration whose
+# Sourced by scripts/setup-deps.sh: apt-get with a private configuration whose
 # sources, package lists and downloads live in a directory of the dependency cache. The system's /etc/apt
 # is only read for keys, never changed.
 #

@@ -11,8 +11,6 @@
 #
 # Usage: scripts/setup-deps.sh [--print-prefix]
 #   --print-prefix   print the CMAKE_PREFIX_PATH for the built dependencies and exit (after setup)
-#   --print-patched-kokkos-src   only fetch the trilinos source and print the directory holding the patched
-#                    packages/kokkos and packages/kokkos-kernels (used by scripts/gpu-prepare.sh)
 # Environment: PERFEX_DEPS_DIR, PERFEX_SKIP_APT=1 (skip step 1), PERFEX_KOKKOS_BACKEND=openmp (default)
 #   PERFEX_KOKKOS_BACKEND=cuda: Kokkos for NVIDIA GPUs (Cuda + Serial host), built with nvcc (found on PATH
 #   or in /usr/local/cuda) through Kokkos' nvcc_wrapper from a copy of the source patched with
@@ -35,6 +33,7 @@ apt_packages=(
   libhdf5-openmpi-dev  # parallel HDF5 beside the serial one: the hdf5-parallel lane (PERFEX_HDF5_PARALLEL)
   libcli11-dev libfmt-dev libbenchmark-dev liberfa-dev
   clang libclang-rt-14-dev  # the fuzz lane: clang 14 with libFuzzer and the sanitizer runtimes
+  clang-format-14  # scripts/check-format.sh (.clang-format is written for version 14)
   # the Python module (PERFEX_ENABLE_PYTHON, built against /usr/bin/python3), its tests and example
   pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib
 )
@@ -186,7 +185,6 @@ print_prefix=0
 for a in "$@"; do
   case "$a" in
     --print-prefix) print_prefix=1 ;;
-    --print-patched-kokkos-src) mkdir -p "$deps_dir"; patched_kokkos_sources; exit 0 ;;
     -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) log "unknown option '$a' (see --help)"; exit 2 ;;
   esac

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <string>
 
+#include "decorrelate.hpp"
 #include "extract_internal.hpp"
 #include "patch_solver.hpp"
 #include "perfex/backends/launch_config.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/linalg/inverse_sqrt_poles.hpp"
 #include "perfex/core/profiling.hpp"
 
 namespace perfex {
@@ -68,10 +70,73 @@ detail::PatchSolver make_solver(const ImageInput& input, const SpotCache& spots,
   return solver;
 }
 
+// The pole table of the decorrelation's inverse square roots, on the device: uploaded into the workspace
+// the first time it is needed (it never changes).
+void upload_poles(const ExecSpace& exec, ExtractWorkspace& w) {
+  if (w.pole_first.extent(0) > 0) return;
+  const linalg::InverseSqrtPoleTable& table = linalg::inverse_sqrt_poles();
+  w.pole_first = DeviceView<int*>("perfex::extract::pole_first", table.first.size());
+  w.pole_shift = DeviceView<double*>("perfex::extract::pole_shift", table.shift.size());
+  w.pole_weight = DeviceView<double*>("perfex::extract::pole_weight", table.weight.size());
+  Kokkos::deep_copy(exec, w.pole_first, HostView<const int*>(table.first.data(), table.first.size()));
+  Kokkos::deep_copy(exec, w.pole_shift, HostView<const double*>(table.shift.data(), table.shift.size()));
+  Kokkos::deep_copy(exec, w.pole_weight, HostView<const double*>(table.weight.data(), table.weight.size()));
+}
+
+using DecorrelatePolicy = Kokkos::TeamPolicy<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>;
+
+// The decorrelation's launch policy for `league` blocks: the functor's team size, its reduction's scratch in
+// level 0 where it fits (near_level), the rest in level 1.
+DecorrelatePolicy decorrelate_policy(const ExecSpace& exec, int league, const detail::Decorrelator& d) {
+  DecorrelatePolicy policy(exec, league, d.shape.lanes, backends::LaunchConfig<ExecSpace>::decorrelate_vector_length);
+  if (d.near_level == 0)
+    return policy.set_scratch_size(0, Kokkos::PerTeam(d.near_bytes()))
+        .set_scratch_size(1, Kokkos::PerTeam(d.far_bytes()));
+  return policy.set_scratch_size(1, Kokkos::PerTeam(d.near_bytes() + d.far_bytes()));
+}
+
+// Sets up the decorrelation functor for the solver's batches (scratch sized from the plan's largest patch)
+// with the backend's team size, clamped to what the execution space allows (a host thread pool smaller
+// than the GPU shape's team).
+void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const ExtractionOptions& options,
+                       const detail::PatchSolver& solver, const ExtractWorkspace& w, detail::Decorrelator& d) {
+  using Config = backends::LaunchConfig<ExecSpace>;
+  d.patches = solver.patches;
+  d.cblocks = solver.ws.cblocks;
+  d.vec = solver.ws.vec;
+  d.out = solver.out;
+  d.pole_first = w.pole_first;
+  d.pole_shift = w.pole_shift;
+  d.pole_weight = w.pole_weight;
+  d.max_ncore = 1;
+  for (const Patch& p : plan.patches) d.max_ncore = std::max(d.max_ncore, p.ncore_fiber);
+  d.bstride = solver.ws.bstride;
+  d.max_n = solver.ws.max_n;
+  d.specmin = solver.specmin;
+  d.ndiag = options.ndiag;
+  d.shape.max_m = plan.max_nwave;
+  d.shape.max_cols = 0;
+  for (const Patch& p : plan.patches) d.shape.max_cols = std::max(d.shape.max_cols, p.nkeep);
+  d.shape.max_nd = options.ndiag;
+  d.shape.lanes = Config::decorrelate_team_size;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int level0 = DecorrelatePolicy(exec, 1, d.shape.lanes, Config::decorrelate_vector_length).scratch_size_max(0);
+    d.near_level = d.near_bytes() <= static_cast<std::size_t>(level0) ? 0 : 1;
+    const int most = decorrelate_policy(exec, 1, d).team_size_max(d, Kokkos::ParallelForTag());
+    if (d.shape.lanes <= most) return;
+    if (most < 1) break;
+    d.shape.lanes = most;
+  }
+  throw_data_error("patches of " + std::to_string(plan.max_nwave) + " wavelengths need " +
+                   std::to_string((d.near_bytes() + d.far_bytes()) / 1024) +
+                   " KiB of scratch per decorrelation block, more than this execution space allows");
+}
+
 }  // namespace
 
 std::size_t ExtractWorkspace::bytes() const {
-  return bytes_of(icov) + bytes_of(cinv) + bytes_of(vec) + bytes_of(box) + bytes_of(eig);
+  return bytes_of(icov) + bytes_of(cinv) + bytes_of(vec) + bytes_of(box) + bytes_of(cblocks) + bytes_of(pole_first) +
+         bytes_of(pole_shift) + bytes_of(pole_weight);
 }
 
 namespace detail {
@@ -122,26 +187,41 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
   ws.max_n = plan.max_unknowns;
   ws.max_box = plan.max_box_pixels;
   const int m = plan.max_nwave;
-  ws.eig_stride = 2 * m * m + 4 * m;
-  const int max_core = options.fibers_per_subbundle();
+  ws.bstride = m * m;
+  // Subbundles may differ in size (specter's split, partial bundles): the largest patch sizes the blocks'
+  // storage (from the patches themselves too: a plan made by hand may leave its max_* summary short).
+  int max_core = plan.max_ncore_fiber;
+  for (const Patch& p : plan.patches) max_core = std::max(max_core, p.ncore_fiber);
+  ExtractWorkspace local;
+  ExtractWorkspace& w = workspace ? *workspace : local;
   if (batch > 0) {
-    ExtractWorkspace local;
-    ExtractWorkspace& w = workspace ? *workspace : local;
     fit_slots(w.icov, "perfex::extract::icov", batch, static_cast<std::size_t>(ws.max_n) * ws.ld);
     fit_slots(w.cinv, "perfex::extract::cinv", batch, static_cast<std::size_t>(ws.max_n) * ws.ldz);
     fit_slots(w.vec, "perfex::extract::vectors", batch, 3 * static_cast<std::size_t>(ws.max_n));
     fit_slots(w.box, "perfex::extract::box", batch, 3 * static_cast<std::size_t>(ws.max_box));
-    fit_slots(w.eig, "perfex::extract::eigen", batch, static_cast<std::size_t>(max_core) * ws.eig_stride);
+    fit_slots(w.cblocks, "perfex::extract::core_blocks", batch, static_cast<std::size_t>(max_core) * ws.bstride);
     ws.icov = w.icov;
     ws.cinv = w.cinv;
     ws.vec = w.vec;
     ws.box = w.box;
-    ws.eig = w.eig;
+    ws.cblocks = w.cblocks;
+  }
+  // The decorrelation: its own launch after each batch's solve, one team per (slot, core fiber) block.
+  const bool decorrelate = last_phase >= SolvePhase::Decorrelation && batch > 0;
+  detail::Decorrelator decorrelator;
+  if (decorrelate) {
+    upload_poles(exec, w);
+    make_decorrelator(exec, plan, options, solver, w, decorrelator);
   }
   for (int begin = 0; begin < npatch; begin += batch) {
     solver.batch_begin = begin;
     const int count = begin + batch <= npatch ? batch : npatch - begin;
     Kokkos::parallel_for("perfex::extract::solve_patches", backends::dynamic_team_policy(exec, count), solver);
+    if (decorrelate) {
+      decorrelator.batch_begin = begin;
+      Kokkos::parallel_for("perfex::extract::decorrelate",
+                           decorrelate_policy(exec, count * decorrelator.max_ncore, decorrelator), decorrelator);
+    }
   }
   exec.fence();
 
@@ -225,7 +305,8 @@ FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCa
   const auto xc = to_host(spots.xcorner);
   const auto yc = to_host(spots.ycorner);
   const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
-                                      static_cast<int>(wavelengths.size()), options);  // validates the options
+                                      static_cast<int>(wavelengths.size()), options,
+                                      spots.coupled_fibers);  // validates the options
   return extract_checked(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
 }
 

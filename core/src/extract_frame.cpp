@@ -10,6 +10,7 @@
 
 #include "extract_internal.hpp"
 #include "perfex/core/ccd_mask.hpp"
+#include "perfex/core/pixel_limits.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_mask.hpp"
 #include "perfex/core/patch_plan.hpp"
@@ -37,27 +38,9 @@ void check_request(const GaussHermitePsf& psf, const std::vector<double>& wavele
   if (options.bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");
   if (specmin < 0 || nspec < 1)
     throw_usage_error("--specmin must be >= 0 and --nspec >= 1, got " + text(specmin) + " and " + text(nspec));
-  if (specmin % o.bundlesize != 0 || nspec % o.bundlesize != 0)
-    throw_usage_error("--specmin " + text(specmin) + " and --nspec " + text(nspec) + " must be multiples of --bundlesize " +
-                      text(o.bundlesize));
   if (specmin + nspec > psf.nfiber)
     throw_data_error("fibers " + text(specmin) + ".." + text(specmin + nspec - 1) + " requested, the PSF has fibers 0.." +
                      text(psf.nfiber - 1));
-}
-
-// Electrons per bin of the padded grid for the model image: the flux per Angstrom of frame rows row0.. times
-// the bin width on the requested bins, 0 on the padding. (A free function: nvcc refuses device lambdas in a
-// class's private members.)
-template <class Photons>
-void fill_model_photons(const ExecSpace& exec, const Photons& photons, const DeviceView<double**>& flux,
-                        const DeviceView<double*>& dwave, int row0, int pad, int nwave) {
-  const int nfiber = static_cast<int>(photons.extent(0)), npadded = static_cast<int>(photons.extent(1));
-  Kokkos::parallel_for(
-      "perfex::frame::model_photons", Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {nfiber, npadded}),
-      KOKKOS_LAMBDA(const int i, const int j) {
-        const int k = j - pad;
-        photons(i, j) = k >= 0 && k < nwave ? flux(row0 + i, k) * dwave(k) : 0.0;
-      });
 }
 
 // A chunk's patch plan and its table on the device, made the first time the chunk is extracted.
@@ -65,6 +48,22 @@ struct ChunkPlan {
   PatchPlan plan;
   DeviceView<Patch*> patches;
 };
+
+// photons(i, j) = flux(row0 + i, j - pad) * dwave(j - pad) on the padded grid (0 in the padding): the
+// electrons per bin of fibers row0.. that the model image spreads with the spots. A free function, since
+// nvcc refuses extended lambdas inside a private nested class (FrameExtractor::Impl).
+template <class Photons>
+void flux_to_photons(const ExecSpace& exec, const DeviceView<double**>& flux, const DeviceView<const double*>& dwave,
+                     int row0, int pad, int nwave, const Photons& photons) {
+  const int nfiber = static_cast<int>(photons.extent(0)), npadded = static_cast<int>(photons.extent(1));
+  Kokkos::parallel_for(
+      "perfex::frame::model_photons",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {nfiber, npadded}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        const int k = j - pad;
+        photons(i, j) = k >= 0 && k < nwave ? flux(row0 + i, k) * dwave(k) : 0.0;
+      });
+}
 
 }  // namespace
 
@@ -90,16 +89,30 @@ ImageInput upload_image(const ExecSpace& exec, const HostImage& host) {
   input.ccd_ny = host.ccd_ny;
   input.ccd_nx = host.ccd_nx;
   input.image = Kokkos::create_mirror_view_and_copy(MemSpace(), host.image);  // no copy on host backends
-  if (!masked) {
-    input.weights = Kokkos::create_mirror_view_and_copy(MemSpace(), host.ivar);
+  const auto ivar = Kokkos::create_mirror_view_and_copy(MemSpace(), host.ivar);
+  const auto image = input.image;
+  const Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>> pixels(exec, {0, 0},
+                                                                 {static_cast<long>(ny), static_cast<long>(nx)});
+  // Pixels beyond what the arithmetic holds (core/pixel_limits.hpp) get weight 0 as masked ones do; a new weight
+  // array only when there are any, or a mask (ivar <= 0 and NaN: the solver leaves them out itself).
+  long unusable = 0;
+  Kokkos::parallel_reduce(
+      "perfex::frame::count_unusable_pixels", pixels,
+      KOKKOS_LAMBDA(const long y, const long x, long& n) {
+        if (ivar(y, x) > 0.0 && !usable_pixel(image(y, x), ivar(y, x))) ++n;
+      },
+      unusable);
+  if (!masked && unusable == 0) {
+    input.weights = ivar;
   } else {
-    const auto ivar = Kokkos::create_mirror_view_and_copy(MemSpace(), host.ivar);
-    const auto mask = Kokkos::create_mirror_view_and_copy(MemSpace(), host.mask);
+    DeviceView<const std::int32_t**> mask;
+    if (masked) mask = Kokkos::create_mirror_view_and_copy(MemSpace(), host.mask);
     DeviceView<double**> weights(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::weights"), ny, nx);
     Kokkos::parallel_for(
-        "perfex::frame::apply_mask",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {static_cast<long>(ny), static_cast<long>(nx)}),
-        KOKKOS_LAMBDA(const long y, const long x) { weights(y, x) = ccd_mask::extraction_weight(ivar(y, x), mask(y, x)); });
+        "perfex::frame::apply_mask", pixels, KOKKOS_LAMBDA(const long y, const long x) {
+          const double w = masked ? ccd_mask::extraction_weight(ivar(y, x), mask(y, x)) : ivar(y, x);
+          weights(y, x) = usable_pixel(image(y, x), ivar(y, x)) ? w : 0.0;
+        });
     input.weights = weights;
   }
   exec.fence();
@@ -116,7 +129,9 @@ struct FrameExtractor::Impl {
   int nspec = 0;
   int nwave = 0;
   int bundles_per_chunk = 1;
-  FrameOptions options;
+  FrameOptions options;  // options.extraction.wavepad_bins: the padding chosen for the PSF and grid
+  // The bundles, clipped to the requested fibers (the first and last may be partial); a chunk is whole ones.
+  std::vector<std::pair<int, int>> bundles;
 
   // Kept between chunks and frames.
   SpotCache spots;
@@ -135,11 +150,17 @@ struct FrameExtractor::Impl {
   bool begun = false;
   Clock::time_point t0;
 
-  int nbundle() const { return nspec / options.extraction.bundlesize; }
+  int nbundle() const { return static_cast<int>(bundles.size()); }
   int chunks() const { return (nbundle() + bundles_per_chunk - 1) / bundles_per_chunk; }
-  int fiber_begin(int c) const { return specmin + c * bundles_per_chunk * options.extraction.bundlesize; }
+  int fiber_begin(int c) const { return bundles[static_cast<std::size_t>(c * bundles_per_chunk)].first; }
   int fibers(int c) const {
-    return std::min(bundles_per_chunk, nbundle() - c * bundles_per_chunk) * options.extraction.bundlesize;
+    const auto& last = bundles[static_cast<std::size_t>(std::min(nbundle(), (c + 1) * bundles_per_chunk) - 1)];
+    return last.first + last.second - fiber_begin(c);
+  }
+  int max_chunk_fibers() const {
+    int n = 0;
+    for (int c = 0; c < chunks(); ++c) n = std::max(n, fibers(c));
+    return n;
   }
   // Row of the frame's arrays that holds the chunk's first fiber.
   int row_of(int c) const { return storage == FrameStorage::WholeFrame ? fiber_begin(c) - specmin : 0; }
@@ -165,7 +186,7 @@ struct FrameExtractor::Impl {
       const auto yc = Kokkos::create_mirror_view_and_copy(HostSpace(), spots.ycorner);
       ChunkPlan made;
       made.plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, fiber_begin(c), fibers(c),
-                               nwave, options.extraction);
+                               nwave, options.extraction, spots.coupled_fibers);
       made.patches = detail::upload_patch_table(exec, made.plan, "perfex::frame::patches");
       p = std::move(made);
     }
@@ -183,7 +204,7 @@ struct FrameExtractor::Impl {
       model_photons = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::model_photons"),
                                            nfiber, npadded);
     const auto photons = Kokkos::subview(model_photons, std::make_pair(0, nfiber), Kokkos::ALL());
-    fill_model_photons(exec, photons, out.flux, dwave, row0, pad, nw);
+    flux_to_photons(exec, out.flux, dwave, row0, pad, nw, photons);
     add_spots(exec, spots, photons, model);
   }
 
@@ -209,14 +230,19 @@ FrameExtractor::FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf
   ScopedRegion region("perfex::FrameExtractor");
   check_request(psf, wavelengths, specmin, nspec, options);
   Impl& m = *m_impl;
-  m.padded = padded_wavelengths(wavelengths, options.extraction);  // usage error unless linear
+  m.options = options;
+  padded_wavelengths(wavelengths, options.extraction);  // usage error unless linear, before the padding rule
+  // The padding that covers the spots (front ends that write it in a header set it; the same rule).
+  ExtractionOptions& o = m.options.extraction;
+  if (o.wavepad_bins == 0) o.wavepad_bins = wavelength_padding(psf, wavelengths, o);
+  m.padded = padded_wavelengths(wavelengths, o);
   m.exec = exec;
   m.psf = psf;
   m.wavelengths = wavelengths;
   m.specmin = specmin;
   m.nspec = nspec;
   m.nwave = static_cast<int>(wavelengths.size());
-  m.options = options;
+  m.bundles = bundle_ranges(specmin, nspec, o.bundlesize);
   m.bundles_per_chunk =
       options.bundles_per_chunk > 0 ? options.bundles_per_chunk : backends::FramePolicy<ExecSpace>::bundles_per_chunk;
   m.dwave = detail::upload_gradient(exec, wavelengths);
@@ -254,7 +280,8 @@ void FrameExtractor::begin(const ImageInput& image, FrameStorage storage) {
   m.storage = storage;
   // Fresh arrays for every frame: the results handed out by finish() keep the previous ones (on host
   // backends they are those arrays).
-  const int rows = storage == FrameStorage::WholeFrame ? m.nspec : m.fibers(0);  // the first chunk is the largest
+  // One chunk at a time: rows for the largest chunk (with partial bundles it need not be the first).
+  const int rows = storage == FrameStorage::WholeFrame ? m.nspec : m.max_chunk_fibers();
   m.out = detail::allocate_outputs("perfex::frame::", rows, m.nwave, m.options.extraction.ndiag);
   m.model = DeviceView<double**>();
   if (m.options.model_image && storage == FrameStorage::WholeFrame)

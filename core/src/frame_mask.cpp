@@ -128,7 +128,7 @@ HostView<std::uint32_t**> detail::frame_mask_on_host(const double* pixmask_fract
   using In = Kokkos::View<const double**, Kokkos::LayoutRight, HostSpace, Kokkos::MemoryUnmanaged>;
   HostView<std::uint32_t**> mask(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::mask"), pixmask_rows,
                                  pixmask_columns);
-  const Kokkos::DefaultHostExecutionSpace host;
+  const HostExecSpace host;
   compute_mask(host, In(pixmask_fraction, pixmask_rows, pixmask_columns), In(chi2pix, chi2pix_rows, chi2pix_columns),
                mask, options);
   host.fence();

@@ -1,9 +1,11 @@
-// The patch plan (gpu_specter's divide and conquer scheme): subbundles x wavelength steps, one neighbour
-// fiber of padding inside the bundle, wavepad bins of padding, and the integer pixel box rules.
+// The patch plan (gpu_specter's divide and conquer scheme): bundles clipped to the requested fibers,
+// subbundles split as specter splits them, one neighbour fiber of padding inside the bundle, wavelength
+// padding that covers the spots, and the integer pixel box rules.
 #include "perfex/core/patch_plan.hpp"
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <string>
 
 #include "perfex/core/error.hpp"
@@ -36,34 +38,109 @@ bool stamps_overlap(const HostView<const int**>& xc, const HostView<const int**>
 }
 
 // Lower bandwidth of iCov in fiber-major order: within a fiber every pair of bins may couple (nwave - 1);
-// between neighbouring fibers, the largest index distance of two overlapping stamps. Fibers two or more
-// apart couple only through the far wings of the spots (~1e-16 relative) and lie outside the band.
+// between fibers up to `coupled` apart, the largest index distance of two overlapping stamps. Fibers further
+// apart are left out of the band (for single-core spots, fibers two apart couple only through the far wings,
+// ~1e-16 relative).
 int patch_bandwidth(const HostView<const int**>& xc, const HostView<const int**>& yc, int f0, int nf, int w0, int nw,
-                    int stamp_ny, int stamp_nx) {
+                    int stamp_ny, int stamp_nx, int coupled) {
   int bw = nw - 1;
   for (int f = f0; f + 1 < f0 + nf; ++f)
-    for (int i = 0; i < nw; ++i)      // bin of fiber f
-      for (int k = nw - 1; k > i; --k)  // bin of fiber f + 1 with index distance nw + k - i
-        if (stamps_overlap(xc, yc, f, w0 + i, f + 1, w0 + k, stamp_ny, stamp_nx)) {
-          bw = std::max(bw, nw + k - i);
-          break;
-        }
+    for (int d = 1; d <= coupled && f + d < f0 + nf; ++d)
+      for (int i = 0; i < nw; ++i)      // bin of fiber f
+        for (int k = nw - 1; k > i - d * nw && k >= 0; --k)  // bin of fiber f + d, index distance d nw + k - i
+          if (stamps_overlap(xc, yc, f, w0 + i, f + d, w0 + k, stamp_ny, stamp_nx)) {
+            bw = std::max(bw, d * nw + k - i);
+            break;
+          }
   return bw;
 }
 
 }  // namespace
 
+std::vector<std::pair<int, int>> bundle_ranges(int specmin, int nspec, int bundlesize) {
+  std::vector<std::pair<int, int>> out;
+  for (int lo = specmin; lo < specmin + nspec;) {
+    const int bundle_end = (lo / bundlesize + 1) * bundlesize;
+    const int hi = std::min(bundle_end, specmin + nspec);
+    out.emplace_back(lo, hi - lo);
+    lo = hi;
+  }
+  return out;
+}
+
+std::vector<std::pair<int, int>> split_bundle(int nfiber, int nsubbundles) {
+  const int n = std::max(1, std::min(nsubbundles, nfiber));
+  std::vector<int> size(static_cast<std::size_t>(n), nfiber / n);
+  for (int i = 0; i < nfiber % n; ++i) ++size[static_cast<std::size_t>(i)];
+  // specter's one bubble pass: moves the last of the larger subbundles to the end.
+  for (int i = 0; i + 1 < n; ++i)
+    if (size[static_cast<std::size_t>(i)] > size[static_cast<std::size_t>(i) + 1])
+      std::swap(size[static_cast<std::size_t>(i)], size[static_cast<std::size_t>(i) + 1]);
+  std::vector<std::pair<int, int>> out;
+  int lo = 0;
+  for (int s : size) {
+    out.emplace_back(lo, s);
+    lo += s;
+  }
+  return out;
+}
+
+int wavelength_padding(const GaussHermitePsf& psf, const std::vector<double>& grid, const ExtractionOptions& options) {
+  options.validate();
+  const int reference = options.wavepad();
+  const int nwave = static_cast<int>(grid.size());
+  if (nwave < 2 || psf.nfiber < 1) return reference;
+  const int cap = 4 * std::max(reference, options.reference_wavepad());
+  const double dw = grid[1] - grid[0];
+  // Trace rows on the grid extended by the largest padding and the last core's overhang: y[f][i - first].
+  const int first = -(cap + 1), last = nwave + options.nwavestep + cap;
+  const int n = last - first + 1;
+  std::vector<double> y(static_cast<std::size_t>(psf.nfiber) * n);
+  for (int f = 0; f < psf.nfiber; ++f)
+    for (int i = first; i <= last; ++i)
+      y[static_cast<std::size_t>(f) * n + (i - first)] = psf.ytrace.evaluate(f, grid[0] + i * dw);
+  // Rows increase with wavelength in DESI's PSFs; a PSF whose rows decrease is handled by flipping them.
+  const int mid = psf.nfiber / 2;
+  if (y[static_cast<std::size_t>(mid) * n + (n - 1)] < y[static_cast<std::size_t>(mid) * n]) {
+    for (double& v : y) v = -v;
+  }
+  auto at = [&](int f, int i) { return y[static_cast<std::size_t>(f) * n + (i - first)]; };
+  // A window: the padded fibers of the largest subbundle anywhere in a bundle (partial bundles have no
+  // larger ones), so every patch's fibers lie in some window.
+  const int window = options.fibers_per_subbundle() + 2;
+  const double margin = psf.stamp_ny() + 1.0;  // a stamp's rows, plus one for the corners' rounding
+  int pad = reference;
+  for (int b0 = 0; b0 < psf.nfiber; b0 += options.bundlesize) {
+    const int b1 = std::min(psf.nfiber, b0 + options.bundlesize);
+    const int w = std::min(window, b1 - b0);
+    for (int s = b0; s + w <= b1; ++s)
+      for (int c0 = 0; c0 < nwave; c0 += options.nwavestep) {
+        const int top = c0 + options.nwavestep - 1;
+        double hi = -INFINITY, lo = INFINITY;  // the core's highest row at its top bin, lowest at its bottom one
+        for (int f = s; f < s + w; ++f) {
+          hi = std::max(hi, at(f, top));
+          lo = std::min(lo, at(f, c0));
+        }
+        // The first bins beyond a padding of `pad` bins must have every stamp clear of the core's rows.
+        auto clear = [&](int k) {
+          for (int f = s; f < s + w; ++f)
+            if (at(f, top + 1 + k) < hi + margin || at(f, c0 - 1 - k) > lo - margin) return false;
+          return true;
+        };
+        while (pad < cap && !clear(pad)) ++pad;
+      }
+  }
+  return pad;
+}
+
 PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<const int**>& ycorner,
                        int cache_fiber_begin, int stamp_ny, int stamp_nx, int specmin, int nspec, int nwave,
-                       const ExtractionOptions& options) {
+                       const ExtractionOptions& options, int coupled_fibers) {
   options.validate();
   const int bundlesize = options.bundlesize;
   if (specmin < 0 || nspec < 1)
     throw_usage_error("--specmin must be >= 0 and --nspec >= 1, got " + std::to_string(specmin) + " and " +
                       std::to_string(nspec));
-  if (specmin % bundlesize != 0 || nspec % bundlesize != 0)
-    throw_usage_error("--specmin " + std::to_string(specmin) + " and --nspec " + std::to_string(nspec) +
-                      " must be multiples of --bundlesize " + std::to_string(bundlesize));
   const int cache_nfiber = static_cast<int>(xcorner.extent(0));
   if (specmin < cache_fiber_begin || specmin + nspec > cache_fiber_begin + cache_nfiber)
     throw_data_error("fibers " + std::to_string(specmin) + ".." + std::to_string(specmin + nspec - 1) +
@@ -80,13 +157,14 @@ PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<cons
   plan.nspec = nspec;
   plan.nwave = nwave;
   plan.wavepad = pad;
-  const int per_patch = options.fibers_per_subbundle();
   const int nw = options.patch_nwave();
-  for (int bundle_lo = specmin; bundle_lo < specmin + nspec; bundle_lo += bundlesize) {
-    for (int core_lo = bundle_lo; core_lo < bundle_lo + bundlesize; core_lo += per_patch) {
-      // One neighbour on each side, only inside the bundle (bundles do not couple).
+  for (const auto& [bundle_lo, bundle_n] : bundle_ranges(specmin, nspec, bundlesize)) {
+    for (const auto& [sub_lo, per_patch] : split_bundle(bundle_n, options.nsubbundles)) {
+      const int core_lo = bundle_lo + sub_lo;
+      // One neighbour on each side, only inside the (clipped) bundle: bundles do not couple, and fibers that
+      // were not requested are not modelled (as specter's extraction of a partial bundle).
       const int fiber_lo = core_lo == bundle_lo ? core_lo : core_lo - 1;
-      const int fiber_hi = core_lo + per_patch == bundle_lo + bundlesize ? core_lo + per_patch : core_lo + per_patch + 1;
+      const int fiber_hi = core_lo + per_patch == bundle_lo + bundle_n ? core_lo + per_patch : core_lo + per_patch + 1;
       for (int iwave = pad; iwave - pad < nwave; iwave += options.nwavestep) {
         Patch p;
         p.fiber_lo = fiber_lo;
@@ -110,12 +188,14 @@ PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<cons
         p.ymax = all.ymin + ypadhi;
         p.xmin = all.xmin;
         p.xmax = all.xmax;
-        p.bandwidth = patch_bandwidth(xcorner, ycorner, f0, p.nfiber, p.wave_lo, nw, stamp_ny, stamp_nx);
+        p.bandwidth =
+            patch_bandwidth(xcorner, ycorner, f0, p.nfiber, p.wave_lo, nw, stamp_ny, stamp_nx, coupled_fibers);
         plan.max_unknowns = std::max(plan.max_unknowns, p.unknowns());
         plan.max_bandwidth = std::max(plan.max_bandwidth, p.bandwidth);
         plan.max_box_pixels = std::max(plan.max_box_pixels, p.box_pixels());
         plan.max_nfiber = std::max(plan.max_nfiber, p.nfiber);
         plan.max_nwave = std::max(plan.max_nwave, p.nwave);
+        plan.max_ncore_fiber = std::max(plan.max_ncore_fiber, p.ncore_fiber);
         plan.patches.push_back(p);
       }
     }

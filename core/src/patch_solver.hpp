@@ -6,7 +6,6 @@
 
 #include "perfex/core/linalg/band_cholesky.hpp"
 #include "perfex/core/math.hpp"
-#include "perfex/core/linalg/symmetric_eigen.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/patch_plan.hpp"
 #include "perfex/core/types.hpp"
@@ -19,12 +18,13 @@ struct PatchWorkspace {
   DeviceView<double**> cinv;        // [slot][max_n * ldz]: selected inverse C inside the band (full band)
   DeviceView<double**> vec;         // [slot][3 * max_n]: fluxweight | y -> xflux | column work
   DeviceView<double**> box;         // [slot][3 * max_box]: weights | pixel values -> chi^2 | model -> totivar > 0
-  DeviceView<double**> eig;         // [slot][ncore * (2 m^2 + 4 m)]: per-block eigen scratch
+  DeviceView<double**> cblocks;     // [slot][c * bstride + i * nwave + j]: C_bb(i, j) of core fiber c, both
+                                    // triangles (read by the decorrelation, core/src/decorrelate.hpp)
   int ld = 0;   // lower band row length (max bandwidth + 1)
   int ldz = 0;  // full band row length (2 max bandwidth + 1)
   int max_n = 0;
   int max_box = 0;
-  int eig_stride = 0;  // per block
+  int bstride = 0;  // per C_bb block: max_nwave^2
 };
 
 struct PatchOutputs {
@@ -79,8 +79,8 @@ struct PatchSolver {
   KOKKOS_INLINE_FUNCTION void normal_equations(const Member& team, const Patch& p, const double* box, double* icov,
                                                double* fluxweight, double* rhs) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void decorrelate_and_write(const Member& team, const Patch& p, const double* cinv,
-                                                    const double* xflux, const double* fluxweight, double* eig) const;
+  KOKKOS_INLINE_FUNCTION void copy_core_blocks(const Member& team, const Patch& p, const double* cinv,
+                                               double* cblocks) const;
   template <class Member>
   KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p, const double* xflux, double* box) const;
 };
@@ -112,7 +112,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   if (last_phase < SolvePhase::SelectedInverse) return;
   linalg::team_band_selected_inverse(team, icov, n, p.bandwidth, ld, cinv, ws.ldz, col);
   if (last_phase < SolvePhase::Decorrelation) return;
-  decorrelate_and_write(team, p, cinv, xflux, fluxweight, &ws.eig(slot, 0));
+  copy_core_blocks(team, p, cinv, &ws.cblocks(slot, 0));
   if (last_phase < SolvePhase::All) return;
   chi2_and_pixmask(team, p, xflux, box);
 }
@@ -213,87 +213,22 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
   team.team_barrier();
 }
 
-// For each core fiber b: C_bb from the selected inverse, Q_b = C_bb^{-1/2} = W^T W with
-// W = diag(lambda^{-1/4}) V^T, s = Q 1, R_b = diag(1/s) Q_b; flux = R_b xflux_b, ivar = s^2, and the
-// resolution diagonals of the kept bins. Q is never formed: only the products and entries needed.
+// The core fibers' diagonal blocks C_bb of the selected inverse, row by row, for the decorrelation's launch
+// (core/src/decorrelate.hpp). Each row of C_bb is a contiguous piece of the full band (bandwidth >= nwave - 1).
+// (A stopgap until the factorisation writes the blocks itself.)
 template <class Member>
-KOKKOS_INLINE_FUNCTION void PatchSolver::decorrelate_and_write(const Member& team, const Patch& p, const double* cinv,
-                                                               const double* xflux, const double* fluxweight,
-                                                               double* eig) const {
+KOKKOS_INLINE_FUNCTION void PatchSolver::copy_core_blocks(const Member& team, const Patch& p, const double* cinv,
+                                                          double* cblocks) const {
   const int m = p.nwave;
   const int ldz = ws.ldz;
   const int bw = p.bandwidth;
   const int core_b0 = p.core_fiber_lo - p.fiber_lo;
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.ncore_fiber), [&](const int c) {
-    const int b = core_b0 + c;
-    double* a = eig + c * ws.eig_stride;
-    double* vt = a + m * m;
-    double* d = vt + m * m;
-    double* e = d + m;
-    const int base = b * m;
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j <= i; ++j) {
-        const double cij = cinv[(base + i) * ldz + (j - i + bw)];
-        a[i * m + j] = cij;
-        a[j * m + i] = cij;
-      }
-    int failed = linalg::symmetric_eigen(a, m, d, e, vt, e + m);
-    double dmax = 0.0;
-    for (int i = 0; i < m; ++i) dmax = d[i] > dmax ? d[i] : dmax;
-    // W rows: vt[i] * lambda_i^{-1/4}. Eigenvalues of C_bb are positive for an SPD iCov; a non-positive
-    // one (rounding in a degenerate patch) is floored at 1e-14 of the largest, as gpu_specter's GPU path.
-    for (int i = 0; i < m; ++i) {
-      double lam = d[i];
-      if (!(lam > 1e-14 * dmax)) lam = 1e-14 * dmax;
-      if (!(lam > 0.0)) {
-        failed = 1;
-        lam = 1.0;
-      }
-      const double scale = 1.0 / math::sqrt(math::sqrt(lam));
-      for (int j = 0; j < m; ++j) vt[i * m + j] *= scale;
-    }
-    // u = W 1 and t = W xflux_b (stored in a, no longer needed), then s = W^T u, Q xflux = W^T t.
-    double* u = a;
-    double* t = a + m;
-    for (int i = 0; i < m; ++i) {
-      double su = 0.0, st = 0.0;
-      for (int j = 0; j < m; ++j) {
-        su += vt[i * m + j];
-        st += vt[i * m + j] * xflux[base + j];
-      }
-      u[i] = su;
-      t[i] = st;
-    }
-    double* s = d;       // eigenvalues no longer needed
-    double* qx = e;
-    for (int r = 0; r < m; ++r) {
-      double ss = 0.0, sq = 0.0;
-      for (int i = 0; i < m; ++i) {
-        ss += vt[i * m + r] * u[i];
-        sq += vt[i * m + r] * t[i];
-      }
-      s[r] = ss;
-      qx[r] = sq;
-    }
-    const int fiber_out = p.core_fiber_lo + c - specmin;
-    const int ndiags = 2 * ndiag + 1;
-    for (int k = 0; k < p.nkeep; ++k) {
-      const int j = p.core_offset + k;  // local bin
-      const int wout = p.out_wave + k;
-      const bool constrained = fluxweight[base + j] > 0.0 && !failed;
-      const double sj = s[j];
-      out.flux(fiber_out, wout) = constrained ? qx[j] / sj : 0.0;
-      out.ivar(fiber_out, wout) = constrained ? sj * sj : 0.0;
-      for (int dd = 0; dd < ndiags; ++dd) {
-        const int r = j - ndiag + dd;
-        double q = 0.0;
-        if (r >= 0 && r < m && constrained) {
-          for (int i = 0; i < m; ++i) q += vt[i * m + r] * vt[i * m + j];
-          q /= s[r];
-        }
-        out.resolution(fiber_out, dd, wout) = q;
-      }
-    }
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.ncore_fiber * m), [&](const int ci) {
+    const int c = ci / m, i = ci % m;
+    const int row = (core_b0 + c) * m + i;  // unknown of C_bb's row i
+    const double* band = cinv + row * ldz + (bw - i);  // band[j] = C(row, (core_b0 + c) m + j)
+    double* out = cblocks + c * ws.bstride + i * m;
+    for (int j = 0; j < m; ++j) out[j] = band[j];
   });
   team.team_barrier();
 }

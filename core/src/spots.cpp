@@ -36,6 +36,8 @@ constexpr int k_slot_sigx = 2;
 constexpr int k_slot_sigy = 3;
 constexpr int k_slot_gh = 4;
 const char* const k_tail_names[5] = {"TAILAMP", "TAILCORE", "TAILXSCA", "TAILYSCA", "TAILINDE"};
+// GAUSS-HERMITE2's second core: GHNSIG (the first core's cut), its sigmas, then GH2-a-b, from core2_slot on.
+const char* const k_core2_names[3] = {"GHNSIG", "GHSIGX2", "GHSIGY2"};
 // Budget for the per-chunk parameter grid of evaluate_spots (doubles): bounds its temporary memory.
 constexpr std::size_t k_param_chunk_doubles = std::size_t(1) << 19;
 
@@ -45,7 +47,8 @@ enum class TailRows { None, Required, IfPresent };
 struct ParamPlan {
   std::vector<std::string> names;
   std::vector<const LegendreSeries*> series;
-  int tail_slot = -1;  // first of the five tail slots, when the spot kernel adds tails
+  int tail_slot = -1;   // first of the five tail slots, when the spot kernel adds tails
+  int core2_slot = -1;  // GHNSIG, GHSIGX2, GHSIGY2, then GH2-a-b at core2_slot + 3 + a (ghdegy2 + 1) + b
 };
 
 ParamPlan plan_params(const GaussHermitePsf& psf, TailRows tails) {
@@ -61,6 +64,12 @@ ParamPlan plan_params(const GaussHermitePsf& psf, TailRows tails) {
   // GH-a-b at slot k_slot_gh + a (ghdegy + 1) + b, the order the spot kernel expects.
   for (int a = 0; a <= psf.ghdegx; ++a)
     for (int b = 0; b <= psf.ghdegy; ++b) add(gh_param_name(a, b), psf.param(gh_param_name(a, b)));
+  if (psf.two_cores()) {
+    plan.core2_slot = static_cast<int>(plan.names.size());
+    for (const char* name : k_core2_names) add(name, psf.param(name));
+    for (int a = 0; a <= psf.ghdegx2; ++a)
+      for (int b = 0; b <= psf.ghdegy2; ++b) add(gh2_param_name(a, b), psf.param(gh2_param_name(a, b)));
+  }
   if (tails == TailRows::Required) {
     std::string missing;
     for (const char* name : k_tail_names)
@@ -271,8 +280,10 @@ KOKKOS_INLINE_FUNCTION double weighted_row_sum(int n_runtime, int nterm_runtime,
 // One team per (fiber, wavelength): the pixel-integrated Gauss-Hermite stamp, plus tails, clipped and
 // normalised. Problems (non-positive sigma, non-finite trace, empty spot) record the first bad spot.
 // NX, NY > 0 fix the stamp size and NG > 0 both Gauss-Hermite term counts at compile time (the DESI
-// case: 17, 11, 7); 0 leaves them to run time.
-template <int NX, int NY, int NG>
+// case: 17, 11, 7); 0 leaves them to run time. TwoCores adds GAUSS-HERMITE2's second core (its first core
+// cut beyond GHNSIG sigmas, even stamps starting at floor(x) - hsizex); without it the code is the
+// single-core kernel, unchanged.
+template <int NX, int NY, int NG, bool TwoCores>
 struct SpotKernel {
   using Policy = Kokkos::TeamPolicy<ExecSpace>;
   using Member = Policy::member_type;
@@ -292,6 +303,9 @@ struct SpotKernel {
   int gh_terms_x = 0;  // GHDEGX + 1
   int gh_terms_y = 0;
   int tail_slot = -1;
+  int core2_slot = -1;  // TwoCores: GHNSIG, GHSIGX2, GHSIGY2, GH2-a-b from here
+  int gh2_terms_x = 0;  // TwoCores: GHDEGX2 + 1
+  int gh2_terms_y = 0;
   int scratch_level = 0;
   detail::ErfcxTable erfcx = detail::k_erfcx_table;
 
@@ -299,9 +313,13 @@ struct SpotKernel {
   // row 1 (F_1 = phi; a row of its own when ng = 1), then the edges' u in the last row.
   KOKKOS_INLINE_FUNCTION static int edge_rows(int ng) { return (ng < 2 ? 2 : ng) + 1; }
 
-  // Edge tables, pixel tables, the y-contracted table and the stamp, in doubles.
-  static int scratch_doubles(int nx, int ny, int ngx, int ngy) {
-    return edge_rows(ngx) * (nx + 1) + edge_rows(ngy) * (ny + 1) + ngx * nx + ngy * ny + ngx * ny + ny * nx;
+  // Edge tables, pixel tables, the y-contracted table and the stamp, in doubles; the same again for the
+  // second core.
+  static int scratch_doubles(int nx, int ny, int ngx, int ngy, int ngx2, int ngy2) {
+    int n = edge_rows(ngx) * (nx + 1) + edge_rows(ngy) * (ny + 1) + ngx * nx + ngy * ny + ngx * ny + ny * nx;
+    if (TwoCores)
+      n += edge_rows(ngx2) * (nx + 1) + edge_rows(ngy2) * (ny + 1) + ngx2 * nx + ngy2 * ny + ngx2 * ny + ny * nx;
+    return n;
   }
 
   // Every 1D pixel integral of degree m is F_m(lower edge) - F_m(upper edge), with
@@ -365,10 +383,13 @@ struct SpotKernel {
     const int fc = fw / nwave;  // fiber within the chunk
     const int iw = fw - fc * nwave;
     const int f = fiber_offset + fc;  // fiber within the cache
-    const int nx = NX > 0 ? NX : 2 * hsizex + 1;
-    const int ny = NY > 0 ? NY : 2 * hsizey + 1;
+    const int nx = NX > 0 ? NX : (TwoCores ? 2 * hsizex : 2 * hsizex + 1);
+    const int ny = NY > 0 ? NY : (TwoCores ? 2 * hsizey : 2 * hsizey + 1);
     const int ngx = NG > 0 ? NG : gh_terms_x;
     const int ngy = NG > 0 ? NG : gh_terms_y;
+    // The stamp's first pixel is floor(c - hsize + shift): centred on the nearest pixel (0.5), or
+    // GAUSS-HERMITE2's floor(c) - hsize (0).
+    constexpr double shift = TwoCores ? 0.0 : 0.5;
     // int{...}: View indices are taken by reference, and device code cannot refer to a namespace-scope
     // constexpr variable (nvcc), only use its value.
     const double x = params(fc, iw, int{k_slot_x}), y = params(fc, iw, int{k_slot_y});
@@ -377,24 +398,32 @@ struct SpotKernel {
     constexpr double max_coordinate = 1e9;     // keeps the corners representable as int
 
     // Every thread of the team reaches the same verdict, so an early return keeps barriers consistent.
-    const bool bad_input = !(sigx > 0.0 && sigy > 0.0 && math::fabs(x) < max_coordinate &&
-                             math::fabs(y) < max_coordinate);
+    bool bad_input = !(sigx > 0.0 && sigy > 0.0 && math::fabs(x) < max_coordinate &&
+                       math::fabs(y) < max_coordinate);
+    [[maybe_unused]] double nsig = 0.0, sigx2 = 1.0, sigy2 = 1.0;
+    if constexpr (TwoCores) {
+      nsig = params(fc, iw, core2_slot);
+      sigx2 = params(fc, iw, core2_slot + 1);
+      sigy2 = params(fc, iw, core2_slot + 2);
+      bad_input = bad_input || !(sigx2 > 0.0 && sigy2 > 0.0 && math::isfinite(nsig));
+    }
     Kokkos::single(Kokkos::PerTeam(team), [&]() {
       xcenter(f, iw) = x;
       ycenter(f, iw) = y;
-      xcorner(f, iw) = bad_input ? 0 : static_cast<int>(math::floor(x - hsizex + 0.5));
-      ycorner(f, iw) = bad_input ? 0 : static_cast<int>(math::floor(y - hsizey + 0.5));
+      xcorner(f, iw) = bad_input ? 0 : static_cast<int>(math::floor(x - hsizex + shift));
+      ycorner(f, iw) = bad_input ? 0 : static_cast<int>(math::floor(y - hsizey + shift));
       if (bad_input) Kokkos::atomic_fetch_min(&first_bad(), f * nwave + iw);
     });
     if (bad_input) {
       Kokkos::parallel_for(Kokkos::TeamVectorRange(team, ny * nx), [&](int p) { out[p] = 0.0; });
       return;
     }
-    const double xc = math::floor(x - hsizex + 0.5), yc = math::floor(y - hsizey + 0.5);
-    // Offset of the center from its nearest pixel center, in [-0.5, 0.5): Python's (c + 0.5) % 1 - 0.5.
-    const double xs = x + 0.5, ys = y + 0.5;
-    const double dx = (xs - math::floor(xs)) - 0.5;
-    const double dy = (ys - math::floor(ys)) - 0.5;
+    const double xc = math::floor(x - hsizex + shift), yc = math::floor(y - hsizey + shift);
+    // Offset of the center from the pixel its stamp is built around, in [-shift, 1 - shift): Python's
+    // (c + 0.5) % 1 - 0.5 for the odd stamps, c % 1 for the even ones.
+    const double xs = x + shift, ys = y + shift;
+    const double dx = (xs - math::floor(xs)) - shift;
+    const double dy = (ys - math::floor(ys)) - shift;
 
     Scratch ex(team.team_scratch(scratch_level), edge_rows(ngx) * (nx + 1));  // [row][edge]
     Scratch ey(team.team_scratch(scratch_level), edge_rows(ngy) * (ny + 1));  // [row][edge]
@@ -402,45 +431,86 @@ struct SpotKernel {
     Scratch gy(team.team_scratch(scratch_level), ngy * ny);                   // [b][iy]
     Scratch ty(team.team_scratch(scratch_level), ngx * ny);                   // [a][iy]
     Scratch stamp(team.team_scratch(scratch_level), ny * nx);                 // [iy][ix]
+    // The second core's tables (none without it: ngx2 = ngy2 = 0 removes its items from every stage).
+    const int ngx2 = TwoCores ? gh2_terms_x : 0, ngy2 = TwoCores ? gh2_terms_y : 0;
+    Scratch ex2, ey2, gx2, gy2, ty2, stamp2;
+    if constexpr (TwoCores) {
+      ex2 = Scratch(team.team_scratch(scratch_level), edge_rows(ngx2) * (nx + 1));
+      ey2 = Scratch(team.team_scratch(scratch_level), edge_rows(ngy2) * (ny + 1));
+      gx2 = Scratch(team.team_scratch(scratch_level), ngx2 * nx);
+      gy2 = Scratch(team.team_scratch(scratch_level), ngy2 * ny);
+      ty2 = Scratch(team.team_scratch(scratch_level), ngx2 * ny);
+      stamp2 = Scratch(team.team_scratch(scratch_level), ny * nx);
+    }
 
     // Stage 1: the edge tables: u and phi, one item per axis (phi is a recurrence along the edges), then
     // F_0 .. F_{ng-1}, one item per edge.
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 2), [&](int axis) {
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, TwoCores ? 4 : 2), [&](int axis) {
       Kokkos::single(Kokkos::PerThread(team), [&]() {
         if (axis == 0) {
           gaussian_edges(nx, dx, sigx, ngx, &ex(0));
-        } else {
+        } else if (axis == 1) {
           gaussian_edges(ny, dy, sigy, ngy, &ey(0));
+        } else if constexpr (TwoCores) {
+          if (axis == 2)
+            gaussian_edges(nx, dx, sigx2, ngx2, &ex2(0));
+          else
+            gaussian_edges(ny, dy, sigy2, ngy2, &ey2(0));
         }
       });
     });
     team.team_barrier();
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (nx + 1) + (ny + 1)), [&](int e) {
+    const int nedge = (nx + 1) + (ny + 1);
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, TwoCores ? 2 * nedge : nedge), [&](int e) {
       Kokkos::single(Kokkos::PerThread(team), [&]() {
         if (e <= nx) {
           edge_column(e, nx, ngx, &ex(0));
-        } else {
+        } else if (e < nedge) {
           edge_column(e - (nx + 1), ny, ngy, &ey(0));
+        } else if constexpr (TwoCores) {
+          const int e2 = e - nedge;
+          if (e2 <= nx)
+            edge_column(e2, nx, ngx2, &ex2(0));
+          else
+            edge_column(e2 - (nx + 1), ny, ngy2, &ey2(0));
         }
       });
     });
     team.team_barrier();
     // Stage 2: pixel integrals gx[a][ix], gy[b][iy], one degree per item (contiguous, vectorisable rows).
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, ngx + ngy), [&](int m) {
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, ngx + ngy + ngx2 + ngy2), [&](int m) {
       Kokkos::single(Kokkos::PerThread(team), [&]() {
-        const bool is_x = m < ngx;
-        const int n = is_x ? nx : ny, row = is_x ? m : m - ngx;
-        const double* const e = is_x ? &ex(row * (nx + 1)) : &ey(row * (ny + 1));
-        double* const g = is_x ? &gx(row * nx) : &gy(row * ny);
+        const double* e;
+        double* g;
+        int n;
+        if (m < ngx + ngy) {
+          const bool is_x = m < ngx;
+          const int row = is_x ? m : m - ngx;
+          n = is_x ? nx : ny;
+          e = is_x ? &ex(row * (nx + 1)) : &ey(row * (ny + 1));
+          g = is_x ? &gx(row * nx) : &gy(row * ny);
+        } else {
+          const bool is_x = m - (ngx + ngy) < ngx2;
+          const int row = is_x ? m - (ngx + ngy) : m - (ngx + ngy) - ngx2;
+          n = is_x ? nx : ny;
+          e = is_x ? &ex2(row * (nx + 1)) : &ey2(row * (ny + 1));
+          g = is_x ? &gx2(row * nx) : &gy2(row * ny);
+        }
         for (int i = 0; i < n; ++i) g[i] = e[i] - e[i + 1];
       });
     });
     team.team_barrier();
     // Stage 3: the tensor product in two cheap steps, y first (the shorter side):
     // ty[a][iy] = sum_b GH-a-b gy[b][iy]; the GH-a-b of one a are consecutive parameter slots.
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, ngx), [&](int a) {
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, ngx + ngx2), [&](int a) {
       Kokkos::single(Kokkos::PerThread(team), [&]() {
-        weighted_row_sum<NY, NG, false>(ny, ngy, &params(fc, iw, k_slot_gh + a * ngy), 1, &gy(0), &ty(a * ny));
+        if (a < ngx) {
+          weighted_row_sum<NY, NG, false>(ny, ngy, &params(fc, iw, k_slot_gh + a * ngy), 1, &gy(0), &ty(a * ny));
+        } else if constexpr (TwoCores) {
+          const int a2 = a - ngx;
+          weighted_row_sum<0, 0, false>(ny, ngy2, &params(fc, iw, core2_slot + 3 + a2 * ngy2), 1, &gy2(0),
+                                        &ty2(a2 * ny));
+        }
       });
     });
     team.team_barrier();
@@ -465,11 +535,32 @@ struct SpotKernel {
               Kokkos::PerThread(team),
               [&](double& rs) {
                 double* const row = &stamp(iy * nx);
-                if (tail_slot < 0) {
-                  rs = weighted_row_sum<NX, NG, true>(nx, ngx, &ty(iy), ny, &gx(0), row);
-                  return;
+                if constexpr (TwoCores) {
+                  // core1 where (dx/GHSIGX)^2 + (dy/GHSIGY)^2 < GHNSIG^2 at the pixel centre, plus core2.
+                  double* const row2 = &stamp2(iy * nx);
+                  weighted_row_sum<NX, NG, false>(nx, ngx, &ty(iy), ny, &gx(0), row);
+                  weighted_row_sum<0, 0, false>(nx, ngx2, &ty2(iy), ny, &gx2(0), row2);
+                  const double ddy = (yc + iy - y) / sigy;
+                  for (int ix = 0; ix < nx; ++ix) {
+                    const double ddx = (xc + ix - x) / sigx;
+                    const double core1 = ddx * ddx + ddy * ddy < nsig * nsig ? row[ix] : 0.0;
+                    row[ix] = core1 + row2[ix];
+                  }
+                  if (tail_slot < 0) {
+                    rs = 0.0;
+                    for (int ix = 0; ix < nx; ++ix) {
+                      row[ix] = row[ix] < 0.0 ? 0.0 : row[ix];
+                      rs += row[ix];
+                    }
+                    return;
+                  }
+                } else {
+                  if (tail_slot < 0) {
+                    rs = weighted_row_sum<NX, NG, true>(nx, ngx, &ty(iy), ny, &gx(0), row);
+                    return;
+                  }
+                  weighted_row_sum<NX, NG, false>(nx, ngx, &ty(iy), ny, &gx(0), row);
                 }
-                weighted_row_sum<NX, NG, false>(nx, ngx, &ty(iy), ny, &gx(0), row);
                 const double ddy = (yc + iy - y) * tail_ysca;
                 rs = 0.0;
                 for (int ix = 0; ix < nx; ++ix) {
@@ -494,14 +585,15 @@ struct SpotKernel {
   }
 };
 
-// Launches SpotKernel<NX, NY, NG> over every chunk of fibers.
-template <int NX, int NY, int NG>
+// Launches SpotKernel<NX, NY, NG, TwoCores> over every chunk of fibers.
+template <int NX, int NY, int NG, bool TwoCores>
 void launch_spots(const ExecSpace& exec, const ParamEvaluator& evaluator, const DeviceView<double***>& params,
-                  SpotKernel<NX, NY, NG> kernel, int nfiber, int chunk) {
-  using Kernel = SpotKernel<NX, NY, NG>;
-  const int nx = 2 * kernel.hsizex + 1, ny = 2 * kernel.hsizey + 1;
-  const std::size_t scratch_bytes =
-      Kernel::Scratch::shmem_size(Kernel::scratch_doubles(nx, ny, kernel.gh_terms_x, kernel.gh_terms_y));
+                  SpotKernel<NX, NY, NG, TwoCores> kernel, int nfiber, int chunk) {
+  using Kernel = SpotKernel<NX, NY, NG, TwoCores>;
+  const int nx = TwoCores ? 2 * kernel.hsizex : 2 * kernel.hsizex + 1;
+  const int ny = TwoCores ? 2 * kernel.hsizey : 2 * kernel.hsizey + 1;
+  const std::size_t scratch_bytes = Kernel::Scratch::shmem_size(Kernel::scratch_doubles(
+      nx, ny, kernel.gh_terms_x, kernel.gh_terms_y, kernel.gh2_terms_x, kernel.gh2_terms_y));
   // Level 0 (GPU shared memory) when the tables fit comfortably, else level 1 (global).
   kernel.scratch_level = scratch_bytes <= 32 * 1024 ? 0 : 1;
   for (int f0 = 0; f0 < nfiber; f0 += chunk) {
@@ -532,6 +624,9 @@ Kernel make_spot_kernel(const SpotCache& cache, const GaussHermitePsf& psf, cons
   kernel.gh_terms_x = psf.ghdegx + 1;
   kernel.gh_terms_y = psf.ghdegy + 1;
   kernel.tail_slot = plan.tail_slot;
+  kernel.core2_slot = plan.core2_slot;
+  kernel.gh2_terms_x = psf.ghdegx2 + 1;
+  kernel.gh2_terms_y = psf.ghdegy2 + 1;
   return kernel;
 }
 
@@ -585,6 +680,7 @@ void evaluate_spots(const ExecSpace& exec, const GaussHermitePsf& psf, int fiber
   cache.nwave = nwave;
   cache.stamp_ny = ny;
   cache.stamp_nx = nx;
+  cache.coupled_fibers = psf.coupled_fiber_distance();
   upload_wavelengths(exec, wavelengths, cache.wavelengths);
   fit_view(cache.spots, "perfex::spots::spots", nfiber, nwave, ny, nx);
   fit_view(cache.xcorner, "perfex::spots::xcorner", nfiber, nwave);
@@ -604,11 +700,14 @@ void evaluate_spots(const ExecSpace& exec, const GaussHermitePsf& psf, int fiber
   DeviceView<int> first_bad(no_init("perfex::spots::first_bad"));
   Kokkos::deep_copy(exec, first_bad, INT_MAX);
 
-  if (nx == 17 && ny == 11 && psf.ghdegx == 6 && psf.ghdegy == 6) {  // DESI's stamps
-    const auto kernel = make_spot_kernel<SpotKernel<17, 11, 7>>(cache, psf, plan, params, first_bad);
+  if (psf.two_cores()) {  // GAUSS-HERMITE2
+    const auto kernel = make_spot_kernel<SpotKernel<0, 0, 0, true>>(cache, psf, plan, params, first_bad);
+    launch_spots(exec, evaluator, params, kernel, nfiber, chunk);
+  } else if (nx == 17 && ny == 11 && psf.ghdegx == 6 && psf.ghdegy == 6) {  // DESI's stamps
+    const auto kernel = make_spot_kernel<SpotKernel<17, 11, 7, false>>(cache, psf, plan, params, first_bad);
     launch_spots(exec, evaluator, params, kernel, nfiber, chunk);
   } else {
-    const auto kernel = make_spot_kernel<SpotKernel<0, 0, 0>>(cache, psf, plan, params, first_bad);
+    const auto kernel = make_spot_kernel<SpotKernel<0, 0, 0, false>>(cache, psf, plan, params, first_bad);
     launch_spots(exec, evaluator, params, kernel, nfiber, chunk);
   }
 

@@ -18,6 +18,7 @@ constexpr int k_nbundle = k_nfiber / k_bundle_size;
 constexpr int k_trace_terms = 6;  // Legendre degree 5
 constexpr int k_param_terms = 4;  // Legendre degree 3
 constexpr int k_ghdeg = 6;
+constexpr int k_ghdeg2 = 3;  // the second core of the TwoCores layout
 constexpr double k_fiber_pitch = 7.4;  // pixels between fibers of a bundle (DESI: about 7.3)
 constexpr double k_first_fiber_x = 120.0;
 constexpr double k_last_fiber_x = 3945.0;
@@ -94,10 +95,14 @@ GaussHermitePsf make_synthetic_psf(const SyntheticPsfOptions& options) {
   psf.nfiber = k_nfiber;
   psf.npix_x = 4114;
   psf.npix_y = 4128;
-  psf.hsizex = 8;
-  psf.hsizey = 5;
+  const bool two_cores = options.layout == PsfLayout::TwoCores;
+  psf.layout = options.layout;
+  psf.hsizex = two_cores ? 10 : 8;
+  psf.hsizey = two_cores ? 10 : 5;
   psf.ghdegx = k_ghdeg;
   psf.ghdegy = k_ghdeg;
+  psf.ghdegx2 = two_cores ? k_ghdeg2 : -1;
+  psf.ghdegy2 = two_cores ? k_ghdeg2 : -1;
   psf.camera = std::string(1, arm.name) + std::to_string(arm.spectrograph);
   psf.fibermin = k_nfiber * arm.spectrograph;
   psf.psferr_keyword = arm.name == 'b' ? 0.04 : 0.01;
@@ -105,7 +110,9 @@ GaussHermitePsf make_synthetic_psf(const SyntheticPsfOptions& options) {
   // The trace HDUs and the PSF table have their own domains, 1 A apart as in specex's files.
   psf.xtrace = make_series(wavemin, wavemax, k_trace_terms);
   psf.ytrace = make_series(wavemin, wavemax, k_trace_terms);
-  const double pmin = wavemin - 1.0, pmax = wavemax + 1.0;
+  // (The one-table layouts: one domain for every row.)
+  const bool one_domain = options.layout != PsfLayout::XtraceYtracePsf;
+  const double pmin = one_domain ? wavemin : wavemin - 1.0, pmax = one_domain ? wavemax : wavemax + 1.0;
 
   // Fiber positions at mid wavelength: bundles of 25 at 7.4 px, about 14 px between bundles.
   const double bundle_pitch = (k_last_fiber_x - k_first_fiber_x - (k_bundle_size - 1) * k_fiber_pitch) /
@@ -142,7 +149,7 @@ GaussHermitePsf make_synthetic_psf(const SyntheticPsfOptions& options) {
   }
 
   // Rows are added by reference below: reserve them all so no push_back moves earlier ones.
-  psf.params.reserve(2 + (k_ghdeg + 1) * (k_ghdeg + 1) + 5 + 3);
+  psf.params.reserve(2 + (k_ghdeg + 1) * (k_ghdeg + 1) + 3 + (k_ghdeg2 + 1) * (k_ghdeg2 + 1) + 5 + 3);
   auto add_param = [&](const std::string& name) -> LegendreSeries& {
     psf.params.push_back({name, make_series(pmin, pmax, k_param_terms)});
     return psf.params.back().series;
@@ -191,6 +198,24 @@ GaussHermitePsf make_synthetic_psf(const SyntheticPsfOptions& options) {
           coef(gh, i, k) = (a == 0 && b == 0 && k == 0) ? 1.0 : amp[k] * scale;
       }
     }
+  if (two_cores) {
+    // GAUSS-HERMITE2: the first core cut at GHNSIG sigmas, a wide second core of sigma 3 px (as in specter's
+    // test file) with about a fifth of the light: GH2-0-0 about 0.2, the others small.
+    for (const char* name : {"GHNSIG", "GHSIGX2", "GHSIGY2"}) {
+      LegendreSeries& s = add_param(name);
+      for (int i = 0; i < k_nfiber; ++i) coef(s, i, 0) = name[2] == 'N' ? 3.5 : 3.0 + 0.1 * field[i];
+    }
+    for (int a = 0; a <= k_ghdeg2; ++a)
+      for (int b = 0; b <= k_ghdeg2; ++b) {
+        LegendreSeries& gh = add_param(gh2_param_name(a, b));
+        const double amp0 = (a == 0 && b == 0) ? 0.2 : 0.03 * rng.symmetric();
+        const double amp1 = 0.01 * rng.symmetric();
+        for (int i = 0; i < k_nfiber; ++i) {
+          coef(gh, i, 0) = amp0 * (1.0 + 0.1 * field[i]);
+          coef(gh, i, 1) = amp1;
+        }
+      }
+  }
   // Tails like specter's model; TAILAMP = 0 (as in DESI's files) unless requested.
   {
     LegendreSeries& amp = add_param("TAILAMP");

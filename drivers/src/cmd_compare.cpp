@@ -11,6 +11,7 @@
 #include "perfex/core/error.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/frame_compare.hpp"
+#include "perfex/drivers/frame_keywords.hpp"
 #include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_io.hpp"
 
@@ -39,7 +40,10 @@ std::optional<FiberRange> parse_fibers(const std::string& text) {
   } catch (const std::exception&) {
     throw_usage_error("--fibers '" + text + "': expected LO:HI (fibers LO .. HI-1) or one fiber number");
   }
-  if (r.lo < 0 || r.hi <= r.lo) throw_usage_error("--fibers '" + text + "': the range is empty");
+  if (r.lo < 0 || r.hi < 0)
+    throw_usage_error("--fibers '" + text + "': fiber numbers must be >= 0 (LO:HI selects fibers LO .. HI-1)");
+  if (r.hi <= r.lo)
+    throw_usage_error("--fibers '" + text + "': the range is empty (HI must be above LO: LO:HI selects fibers LO .. HI-1)");
   return r;
 }
 
@@ -47,6 +51,26 @@ std::string describe(const std::string& path, const io::Frame& f) {
   return fmt::format("{}: fibers {}..{}, {} bins {:.2f}..{:.2f} A, {}", path, f.data.specmin,
                      f.data.specmin + f.data.nspec - 1, f.data.nwave, f.data.wavelengths.front(),
                      f.data.wavelengths.back(), f.exact ? "float64 HDUs" : "float32 HDUs");
+}
+
+// First the extraction keywords that differ: they explain most differences in what follows.
+void print_keyword_differences(const KeywordComparison& k) {
+  if (k.differ.empty()) {
+    fmt::print("extraction keywords: the same in A and B ({} compared)\n", k.compared);
+  } else {
+    std::string names;
+    for (const auto& d : k.differ) names += (names.empty() ? "" : ", ") + d.name;
+    fmt::print("extraction keywords: {} differ\n", names);
+    for (const auto& d : k.differ)
+      fmt::print("  {:<9} A {}   B {}{}\n", d.name, d.a, d.b, d.note.empty() ? "" : "   " + d.note);
+  }
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& n : v) s += " " + n;
+    return s;
+  };
+  if (!k.only_a.empty()) fmt::print("  only in A:{}\n", list(k.only_a));
+  if (!k.only_b.empty()) fmt::print("  only in B:{}\n", list(k.only_b));
 }
 
 struct CompareArgs {
@@ -65,6 +89,7 @@ int run_compare(const CompareArgs& args) {
     throw Error(e.kind(), fmt::format("{} and {}: {}", args.a, args.b, e.what()));
   }
   const double max_pull = c.pulls.empty() ? 0.0 : *std::max_element(c.pulls.begin(), c.pulls.end());
+  print_keyword_differences(compare_keywords(extraction_keywords(args.a, A), extraction_keywords(args.b, B)));
   fmt::print("A: {}\n", describe(args.a, A));
   fmt::print("B: {}\n", describe(args.b, B));
   fmt::print("compared: fibers {}..{} x {} bins = {} bins; good in both (ivar > 0, chi2pix < 100, pixmask <= 0.5): {}\n",

@@ -12,6 +12,7 @@
 #include "perfex/core/error.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/frame_io.hpp"
@@ -31,9 +32,8 @@ struct ConvertArgs {
 void check_convert_args(const ConvertArgs& a) {
   if (a.input.empty()) throw_usage_error("IN: a frame file is required");
   io::output_frame_format(a.output, a.format, "OUT");
-  std::error_code ec;
-  if (std::filesystem::equivalent(a.input, a.output, ec)) throw_usage_error("IN and OUT name the same file");
   io::check_output_path(a.output, a.overwrite, "OUT");
+  io::check_distinct_files({{"IN", a.input}}, {{"OUT", a.output}});
 }
 
 bool same_float(double a, float b) {
@@ -113,7 +113,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   auto* cmd =
       app.add_subcommand("convert", "Convert a frame file between FITS and HDF5 (every array and keyword kept)");
   cmd->add_option("IN", args->input, "input frame (FITS or HDF5, recognised by its content)")->required();
-  cmd->add_option("OUT", args->output, "output frame (HDF5 for a .h5 or .hdf5 name, else FITS)")->required();
+  cmd->add_option("OUT", args->output, "output frame (HDF5 for a .h5 or .hdf5 name, else FITS, gzip-compressed for a .gz name)")->required();
   cmd->add_option("--format", args->format, "output format: fits or hdf5 (default: by OUT's extension)");
   cmd->add_option("--group", args->group, "HDF5 input: the frame group of an exposure file (e.g. r0)");
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing OUT");

@@ -19,6 +19,7 @@
 #include "perfex/drivers/errors.hpp"
 #include "perfex/drivers/extract_command.hpp"
 #include "perfex/drivers/extraction_job.hpp"
+#include "perfex/io/psf_checks.hpp"
 
 namespace perfex::drivers {
 
@@ -70,7 +71,9 @@ int run_extract_here(const ExtractArgs& a) {
     const auto t_extract = std::chrono::steady_clock::now();
     const ExecSpace exec;
     const ImageInput input = upload_job_image(exec, job.image);
-    extracted = extract_frame(exec, input, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    extracted = io::naming_psf_errors(job.psf, a.psf, [&] {
+      return extract_frame(exec, input, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    });
     extracted.extract_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_extract).count();
   } catch (...) {
     progress.finish();
@@ -104,25 +107,29 @@ int run_extract(const ExtractArgs& a) {
   return world.size() > 1 ? run_extract_on_ranks(world, a) : run_extract_here(a);
 }
 
-void add_extract_command(CLI::App& app, Action& action) {
+void add_extract_command(CLI::App& app, Action& action, std::shared_ptr<ExtractArgs>* parsed) {
   auto args = std::make_shared<ExtractArgs>();
+  if (parsed) *parsed = args;
   auto* cmd = app.add_subcommand(
       "extract", "Extract spectra from a preprocessed CCD image into a DESI frame file (desi_extract_spectra's options)");
   cmd->add_option("-i,--input", args->input, "input preprocessed image (preproc-CAMERA-EXPID.fits)")->required();
   cmd->add_option("-p,--psf", args->psf, "input PSF (GAUSS-HERMITE, psf-CAMERA-EXPID.fits)")->required();
-  cmd->add_option("-o,--output", args->output, "output frame file (FITS; HDF5 for a .h5 or .hdf5 name)")->required();
+  cmd->add_option("-o,--output", args->output, "output frame file (FITS, gzip-compressed for a .gz name; HDF5 for a .h5 or .hdf5 name)")->required();
   cmd->add_option("--format", args->format, "output format: fits or hdf5 (default: by -o's extension)");
   cmd->add_option("-f,--fibermap", args->fibermap, "take the FIBERMAP from this file (default: the input's, if any)");
   cmd->add_option("-m,--model", args->model,
                   "also write the model image: spots x extracted (convolved) flux, gpu_specter's definition");
   cmd->add_option("-w,--wavelength", args->wavelength,
-                  "wmin,wmax,dw in Angstrom (default: the range every fiber covers on the CCD, step 0.8)");
-  cmd->add_option("-s,--specmin", args->specmin, "first fiber (a multiple of --bundlesize)")->capture_default_str();
+                  "wmin,wmax,dw in Angstrom (default, as desi_extract_spectra: the PSF's WAVEMIN,WAVEMAX,0.8)");
+  cmd->add_option("-s,--specmin", args->specmin, "first fiber (bundles at either end may be partial)")
+      ->capture_default_str();
   cmd->add_option("-n,--nspec", args->nspec, "number of fibers (default 500, or the PSF's fibers from --specmin)");
   cmd->add_option("-r,--regularize", args->options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();
   cmd->add_option("--bundlesize", args->options.bundlesize, "fibers per bundle")->capture_default_str();
-  cmd->add_option("--nsubbundles", args->options.nsubbundles, "subbundles per bundle")->capture_default_str();
+  cmd->add_option("--nsubbundles", args->options.nsubbundles,
+                  "subbundles per bundle, 1..bundlesize (split as specter splits them)")
+      ->capture_default_str();
   cmd->add_option("--nwavestep", args->options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", args->options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", args->options.pixpad_frac, "pixel padding fraction")->capture_default_str();
@@ -141,6 +148,9 @@ void add_extract_command(CLI::App& app, Action& action) {
   cmd->add_flag("-v,--verbose", args->verbose, "print the settings and a progress line on stderr");
   cmd->add_flag("--mpi", args->mpi,
                 "share the bundles among MPI ranks (automatic when started by mpiexec, mpirun or srun)");
+  cmd->add_flag("--allow-camera-mismatch", args->allow_camera_mismatch,
+                "extract even when the image's and the PSF's CAMERA differ");
+  add_desi_options(*cmd, args->desi, args->no_scores);
   // An empty -w, -f or -m (an unset shell variable...) is a mistake, not a request for the default.
   for (const char* name : {"--wavelength", "--fibermap", "--model"})
     cmd->get_option(name)->check(

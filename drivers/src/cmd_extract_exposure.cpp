@@ -19,12 +19,15 @@
 #include <vector>
 
 #include "perfex/core/error.hpp"
+#include "perfex/core/frame_request.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/errors.hpp"
 #include "perfex/drivers/exposure.hpp"
 #include "exposure_run.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
+#include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 
 namespace perfex::drivers {
@@ -42,6 +45,13 @@ void check_distinct_outputs(const std::vector<FrameTask>& tasks, const std::stri
 }  // namespace
 
 std::vector<FrameTask> read_manifest(const std::string& path, const std::string& output_dir) {
+  try {
+    io::check_input_file(path, "a manifest file or a directory");  // a FIFO would block the read
+  } catch (const Error& e) {
+    std::string reason = e.what();
+    if (reason.rfind(path + ": ", 0) == 0) reason.erase(0, path.size() + 2);
+    throw_data_error(path + ": cannot read the manifest (" + reason + ")");
+  }
   std::ifstream in(path);
   if (!in) throw_data_error(path + ": cannot read the manifest (no such file, or not readable)");
   std::vector<FrameTask> tasks;
@@ -97,7 +107,7 @@ void check_exposure_args(const ExposureArgs& a) {
   std::error_code ec;
   const bool directory = fs::is_directory(a.source, ec);
   if (!a.hdf5_exposure.empty()) {
-    io::require_hdf5("--hdf5-exposure " + a.hdf5_exposure);
+    io::output_frame_format(a.hdf5_exposure, "hdf5", "--hdf5-exposure");  // HDF5 in this build, no .gz name
     io::check_output_path(a.hdf5_exposure, e.overwrite, "--hdf5-exposure");
   }
   if (directory && a.output_dir.empty() && a.hdf5_exposure.empty())
@@ -110,10 +120,7 @@ void check_exposure_args(const ExposureArgs& a) {
   ExtractionOptions o = e.options;
   if (e.psferr) o.psferr = *e.psferr;
   o.validate();
-  if (e.specmin < 0 || e.specmin % o.bundlesize != 0)
-    throw_usage_error(fmt::format("--specmin {} must be >= 0 and a multiple of --bundlesize {}", e.specmin, o.bundlesize));
-  if (e.nspec && (*e.nspec < 1 || *e.nspec % o.bundlesize != 0))
-    throw_usage_error(fmt::format("--nspec {} must be a positive multiple of --bundlesize {}", *e.nspec, o.bundlesize));
+  check_fiber_options(e.specmin, e.nspec, o.bundlesize);  // perfex extract's rule: any fibers
   if (e.barycentric && e.heliocor) throw_usage_error("--barycentric-correction and --heliocor are exclusive: give one");
   if (e.bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");
 }
@@ -147,12 +154,14 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
   cmd->add_option("-f,--fibermap", e.fibermap, "take every frame's FIBERMAP from this file (default: each input's)");
   cmd->add_option("-w,--wavelength", e.wavelength,
                   "wmin,wmax,dw in Angstrom (default: the range every fiber covers on the CCD, step 0.8)");
-  cmd->add_option("-s,--specmin", e.specmin, "first fiber (a multiple of --bundlesize)")->capture_default_str();
+  cmd->add_option("-s,--specmin", e.specmin, "first fiber (bundles at either end may be partial)")->capture_default_str();
   cmd->add_option("-n,--nspec", e.nspec, "number of fibers (default 500, or the PSF's fibers from --specmin)");
   cmd->add_option("-r,--regularize", e.options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();
   cmd->add_option("--bundlesize", e.options.bundlesize, "fibers per bundle")->capture_default_str();
-  cmd->add_option("--nsubbundles", e.options.nsubbundles, "subbundles per bundle")->capture_default_str();
+  cmd->add_option("--nsubbundles", e.options.nsubbundles,
+                  "subbundles per bundle, 1..bundlesize (split as specter splits them)")
+      ->capture_default_str();
   cmd->add_option("--nwavestep", e.options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", e.options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", e.options.pixpad_frac, "pixel padding fraction")->capture_default_str();
@@ -168,6 +177,9 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", e.verbose, "print the settings of every frame and a line per unit of work");
   cmd->add_flag("--mpi", e.mpi, "start MPI even when no launcher (mpiexec, mpirun, srun) is detected");
+  cmd->add_flag("--allow-camera-mismatch", e.allow_camera_mismatch,
+                "extract a frame even when its image's and PSF's CAMERA differ");
+  add_desi_options(*cmd, e.desi, e.no_scores);
   cmd->callback([&action, args] {
     check_exposure_args(*args);
     request_mpi(args->extract.mpi);

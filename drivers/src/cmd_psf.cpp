@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "perfex/core/types.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/psf_checks.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -44,7 +46,14 @@ struct PsfSynthArgs {
   std::uint64_t seed = 0;
   bool tails = false;
   bool overwrite = false;
+  std::string layout = "psfver3";
 };
+
+// `psf synth --layout` names, and what the summary line calls each.
+const std::map<std::string, std::pair<PsfLayout, const char*>> k_layouts = {
+    {"psfver3", {PsfLayout::XtraceYtracePsf, "GAUSS-HERMITE"}},
+    {"psfver2", {PsfLayout::OneTable, "GAUSS-HERMITE PSFVER 2"}},
+    {"gauss-hermite2", {PsfLayout::TwoCores, "GAUSS-HERMITE2"}}};
 
 // The wavelength interval over which fiber `fiber`'s trace lies on CCD rows [0, npix_y - 1], within
 // [wmin, wmax]; nullopt when it never does. Assumes y(lambda) is monotonic (true of every real PSF): the
@@ -85,17 +94,28 @@ std::string degree_list(const std::set<int>& degrees) {
 int run_psf_info(const PsfInfoArgs& args) {
   const GaussHermitePsf psf = io::read_psf(args.path);
   fmt::print("PSF file: {}\n", args.path);
-  fmt::print("type: GAUSS-HERMITE (PSFVER >= 3), camera {}\n", psf.camera.empty() ? "(no CAMERA keyword)" : psf.camera);
+  fmt::print("type: {}, camera {}\n", layout_description(psf.layout),
+             psf.camera.empty() ? "(no CAMERA keyword)" : psf.camera);
   fmt::print("fibers: {} (FIBERMIN {}, fibers {}..{})\n", psf.nfiber, psf.fibermin, psf.fibermin,
              psf.fibermin + psf.nfiber - 1);
   fmt::print("CCD: {} x {} pixels (NPIX_X columns x NPIX_Y rows)\n", psf.npix_x, psf.npix_y);
 
-  const LegendreSeries& table = psf.params.front().series;
-  fmt::print("wavelength domains: XTRACE {:.1f}..{:.1f} A, YTRACE {:.1f}..{:.1f} A, PSF {:.1f}..{:.1f} A\n",
-             psf.xtrace.wavemin, psf.xtrace.wavemax, psf.ytrace.wavemin, psf.ytrace.wavemax, table.wavemin,
-             table.wavemax);
   const double wmin = psf.wavemin(), wmax = psf.wavemax();
-  fmt::print("common domain: {:.1f}..{:.1f} A\n", wmin, wmax);
+  if (psf.layout == PsfLayout::XtraceYtracePsf) {
+    const LegendreSeries& table = psf.params.front().series;
+    fmt::print("wavelength domains: XTRACE {:.1f}..{:.1f} A, YTRACE {:.1f}..{:.1f} A, PSF {:.1f}..{:.1f} A\n",
+               psf.xtrace.wavemin, psf.xtrace.wavemax, psf.ytrace.wavemin, psf.ytrace.wavemax, table.wavemin,
+               table.wavemax);
+  } else {
+    std::set<std::pair<double, double>> domains = {{psf.xtrace.wavemin, psf.xtrace.wavemax},
+                                                   {psf.ytrace.wavemin, psf.ytrace.wavemax}};
+    for (const auto& p : psf.params) domains.insert({p.series.wavemin, p.series.wavemax});
+    std::string list;
+    for (const auto& [lo, hi] : domains) list += fmt::format("{}{:.1f}..{:.1f} A", list.empty() ? "" : ", ", lo, hi);
+    fmt::print("wavelength domains of the table rows: {}\n", list);
+  }
+  // The range extraction grids are checked against (the PSF table's domain).
+  fmt::print("wavelength range: {:.1f}..{:.1f} A\n", wmin, wmax);
 
   double lo = wmin, hi = wmax;
   int off_ccd = 0;
@@ -116,15 +136,24 @@ int run_psf_info(const PsfInfoArgs& args) {
 
   fmt::print("stamp: {} x {} pixels (HSIZEY {}, HSIZEX {})\n", psf.stamp_ny(), psf.stamp_nx(), psf.hsizey,
              psf.hsizex);
-  fmt::print("Gauss-Hermite degrees: GHDEGX {}, GHDEGY {}\n", psf.ghdegx, psf.ghdegy);
+  if (psf.two_cores())
+    fmt::print("Gauss-Hermite degrees: GHDEGX {}, GHDEGY {}; second core GHDEGX2 {}, GHDEGY2 {}\n", psf.ghdegx,
+               psf.ghdegy, psf.ghdegx2, psf.ghdegy2);
+  else
+    fmt::print("Gauss-Hermite degrees: GHDEGX {}, GHDEGY {}\n", psf.ghdegx, psf.ghdegy);
   std::set<int> table_degrees;
   for (const auto& p : psf.params) table_degrees.insert(p.series.ncoef - 1);
-  fmt::print("Legendre degrees: XTRACE {}, YTRACE {}, PSF table {}\n", psf.xtrace.ncoef - 1, psf.ytrace.ncoef - 1,
-             degree_list(table_degrees));
+  if (psf.layout == PsfLayout::XtraceYtracePsf)
+    fmt::print("Legendre degrees: XTRACE {}, YTRACE {}, PSF table {}\n", psf.xtrace.ncoef - 1, psf.ytrace.ncoef - 1,
+               degree_list(table_degrees));
+  else
+    fmt::print("Legendre degrees: X {}, Y {}, other rows {}\n", psf.xtrace.ncoef - 1, psf.ytrace.ncoef - 1,
+               degree_list(table_degrees));
   std::string rows;
   for (const auto& p : psf.params)
     if (p.name.rfind("GH-", 0) != 0) rows += " " + p.name;
-  fmt::print("PSF table rows: {} ({} GH-a-b and{})\n", psf.params.size(),
+  fmt::print("PSF table rows: {} ({}{} GH-a-b and{})\n", psf.params.size() + (psf.layout == PsfLayout::XtraceYtracePsf ? 0 : 2),
+             psf.layout == PsfLayout::XtraceYtracePsf ? "" : "X, Y, ",
              std::count_if(psf.params.begin(), psf.params.end(),
                            [](const NamedSeries& p) { return p.name.rfind("GH-", 0) == 0; }),
              rows);
@@ -151,7 +180,8 @@ int run_psf_spot(const PsfSpotArgs& args) {
   SpotOptions options;
   options.tails = args.tails;
   const std::vector<double> wave = {args.wave};
-  const SpotCache cache = evaluate_spots(exec, psf, args.fiber, 1, wave, options);
+  const SpotCache cache =
+      io::naming_psf_errors(psf, args.path, [&] { return evaluate_spots(exec, psf, args.fiber, 1, wave, options); });
   const PsfParamGrid params = evaluate_psf_params(exec, psf, args.fiber, 1, wave);
   auto spots = Kokkos::create_mirror_view_and_copy(HostSpace(), cache.spots);
   auto xcorner = Kokkos::create_mirror_view_and_copy(HostSpace(), cache.xcorner);
@@ -190,11 +220,12 @@ int run_psf_synth(const PsfSynthArgs& args) {
   options.camera = args.camera;
   options.seed = args.seed;
   options.tails = args.tails;
+  const auto& [layout, type] = k_layouts.at(args.layout);
+  options.layout = layout;
   const GaussHermitePsf psf = make_synthetic_psf(options);
   io::write_psf(psf, args.output, args.overwrite);
-  fmt::print("wrote {}: synthetic GAUSS-HERMITE PSF, camera {}, seed {}, {} fibers, {:.1f}..{:.1f} A{}\n",
-             args.output, psf.camera, args.seed, psf.nfiber, psf.wavemin(), psf.wavemax(),
-             args.tails ? ", with tails" : "");
+  fmt::print("wrote {}: synthetic {} PSF, camera {}, seed {}, {} fibers, {:.1f}..{:.1f} A{}\n", args.output, type,
+             psf.camera, args.seed, psf.nfiber, psf.wavemin(), psf.wavemax(), args.tails ? ", with tails" : "");
   return 0;
 }
 
@@ -222,7 +253,8 @@ const CLI::Validator positive(
 }  // namespace
 
 void add_psf_command(CLI::App& app, Action& action) {
-  auto* psf = app.add_subcommand("psf", "Inspect GAUSS-HERMITE PSF files (info, spot) and write synthetic ones (synth)");
+  auto* psf = app.add_subcommand(
+      "psf", "Inspect GAUSS-HERMITE and GAUSS-HERMITE2 PSF files (info, spot) and write synthetic ones (synth)");
   psf->require_subcommand(1);
 
   auto info_args = std::make_shared<PsfInfoArgs>();
@@ -248,6 +280,11 @@ void add_psf_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   synth->add_option("--seed", synth_args->seed, "random seed")->capture_default_str();
   synth->add_flag("--tails", synth_args->tails, "give the PSF tails (TAILAMP > 0)");
+  synth->add_option("--layout", synth_args->layout,
+                    "file layout: psfver3 (DESI: HDUs XTRACE, YTRACE, PSF), psfver2 (one table, traces as rows X, Y) "
+                    "or gauss-hermite2 (one table, two Gaussian cores, 20 x 20 stamps)")
+      ->check(CLI::IsMember({"psfver3", "psfver2", "gauss-hermite2"}))
+      ->capture_default_str();
   synth->add_flag("--overwrite", synth_args->overwrite, "replace an existing output file");
   synth->callback([&action, synth_args] { action = [synth_args] { return run_psf_synth(*synth_args); }; });
 }

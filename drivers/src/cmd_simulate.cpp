@@ -4,6 +4,8 @@
 #include <Kokkos_Core.hpp>
 #include <fmt/core.h>
 
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -24,8 +26,10 @@
 #include "perfex/core/version.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/preproc_io.hpp"
+#include "perfex/io/psf_checks.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -50,6 +54,9 @@ struct SimulateArgs {
   long long expid = 1;
   long long night = 20201215;
   double exptime = 900.0;
+  long long tileid = 1000;
+  double ra = 150.0;   // TARGTRA (and SKYRA, TELRA)
+  double dec = 2.0;    // TARGTDEC (and SKYDEC, TELDEC)
   bool overwrite = false;
 };
 
@@ -107,15 +114,63 @@ double mjd_of_night(long long night) {
   return static_cast<double>(days_from_civil(y, m, d) - days_from_civil(1858, 11, 17)) + 1.3;
 }
 
+// ISO 8601 UTC date and time of a modified Julian date ("2020-12-16T07:12:00.000"), as DATE-OBS.
+std::string iso_of_mjd(double mjd) {
+  const double whole = std::floor(mjd);
+  long z = static_cast<long>(whole) + 678881;  // days since 0000-03-01 (proleptic Gregorian)
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const long doe = z - era * 146097;
+  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long mp = (5 * doy + 2) / 153;
+  const long d = doy - (153 * mp + 2) / 5 + 1;
+  const long m = mp < 10 ? mp + 3 : mp - 9;
+  const long y = yoe + era * 400 + (m <= 2);
+  const long ms = std::lround((mjd - whole) * 86400000.0);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}", y, m, d, ms / 3600000, ms / 60000 % 60,
+                     ms / 1000 % 60, ms % 1000);
+}
+
+// The IMAGE header keywords of a DESI preproc that desispec's readers and extraction use (read_image: CAMERA,
+// the READNOISE HDU or RDNOISE; the extraction and later steps: SPECGRPH, FIBERMIN, EXPID, NIGHT, MJD-OBS,
+// DATE-OBS, EXPTIME, TILEID, TARGTRA/TARGTDEC for the barycentric correction, FLAVOR/OBSTYPE, the amplifiers'
+// CCDSEC, GAIN (1: the image is in electrons), RDNOISE and OBSRDN).
+std::vector<io::HeaderKeyword> desi_image_keywords(const SimulateArgs& args, const std::string& camera, double mjd_obs,
+                                                   int npix_y, int npix_x,
+                                                   const std::array<double, 4>& readnoise) {
+  std::vector<io::HeaderKeyword> k;
+  if (camera.size() == 2 && std::isdigit(static_cast<unsigned char>(camera[1])))
+    k.push_back({"SPECGRPH", static_cast<long long>(camera[1] - '0'), "spectrograph (0-9)"});
+  k.push_back({"OBSTYPE", std::string("SCIENCE"), "exposure type"});
+  k.push_back({"PROGRAM", std::string("perfex simulate"), "program"});
+  k.push_back({"TILEID", args.tileid, "tile ID"});
+  k.push_back({"DATE-OBS", iso_of_mjd(mjd_obs), "start of the exposure (UTC)"});
+  for (const char* prefix : {"TARGT", "SKY", "TEL"}) {
+    k.push_back({std::string(prefix) + "RA", args.ra, "[deg] right ascension of the pointing"});
+    k.push_back({std::string(prefix) + "DEC", args.dec, "[deg] declination of the pointing"});
+  }
+  double mean = 0;
+  for (double r : readnoise) mean += r / 4;
+  k.push_back({"RDNOISE", mean, "mean read noise of the amplifiers [electron]"});
+  const int hy = npix_y / 2, hx = npix_x / 2;
+  const char names[] = {'A', 'B', 'C', 'D'};
+  for (int a = 0; a < 4; ++a) {
+    const std::string amp(1, names[a]);
+    const int x0 = a % 2 ? hx + 1 : 1, x1 = a % 2 ? npix_x : hx, y0 = a / 2 ? hy + 1 : 1, y1 = a / 2 ? npix_y : hy;
+    k.push_back({"CCDSEC" + amp, fmt::format("[{}:{},{}:{}]", x0, x1, y0, y1), "amplifier's pixels [x, y] (1-based)"});
+    k.push_back({"GAIN" + amp, 1.0, "electron/ADU (the image is in electrons)"});
+    k.push_back({"RDNOISE" + amp, readnoise[static_cast<std::size_t>(a)], "expected read noise [electron]"});
+    k.push_back({"OBSRDN" + amp, readnoise[static_cast<std::size_t>(a)], "read noise of the amplifier [electron]"});
+  }
+  return k;
+}
+
 // Usage checks first: nothing is read or computed for a command that cannot succeed.
 void check_simulate_outputs(const SimulateArgs& args) {
   io::check_output_path(args.output, args.overwrite, "-o/--output");
-  if (!args.truth.empty()) {
-    io::check_output_path(args.truth, args.overwrite, "--truth");
-    std::error_code ec;
-    if (std::filesystem::weakly_canonical(args.truth, ec) == std::filesystem::weakly_canonical(args.output, ec))
-      throw_usage_error("--truth and -o/--output name the same file");
-  }
+  if (!args.truth.empty()) io::check_output_path(args.truth, args.overwrite, "--truth");
+  io::check_distinct_files({{"-p/--psf", args.psf}, {"--spectra", args.spectra}},
+                           {{"-o/--output", args.output}, {"--truth", args.truth}});
 }
 
 // The PSF (-p, or the synthetic one) and its camera.
@@ -198,7 +253,7 @@ io::Fibermap simulation_fibermap(const GaussHermitePsf& psf, int specmin, const 
   io::Fibermap fibermap;
   for (int f = 0; f < psf.nfiber; ++f) {
     const bool lit = f >= specmin && f < specmin + in.nspec;
-    fibermap.fiber.push_back(f);
+    fibermap.fiber.push_back(psf.fibermin + f);  // DESI's fiber numbers: FIBERMIN + index
     fibermap.targetid.push_back(lit ? in.targetid[f - specmin] : -1);
     fibermap.objtype.push_back(lit ? in.objtype[f - specmin] : "TGT");
     fibermap.fiberstatus.push_back(lit ? 0 : 1);
@@ -222,12 +277,20 @@ io::PreprocImage preproc_of(const SimulateArgs& args, const SimulatedFrame& fram
   out.header.mjd_obs = mjd_of_night(args.night);
   out.header.exptime = args.exptime;
   out.header.flavor = "science";
+  // FIBERMIN: the PSF's, the FIBER of the fibermap's first row.
+  if (!fibermap.fiber.empty()) out.header.fibermin = fibermap.fiber.front();
+  // READNOISE: each pixel's amplifier read noise, as DESI's preproc writes it (desispec.io.read_image).
+  out.readnoise = HostView<double**>("perfex::simulate::readnoise", frame.npix_y, frame.npix_x);
+  for (int y = 0; y < frame.npix_y; ++y)
+    for (int x = 0; x < frame.npix_x; ++x)
+      out.readnoise(y, x) = frame.readnoise[static_cast<std::size_t>(amplifier_of(y, x, frame.npix_y, frame.npix_x))];
   out.fibermap = std::move(fibermap);
   return out;
 }
 
-std::vector<io::HeaderKeyword> simulation_keywords(const SimulateArgs& args, const InputSpectra& in,
-                                                   const SimulationOptions& sim, const SimulatedFrame& frame) {
+std::vector<io::HeaderKeyword> simulation_keywords(const SimulateArgs& args, const std::string& camera,
+                                                   const InputSpectra& in, const SimulationOptions& sim,
+                                                   const SimulatedFrame& frame) {
   const std::vector<double>& wavelengths = in.wavelengths;
   std::vector<io::HeaderKeyword> keys = {
       {"SIMSEED", static_cast<long long>(args.seed), "perfex simulate: random seed"},
@@ -244,12 +307,11 @@ std::vector<io::HeaderKeyword> simulation_keywords(const SimulateArgs& args, con
       {"SIMDEFCT", args.defects, "hot column, dead column and bad cluster injected"},
       {"PHOTIN", frame.photons_in, "input photons [electron]"},
       {"PHOTOFF", frame.photons_off_ccd, "photons falling off the CCD [electron]"},
-      {"OBSRDNA", frame.readnoise[0], "read noise of amplifier A [electron]"},
-      {"OBSRDNB", frame.readnoise[1], "read noise of amplifier B [electron]"},
-      {"OBSRDNC", frame.readnoise[2], "read noise of amplifier C [electron]"},
-      {"OBSRDND", frame.readnoise[3], "read noise of amplifier D [electron]"},
       {"PERFEXV", std::string(PERFEX_VERSION_STRING), "perfex version"},
   };
+  for (io::HeaderKeyword& k :
+       desi_image_keywords(args, camera, mjd_of_night(args.night), frame.npix_y, frame.npix_x, frame.readnoise))
+    keys.push_back(std::move(k));
   if (args.psf.empty()) keys.push_back({"SIMPSFSD", static_cast<long long>(args.psf_seed), "synthetic PSF seed"});
   return keys;
 }
@@ -284,21 +346,23 @@ void write_simulation(const SimulateArgs& args, const io::PreprocImage& out, con
   io::PreprocWriteOptions write_options;
   write_options.overwrite = args.overwrite;
   write_options.keywords = keys;
+  io::OutputSet outputs;
   io::AtomicOutput preproc_out(args.output, args.overwrite);
   {
-    io::FitsFile f(preproc_out.temp_path(), io::FitsFile::Mode::Create);
+    io::FitsFile f(preproc_out);
     io::write_preproc(f, out, write_options);
     f.close();
   }
   std::unique_ptr<io::AtomicOutput> truth_out;
   if (truth) {
     truth_out = std::make_unique<io::AtomicOutput>(args.truth, args.overwrite);
-    io::FitsFile f(truth_out->temp_path(), io::FitsFile::Mode::Create);
+    io::FitsFile f(*truth_out);
     io::write_simulation_truth(f, *truth);
     f.close();
   }
   preproc_out.commit();
   if (truth_out) truth_out->commit();
+  outputs.commit();
 }
 
 int run_simulate(const SimulateArgs& args) {
@@ -321,12 +385,14 @@ int run_simulate(const SimulateArgs& args) {
   sim.defects = args.defects;
   sim.spots.tails = args.tails;
   Kokkos::Timer timer;
-  const SimulatedFrame frame = simulate_frame(exec, psf, in.wavelengths, in.photons, sim);
+  const SimulatedFrame frame = io::naming_psf_errors(psf, args.psf.empty() ? "the synthetic PSF" : args.psf, [&] {
+    return simulate_frame(exec, psf, in.wavelengths, in.photons, sim);
+  });
   exec.fence();
   const double seconds = timer.seconds();
 
   io::Fibermap fibermap = simulation_fibermap(psf, specmin, in);
-  const std::vector<io::HeaderKeyword> keys = simulation_keywords(args, in, sim, frame);
+  const std::vector<io::HeaderKeyword> keys = simulation_keywords(args, camera, in, sim, frame);
   std::optional<io::SimulationTruth> truth;
   if (!args.truth.empty()) truth = simulation_truth(psf, specmin, in, fibermap, frame, keys);
   write_simulation(args, preproc_of(args, frame, camera, std::move(fibermap)), keys, truth);
@@ -349,7 +415,7 @@ void add_simulate_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<SimulateArgs>();
   auto* cmd = app.add_subcommand(
       "simulate", "Simulate a DESI preproc image: spectra projected through a PSF, Poisson + read noise, defects");
-  cmd->add_option("-o,--output", args->output, "output preproc file (IMAGE, IVAR, MASK, FIBERMAP)")->required();
+  cmd->add_option("-o,--output", args->output, "output preproc file (IMAGE, IVAR, READNOISE, MASK, FIBERMAP; gzip-compressed for a .gz name)")->required();
   cmd->add_option("--truth", args->truth, "also write the truth: input photons, fiber types, defects");
   auto* psf = cmd->add_option("-p,--psf", args->psf, "GAUSS-HERMITE PSF file (default: the synthetic PSF)");
   auto* camera = cmd->add_option("--camera", args->camera, "camera of the synthetic PSF: b, r or z, optionally with a digit")
@@ -369,15 +435,34 @@ void add_simulate_command(CLI::App& app, Action& action) {
   auto* nspec = cmd->add_option("-n,--nspec", args->nspec, "fibers with light (default: all from specmin)")
                     ->check(CLI::PositiveNumber);
   nspec->excludes(spectra);
-  cmd->add_option("--cosmics", args->cosmics, "cosmic-ray hits to inject (MASK COSMIC, IVAR 0)")
-      ->check(CLI::NonNegativeNumber)
+  cmd->add_option("--cosmics", args->cosmics, "cosmic-ray hits to inject (MASK COSMIC, IVAR 0), at most 100000")
+      ->check(CLI::Range(0, max_cosmics))
       ->capture_default_str();
   cmd->add_flag("--defects", args->defects, "inject a hot column, a dead column and a 3x3 bad cluster");
   cmd->add_flag("--no-noise", args->no_noise, "write the noiseless model as IMAGE");
   cmd->add_flag("--tails", args->tails, "include the PSF's tail model in the spots");
-  cmd->add_option("--expid", args->expid, "EXPID of the header")->check(CLI::NonNegativeNumber)->capture_default_str();
+  // EXPID is a 32-bit integer in DESI's files; EXPTIME a finite number of seconds (FITS holds no inf or NaN).
+  cmd->add_option("--expid", args->expid, "EXPID of the header (0..2147483647)")
+      ->check(CLI::Range(0LL, 2147483647LL))
+      ->capture_default_str();
   cmd->add_option("--night", args->night, "NIGHT of the header (YYYYMMDD; MJD-OBS follows)")->capture_default_str();
-  cmd->add_option("--exptime", args->exptime, "EXPTIME of the header [s]")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--exptime", args->exptime, "EXPTIME of the header [s], in (0, 1e6]")
+      ->check([](const std::string& text) {
+        double v = 0;
+        try {
+          v = std::stod(text);
+        } catch (const std::exception&) {
+        }
+        return v > 0 && v <= 1e6 ? std::string() : "must be a number of seconds in (0, 1e6], got '" + text + "'";
+      })
+      ->capture_default_str();
+  cmd->add_option("--tileid", args->tileid, "TILEID of the header")->capture_default_str();
+  cmd->add_option("--ra", args->ra, "TARGTRA (and SKYRA, TELRA) of the header [deg]")
+      ->check(CLI::Range(0.0, 360.0))
+      ->capture_default_str();
+  cmd->add_option("--dec", args->dec, "TARGTDEC (and SKYDEC, TELDEC) of the header [deg]")
+      ->check(CLI::Range(-90.0, 90.0))
+      ->capture_default_str();
   cmd->add_flag("--overwrite", args->overwrite, "replace existing output files");
   cmd->callback([&action, args] { action = [args] { return run_simulate(*args); }; });
 }

@@ -15,6 +15,11 @@
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_request.hpp"
 #include "perfex/drivers/barycentric.hpp"
+#include "perfex/drivers/camera_check.hpp"
+#include "perfex/drivers/desi_options.hpp"
+#include "perfex/io/atomic_output.hpp"
+#include "perfex/io/desi_provenance.hpp"
+#include "perfex/io/frame_scores_table.hpp"
 #include "perfex/io/frame_format.hpp"
 #include "perfex/io/pointing_header.hpp"
 #include "perfex/io/psf_io.hpp"
@@ -23,15 +28,25 @@ namespace perfex::drivers {
 
 namespace {
 
-// -w's grid, or by default the range every fiber's trace covers on the CCD, on multiples of 0.8 A.
+// -w's grid, or by default desi_extract_spectra's (desi_options.hpp).
 WavelengthOption requested_grid(const ExtractArgs& a, const GaussHermitePsf& psf) {
   if (!a.wavelength.empty()) return parse_wavelength_option(a.wavelength);
-  WavelengthOption requested;
-  requested.grid = default_wavelength_grid(psf, 0.8);
-  requested.dw = 0.8;
-  requested.wmin = requested.grid.front();
-  requested.wmax = std::round(requested.grid.back() / 0.8) * 0.8;  // a multiple of 0.8, as printed
-  return requested;
+  return desi_default_wavelengths(psf, a.psf, a.desi.use_specter);
+}
+
+// An explicit grid must lie inside the PSF's range; the default grid is the PSF table's own domain, as
+// desispec's, and is not checked against the trace HDUs' (slightly narrower in DESI's files). When the grid
+// misses the PSF because the PSF is another camera's, that is what to say.
+void check_requested_grid(const ExtractArgs& a, const ExtractionJob& job) {
+  if (a.wavelength.empty()) return;
+  try {
+    check_grid_inside_psf(job.extraction_grid, job.psf, a.psf,
+                          job.heliocor != 1.0 ? " (observed frame, after HELIOCOR)" : "");
+  } catch (const Error&) {
+    if (!a.allow_camera_mismatch)
+      check_same_camera(image_camera(a.input), a.input, job.psf.camera, a.psf, "--allow-camera-mismatch");
+    throw;
+  }
 }
 
 // --heliocor, or the barycentric correction from the input's header keywords (io reads them), or 1.
@@ -67,6 +82,7 @@ void print_settings(const ExtractionJob& job) {
   // I/O thread, and the first frame on the master thread.
   static const int concurrency = ExecSpace().concurrency();
   fmt::print(stderr, "perfex extract: execution space {} (concurrency {})\n", ExecSpace::name(), concurrency);
+  for (const std::string& note : desi_option_notes(a.desi, a.no_scores)) fmt::print(stderr, "perfex extract: {}\n", note);
 }
 
 }  // namespace
@@ -85,7 +101,7 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
   job.extraction_grid = job.requested.grid;
   if (job.heliocor != 1.0)
     for (double& w : job.extraction_grid) w /= job.heliocor;
-  check_grid_inside_psf(job.extraction_grid, psf, a.psf, job.heliocor != 1.0 ? " (observed frame, after HELIOCOR)" : "");
+  check_requested_grid(a, job);
   check_fibermap_file(a, job.specmin, job.nspec);
 
   job.image = io::read_preproc(a.input);
@@ -94,11 +110,15 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
     throw_data_error(fmt::format("{}: the image is {} x {} pixels (rows x columns), the PSF's CCD is {} x {} "
                                  "(NPIX_Y x NPIX_X)",
                                  image.source, image.npix_y, image.npix_x, psf.npix_y, psf.npix_x));
+  if (!a.allow_camera_mismatch)
+    check_same_camera(image.header.camera, image.source, psf.camera, a.psf, "--allow-camera-mismatch");
 
   FrameOptions& pipeline = job.pipeline;
   pipeline.extraction = a.options;
   pipeline.extraction.psferr = a.psferr.value_or(psf.default_psferr());
   pipeline.extraction.ndiag = psf.hsizey;
+  // The reference's wavelength padding, or more where the spots are taller (the frame header says which).
+  pipeline.extraction.wavepad_bins = wavelength_padding(psf, job.extraction_grid, pipeline.extraction);
   pipeline.spots.tails = a.psf_tails;
   pipeline.bundles_per_chunk = a.bundles_per_chunk;
   pipeline.model_image = !a.model.empty();
@@ -134,8 +154,11 @@ io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io
   h.mjd_obs = image.header.mjd_obs;
   h.exptime = image.header.exptime;
   h.flavor = image.header.flavor;
-  h.in_psf = a.psf;
-  h.in_img = a.input;
+  h.cards = image.header.cards;  // the whole IMAGE header, as desispec propagates it; perfex's keywords win
+  h.in_psf = io::shorten_desi_filename(a.psf);
+  h.in_img = io::shorten_desi_filename(a.input);
+  h.orig_psf = io::original_psf(a.psf).value_or("");
+  h.dependencies = io::perfex_dependencies();
   h.options = options;
   h.psf_tails = a.psf_tails;
   h.heliocor = heliocor;
@@ -154,6 +177,14 @@ io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io
       fmt::print(stderr, "perfex extract: warning: the FIBERMAP of {} has {} rows, fewer than the {} the frame needs; "
                  "the frame gets no FIBERMAP\n", a.input, image.fibermap->size(), specmin + nspec);
   }
+  // desispec's FIBERMIN: the first fiber of the frame's fibermap rows, else the image's FIBERMIN + specmin.
+  h.fibermin = io::fibermap_first_fiber(fibermap, nspec);
+  if (!h.fibermin) h.fibermin = image.header.fibermin.value_or(0) + specmin;
+  if (a.no_scores) return frame;  // --no-scores, as desi_extract_spectra
+  frame.scores = io::frame_scores_table(frame);
+  if (!frame.scores)
+    fmt::print(stderr, "perfex extract: warning: no bin of {:.1f}..{:.1f} A lies in desispec's SCORES band for this grid "
+               "(b 4000..5800, r 5800..7600, z 7600..9800 A); the frame gets no SCORES\n", grid.front(), grid.back());
   return frame;
 }
 
@@ -168,8 +199,10 @@ void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
   io::FrameWriteOptions write_options;
   write_options.overwrite = a.overwrite;
   write_options.float64 = a.float64;
+  io::OutputSet outputs;  // the frame and the model appear together, or neither
   io::write_frame_file(a.output, frame, fibermap, write_options, a.format, "-o/--output");
   if (!a.model.empty()) io::write_model_image(a.model, extracted.model, frame.header, a.overwrite);
+  outputs.commit();
 
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long flagged = 0;

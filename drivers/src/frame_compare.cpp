@@ -126,6 +126,7 @@ TruthPulls truth_pulls(const io::Frame& frame, const io::TruthSpectra& truth, co
   }
   if (hi <= lo) throw_data_error("the frame has no fiber within the requested fibers");
   TruthPulls p;
+  long good = 0, covered = 0;  // bins with ivar > 0 and no SOMEBADPIX; bins with a complete R truth
   for (int fiber = lo; fiber < hi; ++fiber) {
     bool matched = true;
     const std::vector<double> rt = convolved_truth(frame, truth, fiber, &matched);
@@ -133,10 +134,22 @@ TruthPulls truth_pulls(const io::Frame& frame, const io::TruthSpectra& truth, co
     ++p.fibers;
     const int i = fiber - d.specmin;
     for (int k = 0; k < d.nwave; ++k) {
-      if (!(d.ivar(i, k) > 0) || somebad(frame, i, k) || !std::isfinite(rt[k])) continue;
+      const bool usable = d.ivar(i, k) > 0 && !somebad(frame, i, k);
+      good += usable;
+      covered += std::isfinite(rt[k]);
+      if (!usable || !std::isfinite(rt[k])) continue;
       p.pulls.push_back((d.flux(i, k) - rt[k]) * std::sqrt(d.ivar(i, k)));
     }
   }
+  // No bin to compare: a statistic of nothing would read as a perfect match.
+  if (p.pulls.empty())
+    throw_data_error(fmt::format(
+        "no bin to compare: of fibers {}..{} x {} bins ({:.2f}..{:.2f} A, observed frame {:.2f}..{:.2f} A), {} have "
+        "ivar > 0 and no SOMEBADPIX and {} a complete R truth (truth: {:.2f}..{:.2f} A; >= {} bins from the ends), "
+        "none both",
+        lo, hi - 1, d.nwave, d.wavelengths.front(), d.wavelengths.back(), d.wavelengths.front() / frame.header.heliocor,
+        d.wavelengths.back() / frame.header.heliocor, good, covered, truth.wavelengths.front(),
+        truth.wavelengths.back(), d.ndiag));
   const double n = static_cast<double>(p.pulls.size());
   if (n > 0) {
     for (double x : p.pulls) p.mean += x;

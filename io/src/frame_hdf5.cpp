@@ -16,8 +16,10 @@
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 #include "frame_hdf5_internal.hpp"
+#include "frame_header_internal.hpp"
+#include "frame_values.hpp"
 
 namespace perfex::io {
 
@@ -200,32 +202,35 @@ void flip_signs(std::vector<unsigned char>& rows, const std::vector<Column>& col
   }
 }
 
-void write_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const RawTable& t,
-                            bool with_data) {
-  const std::string object = child(group_name, "FIBERMAP");
+// A binary table (FIBERMAP, SCORES) as the compound dataset `name`, with its TFORM, TUNIT, FITS_CARDS and (when
+// it has any) TCOMMENT attributes.
+void write_table_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const std::string& name,
+                         const RawTable& t, bool with_data) {
+  const std::string object = child(group_name, name);
   const auto cols = table_columns(t, f.where(object));
   const auto row_bytes = static_cast<std::size_t>(t.row_bytes);
   Hid mem = compound_type(f, object, cols, row_bytes, true);
   Hid file = compound_type(f, object, cols, row_bytes, false);
   std::vector<unsigned char> rows = with_data ? t.rows : std::vector<unsigned char>();
   flip_signs(rows, cols, row_bytes);
-  f.write_dataset(group, group_name, "FIBERMAP", file, mem, {static_cast<hsize_t>(t.nrows)},
+  f.write_dataset(group, group_name, name, file, mem, {static_cast<hsize_t>(t.nrows)},
                   with_data ? rows.data() : nullptr);
-  Hid ds(f.checked(H5Dopen2(group, "FIBERMAP", H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
+  Hid ds(f.checked(H5Dopen2(group, name.c_str(), H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
   f.write_attribute(ds, object, "TFORM", t.forms);
   f.write_attribute(ds, object, "TUNIT", t.units);
   f.write_attribute(ds, object, "FITS_CARDS", t.cards);
+  if (!t.comments.empty()) f.write_attribute(ds, object, "TCOMMENT", t.comments);
 }
 
-RawTable read_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& group_name) {
-  const std::string object = child(group_name, "FIBERMAP");
+RawTable read_table_dataset(Hdf5File& f, hid_t group, const std::string& group_name, const std::string& name) {
+  const std::string object = child(group_name, name);
   std::vector<hsize_t> dims;
-  Hid ds = f.open_dataset(group, group_name, "FIBERMAP", dims);
+  Hid ds = f.open_dataset(group, group_name, name, dims);
   Hid ftype(f.checked(H5Dget_type(ds), object, "reading the type"), H5Tclose);
   if (dims.size() != 1 || H5Tget_class(ftype) != H5T_COMPOUND)
     throw_data_error(f.where(object) + ": expected a 1D compound dataset (a table)");
   RawTable t;
-  t.extname = "FIBERMAP";
+  t.extname = name;
   t.nrows = static_cast<long>(dims[0]);
   auto forms = f.read_attribute_strings(ds, object, "TFORM");
   if (!forms) throw_data_error(f.where(object) + ": attribute TFORM is missing (not written by perfex?)");
@@ -243,6 +248,7 @@ RawTable read_fibermap_dataset(Hdf5File& f, hid_t group, const std::string& grou
   t.units = f.read_attribute_strings(ds, object, "TUNIT").value_or(std::vector<std::string>());
   t.units.resize(t.names.size());
   t.cards = f.read_attribute_strings(ds, object, "FITS_CARDS").value_or(std::vector<std::string>());
+  t.comments = f.read_attribute_strings(ds, object, "TCOMMENT").value_or(std::vector<std::string>());
   t.row_bytes = -1;  // from the columns
   std::size_t row_bytes = 0;
   for (const Column& c : table_columns(t, f.where(object))) row_bytes += c.bytes;
@@ -300,6 +306,11 @@ void write_header_attributes(Hdf5File& f, hid_t g, const std::string& object, co
   f.write_attribute_bool(g, object, "PSFTAILS", h.psf_tails);
   f.write_attribute(g, object, "HELIOCOR", h.heliocor);
   f.write_attribute(g, object, "PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version);
+  if (h.fibermin) f.write_attribute(g, object, "FIBERMIN", *h.fibermin);
+  if (!h.orig_psf.empty()) f.write_attribute(g, object, "ORIG_PSF", h.orig_psf);
+  // The whole FLUX header as the FITS writer composes it (propagated input header, dependency cards...):
+  // perfex convert writes it back to FITS unchanged.
+  f.write_attribute(g, object, "FITS_CARDS", detail::flux_header_cards(frame));
 }
 
 // Writes a dataset and its attributes (key, text) / NDIAG.
@@ -325,9 +336,12 @@ void detail::check_frame_for_hdf5(const Frame& frame, const std::optional<RawTab
   if (fibermap) table_columns(*fibermap, fibermap_where);
 }
 
-void detail::write_frame_group(Hdf5File& f, const std::string& group, const Frame& frame,
+void detail::write_frame_group(Hdf5File& f, const std::string& group, const Frame& input,
                                const std::optional<RawTable>& fibermap, bool float64, bool with_data) {
-  if (with_data) check_frame_shapes(frame, "write_frame_hdf5");
+  if (with_data) check_frame_shapes(input, "write_frame_hdf5");
+  std::optional<Frame> masked;
+  if (with_data) masked = writable_frame(input);  // no inf or NaN in any dataset
+  const Frame& frame = masked ? *masked : input;
   const FrameResult& d = frame.data;
   const auto ns = static_cast<hsize_t>(d.nspec), nw = static_cast<hsize_t>(d.nwave),
              nd = static_cast<hsize_t>(2 * d.ndiag + 1);
@@ -351,8 +365,9 @@ void detail::write_frame_group(Hdf5File& f, const std::string& group, const Fram
     Hid ds(f.checked(H5Dopen2(g, "RESOLUTION", H5P_DEFAULT), object, "opening the dataset"), H5Dclose);
     f.write_attribute(ds, object, "NDIAG", static_cast<long long>(d.ndiag));
   }
-  if (fibermap) write_fibermap_dataset(f, g, group, *fibermap, with_data);
+  if (fibermap) write_table_dataset(f, g, group, "FIBERMAP", *fibermap, with_data);
   write_array(f, g, group, "CHI2PIX", f32, mf, {ns, nw}, ptr(as_float(d.chi2pix).data()));
+  if (frame.scores) write_table_dataset(f, g, group, "SCORES", *frame.scores, with_data);
   if (float64) {
     write_array(f, g, group, "FLUX64", f64, md, {ns, nw}, ptr(d.flux.data()), "BUNIT", "electron/Angstrom");
     write_array(f, g, group, "IVAR64", f64, md, {ns, nw}, ptr(d.ivar.data()), "BUNIT", "Angstrom2/electron2");
@@ -448,6 +463,7 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
   o.nsubbundles = static_cast<int>(f.read_attribute_int(g, group, "NSUBBUN").value_or(o.nsubbundles));
   o.nwavestep = static_cast<int>(f.read_attribute_int(g, group, "NWAVSTEP").value_or(o.nwavestep));
   o.wavepad_frac = f.read_attribute_double(g, group, "WAVEPADF").value_or(o.wavepad_frac);
+  if (auto pad = f.read_attribute_int(g, group, "WAVEPADT")) o.wavepad_bins = static_cast<int>(*pad);  // the padding used
   o.pixpad_frac = f.read_attribute_double(g, group, "PIXPADF").value_or(o.pixpad_frac);
   o.regularize = f.read_attribute_double(g, group, "REGULARI").value_or(o.regularize);
   o.psferr = f.read_attribute_double(g, group, "PSFERR").value_or(o.psferr);
@@ -457,6 +473,9 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
   h.wavemax = f.read_attribute_double(g, group, "WAVEMAX").value_or(h.wavemax);
   h.wavestep = f.read_attribute_double(g, group, "WAVESTEP").value_or(h.wavestep);
   h.version = f.read_attribute_string(g, group, "PERFEXV").value_or("");
+  h.fibermin = f.read_attribute_int(g, group, "FIBERMIN");
+  h.orig_psf = f.read_attribute_string(g, group, "ORIG_PSF").value_or("");
+  h.cards = f.read_attribute_strings(g, group, "FITS_CARDS").value_or(std::vector<std::string>());
 
   const bool exact = prefer_float64 && has_link(g, "FLUX64");
   frame.exact = exact;
@@ -491,16 +510,29 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
     read_array(f, g, group, "PIXMASK_FRACTION", s2, md, H5T_FLOAT, d.pixmask_fraction.data());
   }
   if (has_link(g, "FIBERMAP")) {
-    RawTable t = read_fibermap_dataset(f, g, group);
+    RawTable t = read_table_dataset(f, g, group, "FIBERMAP");
     frame.fibermap_rows = t.nrows;
     if (fibermap) *fibermap = std::move(t);
   } else if (fibermap) {
     fibermap->reset();
   }
+  if (has_link(g, "SCORES")) frame.scores = read_table_dataset(f, g, group, "SCORES");
   return frame;
 }
 
 }  // namespace
+
+long long detail::hdf5_end_of_file(const std::string& path, std::string& reason) {
+  try {
+    Hdf5File f(path, Hdf5File::Mode::Read);
+    haddr_t eoa = 0;
+    f.check(H5Fget_eoa(f.id(), &eoa), "/", "reading the end of allocation");
+    return static_cast<long long>(eoa);
+  } catch (const Error& e) {
+    reason = e.what();
+    return 0;
+  }
+}
 
 bool hdf5_available() { return true; }
 std::string hdf5_library_version() {
@@ -515,11 +547,10 @@ void write_frame_hdf5(const std::string& path, const Frame& frame, const Fiberma
   check_frame_shapes(frame, "write_frame_hdf5");
   const std::optional<RawTable> table = fibermap_rows(fibermap, frame.data.nspec);
   AtomicOutput out(path, options.overwrite);
-  {
-    Hdf5File f(out.temp_path(), Hdf5File::Mode::Create);
-    detail::write_frame_group(f, "/", frame, table, options.float64);
-    f.close();
-  }
+  // Built in memory (HDF5's core driver) and written out by perfex: HDF5 never meets a full disk, which it
+  // does not survive (a failed flush leaves the file open in the library, and its close at exit crashes).
+  const std::vector<unsigned char> image = frame_hdf5_image(frame, table, options.float64, path);
+  out.write_file(image.data(), image.size());
   out.commit();
 }
 
@@ -536,8 +567,9 @@ std::vector<std::string> hdf5_frame_groups(const std::string& path) {
   return f.group_members("/");
 }
 
-std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64) {
-  Hdf5File f = Hdf5File::create_image("frame-image.h5");
+std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64,
+                                            const std::string& name) {
+  Hdf5File f = Hdf5File::create_image(name);
   detail::write_frame_group(f, "/", frame, fibermap, float64);
   return f.image();
 }
@@ -553,7 +585,9 @@ struct Hdf5ExposureWriter::Impl {
   Hdf5File file;
   std::set<std::string> names;
   int frames = 0;
-  Impl(const std::string& path, bool overwrite) : out(path, overwrite), file(out.temp_path(), Hdf5File::Mode::Create) {
+  // The exposure file grows in memory (HDF5's core driver) and is written out by commit(): about 50 MB a
+  // frame on world rank 0, the price of never letting HDF5 meet a full disk.
+  Impl(const std::string& path, bool overwrite) : out(path, overwrite), file(Hdf5File::create_image(path)) {
     detail::write_exposure_attributes(file);
   }
 };
@@ -583,7 +617,11 @@ int Hdf5ExposureWriter::frames() const { return m_impl->frames; }
 const std::string& Hdf5ExposureWriter::path() const { return m_impl->out.path(); }
 
 void Hdf5ExposureWriter::commit() {
-  m_impl->file.close();
+  {
+    const std::vector<unsigned char> image = m_impl->file.image();
+    m_impl->file.close();
+    m_impl->out.write_file(image.data(), image.size());
+  }
   m_impl->out.commit();
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "perfex/io/frame_hdf5.hpp"
-#include "perfex/io/hdf5_file.hpp"
+#include "hdf5_file.hpp"
 
 namespace perfex::io::detail {
 
@@ -34,5 +34,9 @@ void write_exposure_attributes(Hdf5File& f);
 // (N from `frames` up), the first one that is a valid name not in `used`.
 std::string exposure_group_name(const std::string& name, const std::string& fallback,
                                 const std::set<std::string>& used, int frames);
+
+// The end of the data of a closed HDF5 file (HDF5's end of allocation, read from the file), where a file
+// written with disk space allocated ahead is cut; 0 with `reason` when the file cannot be read.
+long long hdf5_end_of_file(const std::string& path, std::string& reason);
 
 }  // namespace perfex::io::detail

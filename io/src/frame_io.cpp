@@ -4,6 +4,8 @@
 
 #include <fitsio.h>
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -12,6 +14,10 @@
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_file.hpp"
+#include "perfex/io/fits_checksum.hpp"
+#include "perfex/io/header_cards.hpp"
+#include "frame_header_internal.hpp"
+#include "frame_values.hpp"
 
 namespace perfex::io {
 
@@ -35,9 +41,7 @@ std::vector<T> flatten(const View& v) {
 
 // Strings longer than a card holds (paths) use the CONTINUE convention.
 void write_long_string(FitsFile& f, const std::string& key, const std::string& value, const std::string& comment) {
-  int status = 0;
-  fits_update_key_longstr(fp(f), key.c_str(), value.c_str(), comment.c_str(), &status);
-  f.check(status, "writing keyword " + key);
+  update_long_string(f, key, value, comment);
 }
 
 std::optional<std::string> read_long_string(FitsFile& f, const std::string& key) {
@@ -54,16 +58,24 @@ std::optional<std::string> read_long_string(FitsFile& f, const std::string& key)
   return s;
 }
 
-void write_header(FitsFile& f, const Frame& frame) {
+}  // namespace
+
+void detail::write_frame_keywords(FitsFile& f, const Frame& frame) {
   const FrameHeader& h = frame.header;
   const FrameResult& d = frame.data;
   f.write_key("BUNIT", "electron/Angstrom", "flux unit");
-  if (!h.camera.empty()) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
-  if (h.expid) f.write_key("EXPID", *h.expid, "exposure ID");
-  if (h.night) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
-  if (h.mjd_obs) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
-  if (h.exptime) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
-  if (!h.flavor.empty()) f.write_key("FLAVOR", h.flavor, "exposure type");
+  // The input's keywords: kept as the propagated cards have them (value, type and comment), else written.
+  auto absent = [&h](const char* key) {
+    for (const std::string& c : h.cards)
+      if (card_keyword(c) == key) return false;
+    return true;
+  };
+  if (!h.camera.empty() && absent("CAMERA")) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
+  if (h.expid && absent("EXPID")) f.write_key("EXPID", *h.expid, "exposure ID");
+  if (h.night && absent("NIGHT")) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
+  if (h.mjd_obs && absent("MJD-OBS")) f.write_key("MJD-OBS", *h.mjd_obs, "modified Julian date of the exposure start");
+  if (h.exptime && absent("EXPTIME")) f.write_key("EXPTIME", *h.exptime, "exposure time [s]");
+  if (!h.flavor.empty() && absent("FLAVOR")) f.write_key("FLAVOR", h.flavor, "exposure type");
   f.write_key("NSPEC", d.nspec, "number of spectra");
   f.write_key("SPECMIN", d.specmin, "first spectrum (fiber index in the PSF)");
   f.write_key("SPECMAX", d.specmin + d.nspec - 1, "last spectrum");
@@ -88,6 +100,8 @@ void write_header(FitsFile& f, const Frame& frame) {
   // The version that extracted the frame: the reader's (perfex convert keeps it), else this one.
   f.write_key("PERFEXV", h.version.empty() ? std::string(PERFEX_VERSION_STRING) : h.version, "perfex version");
 }
+
+namespace {
 
 
 // Rows [first, first + count) of the FIBERMAP HDU of another file: the whole HDU is copied (header, columns
@@ -149,16 +163,36 @@ void check_frame_shapes(const Frame& frame, const std::string& writer) {
                       std::to_string(d.nwave) + " shape");
 }
 
-void write_frame(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
+std::optional<long long> fibermap_first_fiber(const FibermapSource& source, long count) {
+  std::vector<long long> fibers;
+  if (source.table) {
+    const Fibermap& fm = *source.table;
+    for (long r = source.first; r < source.first + count && r < fm.size(); ++r)
+      fibers.push_back(fm.fiber[static_cast<std::size_t>(r)]);
+  } else if (!source.path.empty()) {
+    FitsFile in(source.path, FitsFile::Mode::Read);
+    in.move_to("FIBERMAP");
+    if (!in.find_column("FIBER")) return std::nullopt;
+    const auto all = in.read_column_int("FIBER");
+    for (long r = source.first; r < source.first + count && r < static_cast<long>(all.size()); ++r)
+      fibers.push_back(all[static_cast<std::size_t>(r)]);
+  }
+  if (fibers.empty()) return std::nullopt;
+  return *std::min_element(fibers.begin(), fibers.end());
+}
+
+void write_frame(const std::string& path, const Frame& input, const FibermapSource& fibermap,
                  const FrameWriteOptions& options) {
-  check_frame_shapes(frame, "write_frame");
+  check_frame_shapes(input, "write_frame");
+  const std::optional<Frame> masked = detail::writable_frame(input);  // no inf or NaN in any HDU
+  const Frame& frame = masked ? *masked : input;
   const FrameResult& d = frame.data;
   const long ns = d.nspec, nw = d.nwave, nd = 2 * d.ndiag + 1;
   AtomicOutput out(path, options.overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     f.write_image("FLUX", {ns, nw}, flatten<float>(d.flux));
-    write_header(f, frame);
+    detail::write_flux_header(f, frame);
     f.write_image("IVAR", {ns, nw}, flatten<float>(d.ivar));
     f.write_key("BUNIT", "Angstrom2/electron2", "inverse variance of FLUX");
     f.write_image("MASK", {ns, nw}, flatten<std::uint32_t>(frame.mask));
@@ -169,6 +203,7 @@ void write_frame(const std::string& path, const Frame& frame, const FibermapSour
     f.write_key("NDIAG", d.ndiag, "RESOLUTION[i, d, j] = R_i[j - NDIAG + d, j]");
     write_fibermap_hdu(f, fibermap, ns);
     f.write_image("CHI2PIX", {ns, nw}, flatten<float>(d.chi2pix));
+    if (frame.scores) write_raw_table(f, *frame.scores, 0, frame.scores->nrows, "SCORES");
     if (options.float64) {
       f.write_image("FLUX64", {ns, nw}, flatten<double>(d.flux));
       f.write_key("BUNIT", "electron/Angstrom", "FLUX in float64");
@@ -182,6 +217,7 @@ void write_frame(const std::string& path, const Frame& frame, const FibermapSour
       f.write_image("PIXMASK_FRACTION", {ns, nw}, flatten<double>(d.pixmask_fraction));
       f.write_comment("PSF-weighted fraction of masked pixels of each bin");
     }
+    write_checksums(f);
     f.close();
   }
   out.commit();
@@ -201,6 +237,9 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
   d.specmin = static_cast<int>(f.read_key_int("SPECMIN").value_or(0));
 
   FrameHeader& h = frame.header;
+  h.cards = read_header_cards(f);
+  h.fibermin = f.read_key_int("FIBERMIN");
+  h.orig_psf = read_long_string(f, "ORIG_PSF").value_or("");
   h.camera = f.read_key_string("CAMERA").value_or("");
   h.expid = f.read_key_int("EXPID");
   h.night = f.read_key_int("NIGHT");
@@ -214,6 +253,7 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
   o.nsubbundles = static_cast<int>(f.read_key_int("NSUBBUN").value_or(o.nsubbundles));
   o.nwavestep = static_cast<int>(f.read_key_int("NWAVSTEP").value_or(o.nwavestep));
   o.wavepad_frac = f.read_key_double("WAVEPADF").value_or(o.wavepad_frac);
+  if (auto pad = f.read_key_int("WAVEPADT")) o.wavepad_bins = static_cast<int>(*pad);  // the padding used
   o.pixpad_frac = f.read_key_double("PIXPADF").value_or(o.pixpad_frac);
   o.regularize = f.read_key_double("REGULARI").value_or(o.regularize);
   o.psferr = f.read_key_double("PSFERR").value_or(o.psferr);
@@ -276,6 +316,11 @@ Frame read_frame(const std::string& path, bool prefer_float64) {
     f.move_to("FIBERMAP");
     frame.fibermap_rows = f.table_rows();
   }
+  if (f.has_hdu("SCORES")) {
+    f.move_to("SCORES");
+    frame.scores = read_raw_table(f, "SCORES");
+    if (!frame.scores) throw_data_error(f.where() + ": expected a binary table of fixed-width columns");
+  }
   return frame;
 }
 
@@ -283,9 +328,14 @@ void write_model_image(const std::string& path, const ResultView<const double**>
                        bool overwrite) {
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
-    f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))},
-                  flatten<float>(model));
+    FitsFile f(out);
+    // A value float32 cannot hold (none for the fluxes of usable pixels) is written as 0, never as inf or NaN.
+    std::vector<float> pixels(model.size());
+    const double* m = model.data();
+    for (std::size_t k = 0; k < pixels.size(); ++k)
+      pixels[k] = std::isfinite(m[k]) && std::fabs(m[k]) <= FLT_MAX ? static_cast<float>(m[k]) : 0.0f;
+    f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))}, pixels);
+    write_header_cards(f, header.cards);  // the input image's header, as desispec writes the model with it
     f.write_key("BUNIT", "electron", "model of the image: spots x extracted (convolved) flux");
     if (!header.camera.empty()) f.write_key("CAMERA", header.camera, "camera");
     if (header.expid) f.write_key("EXPID", *header.expid, "exposure ID");
@@ -293,6 +343,8 @@ void write_model_image(const std::string& path, const ResultView<const double**>
     write_long_string(f, "IN_PSF", header.in_psf, "input PSF");
     write_long_string(f, "IN_IMG", header.in_img, "input preprocessed image");
     f.write_key("PERFEXV", std::string(PERFEX_VERSION_STRING), "perfex version");
+    declare_long_strings(f);
+    write_checksums(f);
     f.close();
   }
   out.commit();

@@ -7,12 +7,17 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
 #include "perfex/core/ccd_mask.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/pixel_limits.hpp"
+#include "perfex/core/simulate.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/fits_checksum.hpp"
+#include "perfex/io/header_cards.hpp"
 
 namespace perfex::io {
 
@@ -24,6 +29,12 @@ fitsfile* fp(FitsFile& f) { return static_cast<fitsfile*>(f.raw()); }
 constexpr long long k_max_pixels = 1LL << 28;
 // Largest fibermap kept byte for byte.
 constexpr long long k_max_table_bytes = 1LL << 28;
+
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
+}
 
 std::string shape_text(const std::vector<long>& shape) {
   std::string s;
@@ -100,6 +111,13 @@ std::optional<RawTable> raw_table(FitsFile& f, const std::string& extname) {
     t.names.push_back(f.read_key_string("TTYPE" + n).value_or("COL" + n));
     t.forms.push_back(f.require_key_string("TFORM" + n));
     t.units.push_back(f.read_key_string("TUNIT" + n).value_or(""));
+    {
+      char value[FLEN_VALUE] = {0}, comment[FLEN_COMMENT] = {0};
+      int s = 0;
+      fits_read_keyword(fp(f), ("TTYPE" + n).c_str(), value, comment, &s);
+      if (s != 0) fits_clear_errmsg();
+      t.comments.emplace_back(s == 0 ? comment : "");
+    }
     const std::string& form = t.forms.back();
     if (form.find_first_of("PpQq") != std::string::npos) return std::nullopt;
   }
@@ -209,6 +227,8 @@ PreprocImage read_preproc(FitsFile& f) {
   if (!h.ra) h.ra = f.read_key_double("TELRA");
   h.dec = f.read_key_double("DEC");
   if (!h.dec) h.dec = f.read_key_double("TELDEC");
+  h.fibermin = f.read_key_int("FIBERMIN");
+  h.cards = read_header_cards(f);
 
   out.image = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::image"),
                                  out.npix_y, out.npix_x);
@@ -234,14 +254,15 @@ PreprocImage read_preproc(FitsFile& f) {
   }
   if (f.has_hdu("FIBERMAP")) out.fibermap = read_fibermap(f);
 
-  // Weights extraction can use: masked, non-finite or negative-ivar pixels get ivar 0 (and image 0, so
-  // nothing downstream multiplies a NaN by a zero weight).
+  // Weights extraction can use: masked pixels get ivar 0; non-finite values, negative ivar and values or ivar
+  // beyond what the arithmetic holds (core/pixel_limits.hpp) get ivar 0 and image 0, so nothing downstream
+  // multiplies a NaN or an overflowing value by a zero weight.
   double* img = out.image.data();
   double* iv = out.ivar.data();
   const std::int32_t* m = out.mask.data();
   long long invalid = 0;
   for (long long p = 0; p < npix; ++p) {
-    if (!(std::isfinite(img[p]) && std::isfinite(iv[p]) && iv[p] >= 0.0)) {
+    if (!usable_pixel(img[p], iv[p])) {
       ++invalid;
       img[p] = 0.0;
       iv[p] = 0.0;
@@ -259,12 +280,12 @@ long read_fibermap_rows(const std::string& path) {
   return f.table_rows();
 }
 
-void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {
-  if (first < 0 || count < 0 || first + count > fm.size())
-    throw_usage_error("fibermap rows " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
-                      " are outside its " + std::to_string(fm.size()) + " rows");
-  if (fm.raw && fm.raw->nrows == fm.size()) {
-    const RawTable& t = *fm.raw;
+void write_raw_table(FitsFile& f, const RawTable& t, long first, long count, const std::string& extname) {
+  const std::string what = extname.empty() ? t.extname : extname;
+  if (first < 0 || count < 0 || first + count > t.nrows)
+    throw_usage_error("table " + what + " rows " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
+                      " are outside its " + std::to_string(t.nrows) + " rows");
+  {
     std::vector<char*> names, forms, units;
     for (int c = 0; c < t.ncolumns; ++c) {
       names.push_back(const_cast<char*>(t.names[c].c_str()));
@@ -272,23 +293,38 @@ void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {
       units.push_back(const_cast<char*>(t.units[c].c_str()));
     }
     int status = 0;
-    fits_create_tbl(fp(f), BINARY_TBL, count, t.ncolumns, names.data(), forms.data(), units.data(), "FIBERMAP",
+    fits_create_tbl(fp(f), BINARY_TBL, count, t.ncolumns, names.data(), forms.data(), units.data(), what.c_str(),
                     &status);
-    f.check(status, "creating table HDU FIBERMAP");
+    f.check(status, "creating table HDU " + what);
     for (const std::string& card : t.cards) {
       fits_write_record(fp(f), card.c_str(), &status);
-      f.check(status, "copying a FIBERMAP header card");
+      f.check(status, "copying a " + what + " header card");
     }
     fits_set_hdustruc(fp(f), &status);  // re-read the column scalings (TZEROn...) just written
-    f.check(status, "reading back the FIBERMAP header");
+    f.check(status, "reading back the " + what + " header");
     if (f.require_key_int("NAXIS1") != t.row_bytes)
-      throw_data_error(f.where() + ": the copied FIBERMAP columns do not add up to the original row width");
+      throw_data_error(f.where() + ": the copied " + what + " columns do not add up to the original row width");
     if (count > 0) {
       fits_write_tblbytes(fp(f), 1, 1, static_cast<LONGLONG>(count) * t.row_bytes,
                           const_cast<unsigned char*>(t.rows.data()) + static_cast<std::size_t>(first) * t.row_bytes,
                           &status);
-      f.check(status, "writing the FIBERMAP rows");
+      f.check(status, "writing the " + what + " rows");
     }
+  }
+  for (std::size_t c = 0; c < t.comments.size() && c < static_cast<std::size_t>(t.ncolumns); ++c) {
+    if (t.comments[c].empty()) continue;
+    int status = 0;
+    fits_modify_comment(fp(f), ("TTYPE" + std::to_string(c + 1)).c_str(), t.comments[c].c_str(), &status);
+    f.check(status, "writing the comment of column " + t.names[c]);
+  }
+}
+
+void write_fibermap(FitsFile& f, const Fibermap& fm, long first, long count) {
+  if (first < 0 || count < 0 || first + count > fm.size())
+    throw_usage_error("fibermap rows " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
+                      " are outside its " + std::to_string(fm.size()) + " rows");
+  if (fm.raw && fm.raw->nrows == fm.size()) {
+    write_raw_table(f, *fm.raw, first, count, "FIBERMAP");
     return;
   }
   std::size_t width = 3;
@@ -326,6 +362,7 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
 
   f.write_image("IMAGE", dims, converted<float>(data.image));
   const PreprocHeader& h = data.header;
+  write_header_cards(f, h.cards);  // a read image's header first; the keywords below win
   if (!h.camera.empty()) f.write_key("CAMERA", h.camera, "camera (b, r or z and the spectrograph)");
   if (h.expid) f.write_key("EXPID", *h.expid, "exposure ID");
   if (h.night) f.write_key("NIGHT", *h.night, "night of the observation (YYYYMMDD)");
@@ -334,11 +371,19 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
   if (!h.flavor.empty()) f.write_key("FLAVOR", h.flavor, "exposure type");
   if (h.ra) f.write_key("RA", *h.ra, "[deg]");
   if (h.dec) f.write_key("DEC", *h.dec, "[deg]");
+  if (h.fibermin) f.write_key("FIBERMIN", *h.fibermin, "fiber of the fibermap's first row");
   f.write_key("BUNIT", "electron", "");
   for (const HeaderKeyword& k : options.keywords) write_keyword(f, k);
+  declare_long_strings(f);
 
   f.write_image("IVAR", dims, converted<float>(data.ivar));
   f.write_key("BUNIT", "electron-2", "");
+  // Before the tile-compressed MASK: CFITSIO 4.2 refuses a float image created after a compressed one.
+  if (data.readnoise.extent(0) > 0) {
+    check_view(data.readnoise.extent(0), data.readnoise.extent(1), "READNOISE");
+    f.write_image("READNOISE", dims, converted<float>(data.readnoise));
+    f.write_key("BUNIT", "electron", "read noise rms of each pixel's amplifier");
+  }
 
   std::int32_t lo = 0, hi = 0;
   const std::int32_t* m = data.mask.data();
@@ -356,12 +401,13 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
   if (options.compress_mask) set_compression(f, NOCOMPRESS);
 
   if (data.fibermap) write_fibermap(f, *data.fibermap, 0, data.fibermap->size());
+  write_checksums(f);
 }
 
 void write_preproc(const std::string& path, const PreprocImage& data, const PreprocWriteOptions& options) {
   AtomicOutput out(path, options.overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     write_preproc(f, data, options);
     f.close();
   }
@@ -379,9 +425,9 @@ PhotonSpectra read_photon_spectra(const std::string& path) {
   read_image_into(f, TDOUBLE, out.photons.data(), static_cast<long long>(nfiber) * nwave);
   for (int i = 0; i < nfiber; ++i)
     for (int j = 0; j < nwave; ++j)
-      if (!(std::isfinite(out.photons(i, j)) && out.photons(i, j) >= 0.0))
-        throw_data_error(f.where() + ": photons must be finite and >= 0, row " + std::to_string(i) + " column " +
-                         std::to_string(j) + " has " + std::to_string(out.photons(i, j)));
+      if (!(std::isfinite(out.photons(i, j)) && out.photons(i, j) >= 0.0 && out.photons(i, j) <= max_photons_per_bin))
+        throw_data_error(f.where() + ": photons must be finite and >= 0 and <= 1e15 electrons per bin, row " +
+                         std::to_string(i) + " column " + std::to_string(j) + " has " + number_text(out.photons(i, j)));
   f.move_to("WAVELENGTH");
   const auto wshape = f.image_shape();
   if (wshape.size() != 1 || wshape[0] != nwave)
@@ -402,7 +448,7 @@ void write_photon_spectra(const std::string& path, const PhotonSpectra& spectra,
                       std::to_string(spectra.wavelengths.size()) + " wavelengths");
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     f.write_image("PHOTONS", {nfiber, nwave}, converted<double>(spectra.photons));
     f.write_key("BUNIT", "electron", "electrons per wavelength bin");
     f.write_image("WAVELENGTH", {nwave}, spectra.wavelengths);
@@ -479,12 +525,13 @@ void write_simulation_truth(FitsFile& f, const SimulationTruth& truth) {
       f.write_column("ELECTRONS", electrons);
     }
   }
+  write_checksums(f);
 }
 
 void write_simulation_truth(const std::string& path, const SimulationTruth& truth, bool overwrite) {
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     write_simulation_truth(f, truth);
     f.close();
   }

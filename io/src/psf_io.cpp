@@ -1,83 +1,130 @@
-// GAUSS-HERMITE PSF files (PSFVER >= 3): reader with file/HDU/keyword messages and an atomic writer.
+// GAUSS-HERMITE PSF files: the type keywords choose the layout (PSFVER >= 3 here, the one-table layouts in
+// psf_table_io.cpp); reader with file/HDU/keyword messages and an atomic writer.
 #include "perfex/io/psf_io.hpp"
+
+#include <fitsio.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <limits>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "perfex/core/error.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/psf_checks.hpp"
+#include "psf_io_internal.hpp"
 
 namespace perfex::io {
 
 namespace {
 
-// Bounds far beyond any real PSF, checked before anything is allocated from sizes a file declares.
-constexpr long max_fibers = 100000;
-constexpr long max_coefficients = 100;
-constexpr long max_param_rows = 10000;
+using detail::normalized;
+using detail::require_int;
+using detail::to_int;
+constexpr long max_fibers = detail::max_psf_fibers;
+constexpr long max_coefficients = detail::max_psf_coefficients;
+constexpr long max_param_rows = detail::max_psf_param_rows;
 
 const char* const psf_type = "GAUSS-HERMITE";
 constexpr int psf_version = 3;
+const char* const readable_types = "perfex reads only GAUSS-HERMITE (PSFVER 2 or >= 3) and GAUSS-HERMITE2 PSFs";
 
-// Keyword strings without padding or the extra quotes some writers leave in (CAMERA = '''r0      ''').
-std::string normalized(std::string s) {
-  auto trim = [](std::string& t) {
-    while (!t.empty() && t.back() == ' ') t.pop_back();
-    while (!t.empty() && t.front() == ' ') t.erase(t.begin());
-  };
-  trim(s);
-  while (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') {
-    s = s.substr(1, s.size() - 2);
-    trim(s);
-  }
-  return s;
+// PSF types of specter that perfex does not read, named in the refusal.
+const char* known_type(const std::string& type) {
+  if (type == "SPOTGRID") return "specter's SpotGridPSF, a grid of spot images";
+  if (type == "MONOSPOT") return "specter's MonoSpotPSF, one spot image for every fiber and wavelength";
+  if (type == "PCA-PIX") return "specter's PixPSF, pixelated PCA spots";
+  return nullptr;
 }
 
-// PSFTYPE and PSFVER of the current HDU, where present: another type or an older version is refused.
-void check_type_keywords(FitsFile& f, bool& found_type, bool& found_version) {
-  if (auto type = f.read_key_string("PSFTYPE")) {
-    found_type = true;
-    const std::string t = normalized(*type);
-    if (t != psf_type)
-      throw_data_error(f.where() + ": keyword PSFTYPE is '" + t + "'; perfex reads only " + psf_type +
-                       " PSFs with PSFVER >= 3");
-  }
-  if (f.read_key_string("PSFVER")) {
-    const long long version = *f.read_key_int("PSFVER");
-    found_version = true;
-    if (version < psf_version)
-      throw_data_error(f.where() + ": keyword PSFVER is " + std::to_string(version) +
-                       "; perfex reads PSFVER >= 3 (HDUs XTRACE, YTRACE, PSF), not the older GAUSS-HERMITE2 layout");
-  }
-}
+// The layout a file's PSFTYPE and PSFVER keywords select, and where they were found (for messages).
+struct PsfTypeKeywords {
+  PsfLayout layout = PsfLayout::XtraceYtracePsf;
+  std::string where;  // the HDU that decided: PSFVER's for GAUSS-HERMITE, PSFTYPE's for GAUSS-HERMITE2
+  std::string text;   // what it says, e.g. "keyword PSFVER is 2, the one-table GAUSS-HERMITE layout"
+};
 
-void check_psf_type(FitsFile& f) {
-  bool found_type = false, found_version = false;
+// PSFTYPE and PSFVER of HDU 0, then of HDUs XTRACE and PSF (PSFVER >= 3 files), or of HDU 1 when neither
+// exists (the one-table layouts): every PSFTYPE found must agree, and so must the layouts the PSFVERs select.
+PsfTypeKeywords read_type_keywords(FitsFile& f) {
+  std::vector<int> hdus = {0};
+  std::string names;
   f.move_to_index(0);
   const std::string primary = f.current_hdu_name();
-  check_type_keywords(f, found_type, found_version);
   for (const char* hdu : {"XTRACE", "PSF"}) {
     if (primary == hdu || !f.has_hdu(hdu)) continue;
     f.move_to(hdu);
-    check_type_keywords(f, found_type, found_version);
+    int index = 0;
+    fits_get_hdu_num(static_cast<fitsfile*>(f.raw()), &index);
+    hdus.push_back(index - 1);
   }
-  if (!found_type)
-    throw_data_error(f.path() + ": keyword PSFTYPE is missing from HDUs XTRACE and PSF (not a PSF file?)");
-  if (!found_version)
-    throw_data_error(f.path() + ": keyword PSFVER is missing from HDUs XTRACE and PSF; perfex reads " + psf_type +
-                     " PSFs with PSFVER >= 3");
+  if (hdus.size() == 1 && f.hdu_count() > 1) hdus.push_back(1);
+  std::string type, type_where;
+  std::optional<double> version;
+  std::string version_text, version_where;
+  for (int index : hdus) {
+    f.move_to_index(index);
+    names += (names.empty() ? "" : ", ") + f.current_hdu_name();
+    if (auto t = f.read_key_string("PSFTYPE")) {
+      const std::string value = normalized(*t);
+      if (type.empty()) {
+        type = value;
+        type_where = f.where();
+      } else if (value != type) {
+        throw_data_error(f.where() + ": keyword PSFTYPE is '" + value + "' but '" + type + "' in " + type_where);
+      }
+    }
+    if (auto v = f.read_key_string("PSFVER")) {
+      const std::string value = normalized(*v);
+      double number = 0.0;
+      try {
+        std::size_t used = 0;
+        number = std::stod(value, &used);
+        if (used != value.size()) throw std::invalid_argument(value);
+      } catch (const std::exception&) {
+        throw_data_error(f.where() + ": keyword PSFVER is '" + value + "', expected a version number");
+      }
+      if (!version) {
+        version = number;
+        version_text = value;
+        version_where = f.where();
+      } else if ((*version >= psf_version) != (number >= psf_version)) {
+        throw_data_error(f.where() + ": keyword PSFVER is " + value + " but " + version_text + " in " + version_where);
+      }
+    }
+  }
+  if (type.empty())
+    throw_data_error(f.path() + ": keyword PSFTYPE is missing from HDUs " + names + " (not a PSF file?)");
+  PsfTypeKeywords k;
+  if (type == "GAUSS-HERMITE2") {
+    k.layout = PsfLayout::TwoCores;
+    k.where = type_where;
+    k.text = "keyword PSFTYPE is 'GAUSS-HERMITE2'";
+    return k;
+  }
+  if (type != psf_type) {
+    const char* known = known_type(type);
+    throw_data_error(type_where + ": keyword PSFTYPE is '" + type + "'" +
+                     (known ? " (" + std::string(known) + "), which perfex does not read" : std::string()) + "; " +
+                     readable_types);
+  }
+  if (!version)
+    throw_data_error(f.path() + ": keyword PSFVER is missing from HDUs " + names +
+                     "; perfex reads GAUSS-HERMITE PSFs with PSFVER 2 (one table) or >= 3 (HDUs XTRACE, YTRACE, PSF)");
+  k.where = version_where;
+  if (*version >= psf_version) return k;
+  if (*version < 1.0)
+    throw_data_error(version_where + ": keyword PSFVER is " + version_text +
+                     "; perfex reads GAUSS-HERMITE PSFs with PSFVER 1-2 (one table) or >= 3 (HDUs XTRACE, YTRACE, PSF)");
+  k.layout = PsfLayout::OneTable;
+  k.text = "keyword PSFVER is " + version_text + ", the one-table GAUSS-HERMITE layout";
+  return k;
 }
-
-int to_int(FitsFile& f, const std::string& key, long long v) {
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
-    throw_data_error(f.where() + ": keyword " + key + " is out of range (" + std::to_string(v) + ")");
-  return static_cast<int>(v);
-}
-
-int require_int(FitsFile& f, const std::string& key) { return to_int(f, key, f.require_key_int(key)); }
 
 void read_domain(FitsFile& f, LegendreSeries& s) {
   s.wavemin = f.require_key_double("WAVEMIN");
@@ -151,17 +198,27 @@ void read_psf_table(FitsFile& f, GaussHermitePsf& psf) {
   }
 }
 
-}  // namespace
-
-GaussHermitePsf read_psf(FitsFile& file) {
-  check_psf_type(file);
+// PSFVER >= 3: HDUs XTRACE, YTRACE and the PSF table.
+GaussHermitePsf read_xtrace_ytrace_psf(FitsFile& file) {
   GaussHermitePsf psf;
   psf.xtrace = read_trace(file, "XTRACE");
   psf.nfiber = psf.xtrace.nfiber;
   if (auto fibermin = file.read_key_int("FIBERMIN")) psf.fibermin = to_int(file, "FIBERMIN", *fibermin);
   psf.ytrace = read_trace(file, "YTRACE");
   read_psf_table(file, psf);
+  return psf;
+}
+
+}  // namespace
+
+GaussHermitePsf read_psf(FitsFile& file) {
+  const PsfTypeKeywords type = read_type_keywords(file);
+  check_psf_keywords(file, type.layout);  // impossible FIBERMIN/FIBERMAX/PSFERR, in every layout (psf_checks.hpp)
+  GaussHermitePsf psf = type.layout == PsfLayout::XtraceYtracePsf
+                            ? read_xtrace_ytrace_psf(file)
+                            : detail::read_one_table_psf(file, type.layout, type.where, type.text);
   psf.validate(file.path());
+  check_psf_values(psf, file.path());  // traces and sigmas the spot kernels can use (psf_checks.hpp)
   return psf;
 }
 
@@ -183,6 +240,10 @@ void write_trace(FitsFile& f, const std::string& extname, const LegendreSeries& 
 }  // namespace
 
 void write_psf(const GaussHermitePsf& psf, FitsFile& file) {
+  if (psf.layout != PsfLayout::XtraceYtracePsf) {
+    detail::write_one_table_psf(psf, file);
+    return;
+  }
   write_trace(file, "XTRACE", psf.xtrace, psf);
   file.write_key("PSFTYPE", psf_type);
   file.write_key("PSFVER", psf_version);
@@ -246,7 +307,7 @@ void write_psf(const GaussHermitePsf& psf, const std::string& path, bool overwri
   psf.validate("PSF to write to " + path);
   AtomicOutput out(path, overwrite);
   {
-    FitsFile file(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile file(out);
     write_psf(psf, file);
     file.close();
   }

@@ -10,10 +10,17 @@ The compiled engine of the ``perfex`` program, on numpy arrays::
 
 Kokkos is initialised on first use (``perfex.initialize(num_threads=N)`` chooses the thread count first;
 ``OMP_NUM_THREADS`` works too) and finalised at interpreter exit, after the last array that shares Kokkos
-memory. Errors are ``perfex.Error`` with the perfex program's messages: ``perfex.UsageError`` (also a
+memory. Errors are ``perfex.Error`` with the perfex program's messages, naming the keyword arguments where the
+program names its options (``nspec 30 must be a multiple of bundlesize 25``): ``perfex.UsageError`` (also a
 ``ValueError``) for bad arguments, ``perfex.DataError`` for unreadable or invalid data; a non-numeric array
 is a ``TypeError``.
+
+``perfex.desi`` is the interface of DESI's pipeline: gpu_specter's ``extract_frame`` and desi_extract_spectra's
+``main``.
 """
+
+import functools as _functools
+import re as _re
 
 import numpy as _np
 
@@ -23,7 +30,6 @@ from ._perfex import (  # noqa: F401
     Psf,
     UsageError,
     __version__,
-    extract,
     initialize,
     is_initialized,
     kokkos_info,
@@ -31,15 +37,51 @@ from ._perfex import (  # noqa: F401
     read_frame,
     read_preproc,
     read_psf,
-    simulate,
     synthetic_psf,
 )
+from ._perfex import extract as _extract
+from ._perfex import simulate as _simulate
 
 __all__ = [
     "DataError", "Error", "Psf", "UsageError", "__version__", "apply_resolution", "extract", "initialize",
     "is_initialized", "kokkos_info", "linear_wavelengths", "read_frame", "read_preproc", "read_psf", "simulate",
     "synthetic_psf",
 ]
+
+
+# An option of the perfex program in a message ("--nspec", "-s/--specmin"), not inside a path or a word.
+_OPTION = _re.compile(r"(?<![\w./-])(?:-[A-Za-z]/)?--([a-z][a-z0-9-]*)")
+
+
+def _keyword_errors(function, keywords, renamed=None):
+    """`function` with the perfex program's option names in its error messages replaced by the keyword
+    arguments they stand for (`keywords`: the names as in Python; `renamed`: option -> keyword where the
+    names differ, e.g. wavelength -> wavelengths)."""
+    renamed = dict(renamed or {})
+
+    def python_name(match):
+        option = match.group(1)
+        name = renamed.get(option, option.replace("-", "_"))
+        return name if name in keywords else match.group(0)
+
+    @_functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Error as e:
+            message = _OPTION.sub(python_name, str(e))
+            if message == str(e):
+                raise
+            raise type(e)(message) from None
+
+    return wrapper
+
+
+extract = _keyword_errors(
+    _extract, {"specmin", "nspec", "bundlesize", "nsubbundles", "nwavestep", "psferr", "regularize", "wavepad_frac",
+               "pixpad_frac", "psf_tails", "bundles_per_chunk", "wavelengths"}, {"wavelength": "wavelengths"})
+simulate = _keyword_errors(_simulate, {"specmin", "nspec", "seed", "cosmics", "readnoise", "wavelengths"},
+                           {"wavelength": "wavelengths"})
 
 
 def apply_resolution(resolution, spectra):

@@ -21,5 +21,6 @@ void bind_psf(py::module_& m);       // Psf, read_psf, synthetic_psf
 void bind_io(py::module_& m);        // read_preproc, read_frame
 void bind_extract(py::module_& m);   // extract, linear_wavelengths
 void bind_simulate(py::module_& m);  // simulate
+void bind_desi(py::module_& m);      // what perfex.desi needs (_run_extract_command, ...)
 
 }  // namespace perfex::python

@@ -30,7 +30,7 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
                  const py::handle& mask_obj, std::pair<int, int> origin, std::optional<std::pair<int, int>> ccd_shape,
                  int specmin, std::optional<int> nspec_arg, int bundlesize, int nsubbundles, int nwavestep,
                  std::optional<double> psferr, double regularize, double wavepad_frac, double pixpad_frac,
-                 bool psf_tails, int bundles_per_chunk) {
+                 bool psf_tails, int bundles_per_chunk, bool model) {
   const GaussHermitePsf& psf = p.psf;
   // Arguments first (usage errors), in the order perfex extract checks its options.
   ExtractionOptions options;
@@ -88,6 +88,7 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
   pipeline.extraction = options;
   pipeline.spots.tails = psf_tails;
   pipeline.bundles_per_chunk = bundles_per_chunk;
+  pipeline.model_image = model;
   ExtractedFrame out;
   {
     py::gil_scoped_release release;
@@ -116,6 +117,7 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
   d["nspec"] = nspec;
   d["ndiag"] = out.result.ndiag;
   d["psferr"] = options.psferr;
+  if (model) d["model"] = to_numpy(out.model);
   return d;
 }
 
@@ -128,10 +130,12 @@ void bind_extract(py::module_& m) {
         py::arg("bundlesize") = 25, py::arg("nsubbundles") = 5, py::arg("nwavestep") = 50,
         py::arg("psferr") = py::none(), py::arg("regularize") = 0.0, py::arg("wavepad_frac") = 0.2,
         py::arg("pixpad_frac") = 0.8, py::arg("psf_tails") = false, py::arg("bundles_per_chunk") = 0,
+        py::arg("model") = false,
         R"doc(Spectroperfectionism extraction of fibers specmin..specmin+nspec-1 on the linear grid `wavelengths`.
 
 image, ivar: 2-D arrays (float64 C-contiguous arrays are used in place; others are converted once). ivar is the
-inverse variance; pixels with ivar <= 0 or a non-finite value count as masked. mask (optional, integer): pixels
+inverse variance; pixels with ivar <= 0, a non-finite value, or a value or ivar beyond 1e10 (which would overflow
+the arithmetic) count as masked. mask (optional, integer): pixels
 with any of DESI's extraction bits (0-7, 9) get weight 0, as perfex extract applies a preproc MASK.
 origin=(row, column) of image[0, 0] on the CCD and ccd_shape=(NPIX_Y, NPIX_X) (default: the PSF's) extract a
 cutout; without them the image must be the whole CCD. The other options are perfex extract's (desispec's
@@ -140,7 +144,8 @@ else 0.01. The frame goes through the same code as `perfex extract` (bitwise the
 
 Returns a dict of numpy arrays: flux [nspec, nwave] (electrons per Angstrom), ivar, resolution
 [nspec, 2 ndiag + 1, nwave] (DESI layout), chi2pix, pixmask_fraction, mask (uint32 specmask bits), and
-wavelengths, specmin, nspec, ndiag, psferr. UsageError (a ValueError) for bad arguments, TypeError for a
+wavelengths, specmin, nspec, ndiag, psferr, and with model=True the model image [NPIX_Y, NPIX_X] of the
+CCD (every spot times the extracted, resolution-convolved flux of its bin: gpu_specter's modelimage). UsageError (a ValueError) for bad arguments, TypeError for a
 non-numeric array, DataError when the data cannot satisfy the request (same messages as perfex extract).)doc");
 
   m.def("linear_wavelengths", [](double wmin, double wmax, double dw) { return vector_to_numpy(linear_wavelengths(wmin, wmax, dw)); },

@@ -8,6 +8,8 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "kokkos_session.hpp"
+#include "perfex/io/frame_format.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
 
@@ -57,12 +59,13 @@ py::dict read_preproc(const std::string& path) {
   return d;
 }
 
-py::dict read_frame(const std::string& path, bool float64) {
+py::dict read_frame(const std::string& path, bool float64, const std::string& group) {
   ensure_kokkos();
   io::Frame f;
   {
     py::gil_scoped_release release;
-    f = io::read_frame(path, float64);
+    // FITS or HDF5 by content, as perfex compare reads them; a group of an HDF5 exposure file when named.
+    f = group.empty() ? io::read_frame_file(path, float64) : io::read_frame_hdf5(path, group, float64);
   }
   py::dict d;
   d["flux"] = to_numpy(f.data.flux);
@@ -90,11 +93,12 @@ void bind_io(py::module_& m) {
         "image 0 there too), mask (int32), has_mask, n_invalid, header (CAMERA, EXPID, NIGHT, MJD-OBS, EXPTIME, "
         "FLAVOR, RA, DEC), fibermap (FIBER, TARGETID, OBJTYPE, FIBERSTATUS, or None), source. DataError "
         "naming the file and HDU when it is missing or malformed.");
-  m.def("read_frame", &read_frame, py::arg("path"), py::arg("float64") = true,
-        "Reads a DESI frame file (perfex extract's output): the float64 HDUs when present and float64 is "
-        "True (then the dict's 'float64' is True), else the float32 ones. Returns flux, ivar, resolution, "
-        "chi2pix, pixmask_fraction (None without the HDU), mask, wavelengths, specmin, nspec, ndiag, heliocor, "
-        "camera.");
+  m.def("read_frame", &read_frame, py::arg("path"), py::arg("float64") = true, py::arg("group") = "",
+        "Reads a DESI frame file (perfex extract's output), FITS (.fits, .fits.gz) or HDF5 (told apart by "
+        "content, as perfex compare does; group= names a frame of an HDF5 exposure file, e.g. 'r0'): the float64 "
+        "arrays when present and float64 is True (then the dict's 'float64' is True), else the float32 ones. "
+        "Returns flux, ivar, resolution, chi2pix, pixmask_fraction (None without it), mask, wavelengths, "
+        "specmin, nspec, ndiag, heliocor, camera.");
 }
 
 }  // namespace perfex::python

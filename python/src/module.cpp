@@ -78,6 +78,7 @@ PYBIND11_MODULE(PERFEX_PYTHON_MODULE_NAME, m) {
   perfex::python::bind_io(m);
   perfex::python::bind_extract(m);
   perfex::python::bind_simulate(m);
+  perfex::python::bind_desi(m);
 
   py::module_::import("atexit").attr("register")(m.attr("_finalize_at_exit"));
 }

@@ -31,6 +31,36 @@ py::object evaluate_series(const PyPsf& p, const LegendreSeries& s, int fiber, c
   return std::move(out);
 }
 
+// `layout=` names of synthetic_psf and Psf.layout.
+PsfLayout layout_of(const std::string& name) {
+  if (name == "psfver3") return PsfLayout::XtraceYtracePsf;
+  if (name == "psfver2") return PsfLayout::OneTable;
+  if (name == "gauss-hermite2") return PsfLayout::TwoCores;
+  throw_usage_error("layout '" + name + "': expected psfver3, psfver2 or gauss-hermite2");
+}
+std::string layout_name(PsfLayout layout) {
+  switch (layout) {
+    case PsfLayout::OneTable:
+      return "psfver2";
+    case PsfLayout::TwoCores:
+      return "gauss-hermite2";
+    default:
+      return "psfver3";
+  }
+}
+
+// The wavelength where a fiber's trace crosses CCD row(s) `rows` (a float, or an array of the same shape).
+py::object wavelength_at(const PyPsf& p, int fiber, const py::handle& rows) {
+  if (fiber < 0 || fiber >= p.psf.nfiber)
+    throw_usage_error("fiber " + std::to_string(fiber) + " is outside the PSF's 0.." + std::to_string(p.psf.nfiber - 1));
+  if (py::isinstance<py::float_>(rows) || py::isinstance<py::int_>(rows))
+    return py::float_(p.psf.wavelength_at_row(fiber, rows.cast<double>()));
+  const auto y = as_input<double, 1>(rows, "y");
+  py::array_t<double> out(static_cast<py::ssize_t>(y.shape[0]));
+  for (std::size_t i = 0; i < y.shape[0]; ++i) out.mutable_at(i) = p.psf.wavelength_at_row(fiber, y.data()[i]);
+  return std::move(out);
+}
+
 py::dict spots(const PyPsf& p, int specmin, int nspec, const py::handle& wavelengths, bool tails) {
   const auto w = as_input<double, 1>(wavelengths, "wavelengths");
   const std::vector<double> grid = to_vector(w);
@@ -58,7 +88,11 @@ py::dict spots(const PyPsf& p, int specmin, int nspec, const py::handle& wavelen
 }  // namespace
 
 void bind_psf(py::module_& m) {
-  py::class_<PyPsf>(m, "Psf", "A GAUSS-HERMITE PSF (specex PSFVER >= 3), read from a file or synthetic.")
+  py::class_<PyPsf>(m, "Psf",
+                    "A GAUSS-HERMITE PSF (PSFVER 3, DESI's, or PSFVER 2) or a GAUSS-HERMITE2 one, read from a file or "
+                    "synthetic.")
+      .def_property_readonly("layout", [](const PyPsf& p) { return layout_name(p.psf.layout); },
+                             "'psfver3' (HDUs XTRACE, YTRACE, PSF), 'psfver2' (one table) or 'gauss-hermite2'")
       .def_property_readonly("source", [](const PyPsf& p) { return p.source; }, "the file it was read from")
       .def_property_readonly("nfiber", [](const PyPsf& p) { return p.psf.nfiber; })
       .def_property_readonly("npix_x", [](const PyPsf& p) { return p.psf.npix_x; }, "CCD columns (NPIX_X)")
@@ -71,7 +105,7 @@ void bind_psf(py::module_& m) {
       .def_property_readonly("ghdegy", [](const PyPsf& p) { return p.psf.ghdegy; })
       .def_property_readonly("camera", [](const PyPsf& p) { return p.psf.camera; })
       .def_property_readonly("wavemin", [](const PyPsf& p) { return p.psf.wavemin(); },
-                             "lower end of the wavelength range every series covers [Angstrom]")
+                             "lower end of the PSF's wavelength range, its PSF table's Legendre domain [Angstrom]")
       .def_property_readonly("wavemax", [](const PyPsf& p) { return p.psf.wavemax(); })
       .def_property_readonly("psferr", [](const PyPsf& p) { return p.psf.default_psferr(); },
                              "the psferr extraction uses by default: PSFERR, else 0.01")
@@ -84,10 +118,14 @@ void bind_psf(py::module_& m) {
            py::arg("fiber"), py::arg("wavelengths"), "trace column (pixel centres at integers) at these wavelengths")
       .def("y", [](const PyPsf& p, int fiber, const py::handle& w) { return evaluate_series(p, p.psf.ytrace, fiber, w); },
            py::arg("fiber"), py::arg("wavelengths"), "trace row at these wavelengths")
+      .def("wavelength", &wavelength_at, py::arg("fiber"), py::arg("y"),
+           "wavelength at which the fiber's trace crosses CCD row(s) y: the root of y(wavelength) = y, also "
+           "beyond the Legendre domain (NaN where the trace never reaches the row)")
       .def("default_wavelengths", [](const PyPsf& p, double dw) {
         return vector_to_numpy(default_wavelength_grid(p.psf, dw));
       }, py::arg("dw") = 0.8,
-           "perfex extract's default grid: the multiples of dw inside the range every fiber covers on the CCD")
+           "the multiples of dw inside the range every fiber covers on the CCD (perfex extract's default is "
+           "desi_extract_spectra's, the PSF's WAVEMIN..WAVEMAX)")
       .def("spots", &spots, py::arg("specmin"), py::arg("nspec"), py::arg("wavelengths"), py::arg("tails") = false,
            "Evaluates fibers specmin..specmin+nspec-1 at every wavelength. Returns a dict: spots "
            "[nspec, nwave, ny, nx] (unit-sum pixel-integrated stamps, clipped at 0), xcorner/ycorner [nspec, nwave] "
@@ -112,19 +150,22 @@ void bind_psf(py::module_& m) {
     p.source = path;
     return p;
   }, py::arg("path"),
-        "Reads and validates a GAUSS-HERMITE PSF file; DataError naming the file, HDU and keyword otherwise.");
+        "Reads and validates a GAUSS-HERMITE (PSFVER 2 or 3) or GAUSS-HERMITE2 PSF file; DataError naming the "
+        "file, HDU and keyword otherwise.");
 
-  m.def("synthetic_psf", [](const std::string& camera, std::uint64_t seed, bool tails) {
+  m.def("synthetic_psf", [](const std::string& camera, std::uint64_t seed, bool tails, const std::string& layout) {
     SyntheticPsfOptions o;
     o.camera = camera;
     o.seed = seed;
     o.tails = tails;
+    o.layout = layout_of(layout);
     PyPsf p;
     p.psf = make_synthetic_psf(o);
     p.source = "synthetic PSF (camera " + camera + ", seed " + std::to_string(seed) + ")";
     return p;
-  }, py::arg("camera") = "r0", py::arg("seed") = 0, py::arg("tails") = false,
-        "The synthetic DESI-like 500-fiber PSF of `perfex psf synth` (camera b, r or z with an optional digit).");
+  }, py::arg("camera") = "r0", py::arg("seed") = 0, py::arg("tails") = false, py::arg("layout") = "psfver3",
+        "The synthetic DESI-like 500-fiber PSF of `perfex psf synth` (camera b, r or z with an optional digit; "
+        "layout psfver3, psfver2 or gauss-hermite2).");
 }
 
 }  // namespace perfex::python

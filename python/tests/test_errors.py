@@ -1,5 +1,6 @@
-"""Bad input raises Python exceptions carrying the perfex program's messages: perfex.UsageError (also a
-ValueError; the program's exit code 2), perfex.DataError (exit code 1), TypeError for non-numeric arrays."""
+"""Bad input raises Python exceptions carrying the perfex program's messages, with the keyword arguments where
+the program names its options: perfex.UsageError (also a ValueError; the program's exit code 2),
+perfex.DataError (exit code 1), TypeError for non-numeric arrays."""
 import numpy as np
 import pytest
 
@@ -58,28 +59,50 @@ def test_not_a_fits_file(tmp_path):
         perfex.read_frame(str(junk))
 
 
-@pytest.mark.parametrize("kwargs, options", [
-    (dict(nsubbundles=4), ["--nsubbundles", "4"]),
-    (dict(specmin=10), ["--specmin", "10"]),
-    (dict(nspec=30), ["--nspec", "30"]),
-    (dict(psferr=-1.0), ["--psferr", "-1"]),
-    (dict(regularize=float("nan")), ["--regularize", "nan"]),
-    (dict(nwavestep=0), ["--nwavestep", "0"]),
-    (dict(pixpad_frac=2.0), ["--pixpad-frac", "2"]),
+@pytest.mark.parametrize("kwargs, options, python_message", [
+    (dict(nsubbundles=26), ["--nsubbundles", "26"], "nsubbundles must be in 1..25, got 26"),
+    (dict(specmin=-1), ["--specmin", "-1"], "specmin must be >= 0, got -1"),
+    (dict(nspec=0), ["--nspec", "0"], "nspec must be >= 1, got 0"),
+    (dict(psferr=-1.0), ["--psferr", "-1"], "psferr must be a finite number > 0, got -1.000000"),
+    (dict(regularize=float("nan")), ["--regularize", "nan"], "regularize must be a finite number >= 0 and <= 1e8 (alpha^2 is added to the normal matrix; beyond 1e8 it swamps the data in double precision), got nan"),
+    (dict(nwavestep=0), ["--nwavestep", "0"], "nwavestep must be in 1..1000, got 0"),
+    (dict(pixpad_frac=2.0), ["--pixpad-frac", "2"], "pixpad_frac must be in [0, 1], got 2.000000"),
+    (dict(bundles_per_chunk=-1), ["--bundles-per-chunk", "-1"], "bundles_per_chunk must be >= 0"),
 ])
-def test_bad_options_same_message_as_the_program(inputs, kwargs, options):
+def test_bad_options_name_the_keyword_arguments(inputs, kwargs, options, python_message):
+    """The program's checks and messages, with the keyword arguments where the program names its options."""
     message = extract_error(inputs, perfex.UsageError, **kwargs)
-    assert (message, 2) == cli_extract_error(inputs[0], *(["-n", "25"] if "nspec" not in kwargs else []), *options)
+    assert message == python_message
+    cli_message, code = cli_extract_error(inputs[0], *(["-n", "25"] if "nspec" not in kwargs else []), *options)
+    assert code == 2 and cli_message.startswith("--")
+    assert "--" not in message
 
 
-@pytest.mark.parametrize("kwargs, options", [
-    (dict(wavelengths=perfex.linear_wavelengths(5000, 5100, 0.8)), ["-w", "5000,5100,0.8", "-n", "25"]),
-    (dict(specmin=475, nspec=50), ["-w", "6000,6200,0.8", "-s", "475", "-n", "50"]),
-    (dict(specmin=500), ["-w", "6000,6200,0.8", "-s", "500", "-n", "25"]),
+@pytest.mark.parametrize("kwargs, options, python_message", [
+    (dict(wavelengths=perfex.linear_wavelengths(5000, 5100, 0.8)), ["-w", "5000,5100,0.8", "-n", "25"], None),
+    (dict(specmin=475, nspec=50), ["-w", "6000,6200,0.8", "-s", "475", "-n", "50"],
+     "specmin 475 nspec 50 asks for fibers 475..524, {psf} has fibers 0..499"),
+    (dict(specmin=500), ["-w", "6000,6200,0.8", "-s", "500", "-n", "25"], "specmin 500: {psf} has fibers 0..499"),
 ])
-def test_requests_the_data_cannot_satisfy(inputs, kwargs, options):
+def test_requests_the_data_cannot_satisfy(inputs, kwargs, options, python_message):
     message = extract_error(inputs, perfex.DataError, **kwargs)
-    assert (message, 1) == cli_extract_error(inputs[0], *options)
+    cli_message, code = cli_extract_error(inputs[0], *options)
+    assert code == 1
+    if python_message is None:  # no option named: the program's message as it is
+        assert message == cli_message
+    else:
+        assert message == python_message.format(psf=inputs[0]["psf"])
+
+
+def test_simulate_errors_name_the_keyword_arguments():
+    psf = perfex.synthetic_psf("r0")
+    w = perfex.linear_wavelengths(6000, 6010, 1.0)
+    with pytest.raises(perfex.UsageError) as e:
+        perfex.simulate(psf, w, specmin=-1)
+    assert str(e.value) == "specmin must be >= 0, got -1"
+    with pytest.raises(perfex.UsageError) as e:
+        perfex.simulate(psf, w, cosmics=-2)
+    assert str(e.value) == "cosmics must be >= 0, got -2"
 
 
 def test_wrong_shapes(inputs):
@@ -128,7 +151,7 @@ def test_psf_and_simulate_errors():
         perfex.simulate(psf, w, -np.ones((2, w.size)))
     with pytest.raises(perfex.UsageError, match="the spectra have 3 wavelength bins, the grid 11"):
         perfex.simulate(psf, w, np.ones((2, 3)))
-    with pytest.raises(perfex.DataError, match=r"-s/--specmin 490 -n/--nspec 20: the PSF has fibers 0..499"):
+    with pytest.raises(perfex.DataError, match=r"^specmin 490 nspec 20: the PSF has fibers 0..499"):
         perfex.simulate(psf, w, specmin=490, nspec=20)
     with pytest.raises(perfex.UsageError, match="already"):
         perfex.kokkos_info()

@@ -75,3 +75,40 @@ def test_trace_at_one_wavelength_and_bad_fiber():
         psf.x(500, 6500.0)
     with pytest.raises(TypeError, match="wavelengths"):
         psf.x(0, "6500")
+
+
+@pytest.mark.parametrize("name, layout, stamp", [("gausshermite", "psfver2", (17, 29)),
+                                                 ("gausshermite2", "gauss-hermite2", (20, 20))])
+def test_specter_older_layouts(name, layout, stamp):
+    """specter's PSFVER 2 and GAUSS-HERMITE2 files: the same Psf interface, even stamps for GAUSS-HERMITE2."""
+    path = require_shared(f"golden/specter-psf-formats/psf-{name}.fits")
+    psf = perfex.read_psf(str(path))
+    assert psf.layout == layout
+    assert psf.nfiber == 25
+    w = np.array([6500.0, 7000.0])
+    s = psf.spots(0, 5, w, tails=True)
+    assert s["spots"].shape == (5, 2) + stamp
+    np.testing.assert_allclose(s["spots"].sum(axis=(2, 3)), 1.0, rtol=0, atol=1e-12)
+    for i in range(5):
+        np.testing.assert_allclose(s["xcenter"][i], psf.x(i, w), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(s["ycenter"][i], psf.y(i, w), rtol=0, atol=1e-9)
+    # The stamp's first pixel: centred on the nearest pixel (odd stamps), floor(x) - HSIZEX (even ones).
+    shift = 0.0 if layout == "gauss-hermite2" else 0.5
+    np.testing.assert_array_equal(s["xcorner"], np.floor(s["xcenter"] - psf.hsizex + shift).astype(np.int32))
+    # The wavelength at a row inverts the trace.
+    rows = psf.y(3, w)
+    np.testing.assert_allclose(psf.wavelength(3, rows), w, rtol=0, atol=1e-8)
+
+
+def test_synthetic_layouts_match_the_program(tmp_path):
+    for layout in ("psfver2", "gauss-hermite2"):
+        run_cli("psf", "synth", "-o", tmp_path / f"{layout}.fits", "--layout", layout, "--seed", "3", "--tails")
+        a = perfex.read_psf(str(tmp_path / f"{layout}.fits"))
+        b = perfex.synthetic_psf("r0", seed=3, tails=True, layout=layout)
+        assert a.layout == b.layout == layout
+        w = np.linspace(6000, 7000, 5)
+        sa, sb = a.spots(100, 4, w, tails=True), b.spots(100, 4, w, tails=True)
+        for k in ("spots", "xcorner", "ycorner"):
+            assert np.array_equal(sa[k], sb[k]), k
+    with pytest.raises(perfex.UsageError, match="layout 'v9'"):
+        perfex.synthetic_psf(layout="v9")

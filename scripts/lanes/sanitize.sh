@@ -6,10 +6,11 @@
 # and the install-consumer test (packaging, not code).
 # Sourced by scripts/test.sh; runs in a subshell so its settings (sanitizer options) stay here.
 (
-  asan_slow='^(Noise pulls \(image - model\) sqrt\(ivar\) have mean 0 and std 1 over a full frame|cli_simulate_same_bytes_for_1_and_2_threads|install_consumer)$'
+  asan_slow='^(Noise pulls \(image - model\) sqrt\(ivar\) have mean 0 and std 1 over a full frame|cli_simulate_same_bytes_for_1_and_2_threads|install_consumer_.*)$'
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$perfex_root/scripts/lanes/lsan.supp:print_suppressions=0}
-  PERFEX_BUILD_TYPE=Debug perfex_build build-asan -DPERFEX_SANITIZE=address,undefined -DPERFEX_ENABLE_BENCHMARKS=OFF
+  PERFEX_BUILD_TYPE=Debug perfex_build build-asan -DPERFEX_SANITIZE=address,undefined -DPERFEX_ENABLE_BENCHMARKS=OFF \
+    -DPERFEX_TEST_SPACES=default
   (cd build-asan && ctest --output-on-failure -j "$(nproc)" -E "$asan_slow")
 )

@@ -34,6 +34,10 @@ add_test(NAME hdf5_setup_files
   COMMAND ${CMAKE_COMMAND} -DPERFEX=$<TARGET_FILE:perfex> -DTOOL=$<TARGET_FILE:perfex_hdf5_tool> -DDIR=${H5_DIR}
           -P ${CMAKE_CURRENT_SOURCE_DIR}/hdf5_setup_files.cmake)
 set_tests_properties(hdf5_setup_files PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}" FIXTURES_SETUP h5_files TIMEOUT 300)
+# The same extraction as FITS and HDF5: every extraction keyword read alike from both formats.
+add_test(NAME hdf5_cli_compare_keywords_fits_hdf5 COMMAND perfex compare ${H5_DIR}/frame.fits ${H5_DIR}/frame.h5)
+set_tests_properties(hdf5_cli_compare_keywords_fits_hdf5 PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
+  FIXTURES_REQUIRED h5_files PASS_REGULAR_EXPRESSION "^extraction keywords: the same in A and B \\(17 compared\\)\nA: ")
 
 # h5_convert_fails(<name> <message> <input>): `perfex convert DIR/<input>.h5 DIR/from-<input>.fits` must exit 1
 # with one line matching <message> and leave no output.

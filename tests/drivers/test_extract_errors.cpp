@@ -95,9 +95,10 @@ TEST_CASE("perfex extract: bad inputs give a one-line error of the right kind an
     change(b);
     return b;
   };
-  expect_error(uwith([&](auto& b) { b.specmin = 10; }), K::Usage, "--specmin 10 must be a multiple of --bundlesize 25");
-  expect_error(uwith([&](auto& b) { b.nspec = 30; }), K::Usage, "--nspec 30 must be a multiple");
-  expect_error(uwith([&](auto& b) { b.options.nsubbundles = 4; }), K::Usage, "divisible by --nsubbundles 4");
+  expect_error(uwith([&](auto& b) { b.specmin = -1; }), K::Usage, "--specmin must be >= 0, got -1");
+  expect_error(uwith([&](auto& b) { b.nspec = 0; }), K::Usage, "--nspec must be >= 1, got 0");
+  expect_error(uwith([&](auto& b) { b.options.nsubbundles = 26; }), K::Usage, "--nsubbundles must be in 1..25, got 26");
+  expect_error(uwith([&](auto& b) { b.options.nsubbundles = 0; }), K::Usage, "--nsubbundles must be in 1..25, got 0");
   expect_error(uwith([&](auto& b) { b.options.pixpad_frac = 2; }), K::Usage, "--pixpad-frac");
   expect_error(uwith([&](auto& b) { b.psferr = -1.0; }), K::Usage, "--psferr");
   expect_error(uwith([&](auto& b) { b.wavelength = "6500,6400,0.8"; }), K::Usage, "wmax is below wmin");

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <string>
+#include <vector>
 
 #include "golden_support.hpp"
 #include "perfex/core/extract.hpp"
@@ -21,6 +23,9 @@ using perfex::test::read_golden;
 struct GoldenCase {
   perfex::FrameResult result;
   perfex::PatchPlan plan;
+  perfex::ImageInput input;  // the cutout, for extractions with other options
+  std::vector<double> grid;
+  perfex::GaussHermitePsf psf;
 };
 
 // Runs the extraction once for all the tests of this file.
@@ -64,10 +69,36 @@ const GoldenCase& golden_case(const std::filesystem::path& dir, const std::files
     g.plan = perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25, static_cast<int>(grid.size()),
                                   options);
     g.result = perfex::extract(perfex::ExecSpace(), input, spots, grid, g.plan, options);
+    g.input = input;
+    g.grid = grid;
+    g.psf = psf;
     return g;
   }());
   Kokkos::push_finalize_hook([] { c.reset(); });
   return *c;
+}
+
+// gpu_specter's criterion against a reference's FLUX/IVAR: good bins (ivar > 0, chi2pix < 100,
+// pixmask_fraction <= 0.5), 99% of them below 0.01 sigma, none above 0.05.
+struct Agreement {
+  int good = 0, below_001 = 0;
+  double worst = 0;
+};
+Agreement agreement(const perfex::FrameResult& r, const std::string& reference) {
+  perfex::io::FitsFile f(reference, perfex::io::FitsFile::Mode::Read);
+  const GoldenArray flux = read_golden(f, "FLUX"), ivar = read_golden(f, "IVAR");
+  Agreement a;
+  for (int i = 0; i < r.nspec; ++i)
+    for (int j = 0; j < r.nwave; ++j) {
+      if (!(r.ivar(i, j) > 0 && ivar.at(i, j) > 0 && r.chi2pix(i, j) < 100 && r.pixmask_fraction(i, j) <= 0.5))
+        continue;
+      const double pull =
+          std::fabs(r.flux(i, j) - flux.at(i, j)) / std::sqrt(1.0 / r.ivar(i, j) + 1.0 / ivar.at(i, j));
+      ++a.good;
+      a.below_001 += pull < 0.01;
+      a.worst = std::max(a.worst, pull);
+    }
+  return a;
 }
 
 }  // namespace
@@ -144,4 +175,44 @@ TEST_CASE("Golden bundle: agreement with specter and unbiased truth pulls", "[go
   INFO("truth pulls: n " << n << ", mean " << mean << ", std " << sd);
   CHECK(std::fabs(mean) < tol);
   CHECK(std::fabs(sd - 1.0) < tol);
+}
+
+TEST_CASE("Golden bundle: any --nsubbundles, split as specter splits them, within 0.01 sigma of specter",
+          "[golden][extract][subbundles]") {
+  PERFEX_REQUIRE_SHARED(dir, "golden/r0-51060-bundle0");
+  PERFEX_REQUIRE_SHARED(psf_path, "data/psf-r0-00051060.fits");
+  const auto& g = golden_case(dir, psf_path);
+  // specter's references: nsubbundles 6 (25 = 4 + 4 + 4 + 4 + 4 + 5, an uneven split) and 5.
+  for (int nsub : {2, 3, 4, 6, 7}) {
+    perfex::ExtractionOptions o;
+    o.nsubbundles = nsub;
+    o.psferr = g.psf.default_psferr();
+    o.ndiag = g.psf.hsizey;
+    o.wavepad_bins = perfex::wavelength_padding(g.psf, g.grid, o);
+    // DESI's spots: gpu_specter's 12 bins, more for the larger patches of 2 or 3 subbundles, where the traces
+    // of up to 15 fibers differ by up to ~12 rows at the CCD's edges.
+    CHECK(o.wavepad() >= 12);
+    if (nsub >= 4) CHECK(o.wavepad() == 12);
+    const auto spots = perfex::evaluate_spots(perfex::ExecSpace(), g.psf, 0, 25, perfex::padded_wavelengths(g.grid, o));
+    const auto xc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.xcorner);
+    const auto yc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.ycorner);
+    const auto plan = perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25,
+                                           static_cast<int>(g.grid.size()), o);
+    // specter's split_bundle(25, nsub): the core sizes in fiber order.
+    std::vector<int> cores;
+    for (const auto& p : plan.patches)
+      if (p.out_wave == 0) cores.push_back(p.ncore_fiber);
+    std::vector<int> expected;
+    for (const auto& [lo, n] : perfex::split_bundle(25, nsub)) expected.push_back(n);
+    CHECK(cores == expected);
+    const auto r = perfex::extract(perfex::ExecSpace(), g.input, spots, g.grid, plan, o);
+    for (const char* reference : {"expected-specter.fits", "expected-specter-nsub5.fits"}) {
+      const Agreement a = agreement(r, (dir / reference).string());
+      INFO("nsubbundles " << nsub << " against " << reference << ": " << a.good << " good bins, " << a.below_001
+                          << " below 0.01 sigma, worst " << a.worst);
+      CHECK(a.good > 4900);
+      CHECK(a.below_001 >= 0.99 * a.good);
+      CHECK(a.worst < 0.05);
+    }
+  }
 }

@@ -109,6 +109,7 @@ void check_patch(const std::filesystem::path& file, const std::string& name) {
   plan.max_box_pixels = p.box_pixels();
   plan.max_nfiber = nspecpad;
   plan.max_nwave = nwavetot;
+  plan.max_ncore_fiber = 5;
   const std::vector<double> grid(wave.data.begin(), wave.data.end());
   const auto r = perfex::extract(perfex::ExecSpace(), input, cache, grid, plan, options);
   const auto mydw = perfex::wavelength_gradient(grid);

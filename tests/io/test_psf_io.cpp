@@ -225,8 +225,11 @@ TEST_CASE("The real PSF psf-r0-00067784 reads as documented", "[io][psf][shared]
   CHECK(psf.xtrace.ncoef == 7);
   REQUIRE(psf.params.size() == 59);
   for (const auto& p : psf.params) CHECK(p.series.ncoef == 2);  // LEGDEG 1
+  // The PSF's wavelength range is its PSF table's domain (XTRACE and YTRACE end 1 A earlier, at 7826).
+  CHECK(psf.layout == perfex::PsfLayout::XtraceYtracePsf);
   CHECK(psf.wavemin() == 5543.0);
-  CHECK(psf.wavemax() == 7826.0);
+  CHECK(psf.wavemax() == 7827.0);
+  CHECK(psf.xtrace.wavemax == 7826.0);
   CHECK(psf.default_psferr() == 0.01);
 }
 

@@ -18,6 +18,15 @@ struct LaunchConfig {
   // Wavelengths per work item of a per-(fiber, wavelength) kernel whose inner loops run over them: SIMD
   // lanes on host backends.
   static constexpr int wavelengths_per_item = 8;
+  // Decorrelation (core/src/decorrelate.hpp): one team per C_bb block. One lane per team on host
+  // backends: the block's loops run contiguously and vectorise; the GPU shape (PERFEX_LAUNCH_SHAPE=gpu)
+  // uses the CUDA team size, clamped at run time to the thread pool.
+#if defined(PERFEX_LAUNCH_SHAPE_GPU)
+  static constexpr int decorrelate_team_size = 32;
+#else
+  static constexpr int decorrelate_team_size = 1;
+#endif
+  static constexpr int decorrelate_vector_length = 1;
 };
 
 #if defined(KOKKOS_ENABLE_CUDA)
@@ -27,6 +36,9 @@ struct LaunchConfig<Kokkos::Cuda> {
   static constexpr int vector_length = 1;
   static constexpr int patch_batch = 2048;
   static constexpr int wavelengths_per_item = 1;  // one per thread: per-thread arrays stay in registers
+  // Decorrelation: a warp per C_bb block, one lane per thread (the block's rows, columns or poles).
+  static constexpr int decorrelate_team_size = 32;
+  static constexpr int decorrelate_vector_length = 1;
 };
 #endif
 

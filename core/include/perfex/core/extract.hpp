@@ -48,7 +48,10 @@ struct ExtractWorkspace {
   DeviceView<double**> cinv;
   DeviceView<double**> vec;
   DeviceView<double**> box;
-  DeviceView<double**> eig;
+  DeviceView<double**> cblocks;  // the core fibers' C_bb blocks (core/src/decorrelate.hpp)
+  DeviceView<int*> pole_first;   // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
+  DeviceView<double*> pole_shift;
+  DeviceView<double*> pole_weight;
   std::size_t bytes() const;  // memory held (progress reports)
 };
 

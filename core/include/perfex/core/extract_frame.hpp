@@ -19,7 +19,7 @@
 // chunk's values, finish on the process that holds the whole frame. A chunk's values do not depend on
 // which process extracts it, so the frame is bitwise the same for any split.
 //
-// Errors: perfex::Error, usage (misaligned fibers, a grid that is not linear or has fewer than 2 bins,
+// Errors: perfex::Error, usage (negative fibers, a grid that is not linear or has fewer than 2 bins,
 // invalid options) or data (fibers beyond the PSF, a PSF that cannot be evaluated, a patch that cannot be
 // solved). Nothing is printed; progress goes to FrameOptions::progress.
 #pragma once
@@ -91,8 +91,9 @@ enum class FrameStorage { WholeFrame, OneChunk };
 
 class FrameExtractor {
  public:
-  // Fibers [specmin, specmin + nspec) (multiples of the bundle size) on the linear grid `wavelengths`.
-  // Validates everything that needs no image; keeps copies of the PSF and the grid.
+  // Fibers [specmin, specmin + nspec) (any: the bundles at either end may be partial) on the linear grid
+  // `wavelengths`. Validates everything that needs no image; keeps copies of the PSF and the grid; chooses the
+  // wavelength padding (wavelength_padding) unless options.extraction.wavepad_bins is set.
   FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf, const std::vector<double>& wavelengths,
                  int specmin, int nspec, const FrameOptions& options);
   ~FrameExtractor();

@@ -5,21 +5,31 @@
 
 namespace perfex {
 
+// The largest --regularize (alpha; extract_options.cpp says why).
+constexpr double max_regularize = 1e8;
+
 struct ExtractionOptions {
   int bundlesize = 25;      // fibers per bundle; bundles never couple
-  int nsubbundles = 5;      // subbundles per bundle: each patch solves bundlesize/nsubbundles core fibers
+  int nsubbundles = 5;      // subbundles per bundle, split as specter splits them (sizes may differ by one)
   int nwavestep = 50;       // core wavelength bins per patch
   double wavepad_frac = 0.2;  // wavelength padding: 10 + int(10 wavepad_frac) bins on each side
   double pixpad_frac = 0.8;   // fraction of the pixel padding kept around the core rows
-  double regularize = 0.0;    // alpha for bins above the fluxweight floor
+  double regularize = 0.0;    // alpha for bins above the fluxweight floor, in 0..max_regularize
   double psferr = 0.01;       // fractional PSF model error used in chi2pix
   int ndiag = 5;              // resolution half-width (HSIZEY): 2 ndiag + 1 diagonals are written
+  // The padding chosen for a PSF and grid by wavelength_padding() (core/patch_plan.hpp), which front ends set
+  // before extracting; 0: the reference's rule alone.
+  int wavepad_bins = 0;
 
-  // Number of padding bins below the requested grid (the references' `wavepad`).
-  int wavepad() const { return 10 + static_cast<int>(10 * wavepad_frac); }
+  // Number of padding bins below the requested grid (the references' `wavepad`, or wavepad_bins when set).
+  int wavepad() const { return wavepad_bins > 0 ? wavepad_bins : reference_wavepad(); }
+  // gpu_specter's rule: 10 + int(10 wavepad_frac) bins (12 by default).
+  int reference_wavepad() const { return 10 + static_cast<int>(10 * wavepad_frac); }
   // Bins solved per patch: the core plus padding on both sides.
   int patch_nwave() const { return nwavestep + 2 * wavepad(); }
-  int fibers_per_subbundle() const { return bundlesize / nsubbundles; }
+  // The most core fibers a patch has: specter's split gives subbundles of ceil(bundlesize / nsubbundles) or
+  // one fewer, and partial bundles no more (the plan's max_ncore_fiber is the exact figure).
+  int fibers_per_subbundle() const { return (bundlesize + nsubbundles - 1) / nsubbundles; }
   // Throws perfex::Error (usage) naming the offending option.
   void validate() const;
 };

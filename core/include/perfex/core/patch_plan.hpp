@@ -2,9 +2,11 @@
 // All padding and edge rules live here; the kernels only execute the plan.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "perfex/core/extract_options.hpp"
+#include "perfex/core/psf.hpp"
 #include "perfex/core/types.hpp"
 
 namespace perfex {
@@ -38,13 +40,35 @@ struct PatchPlan {
   int max_box_pixels = 0;
   int max_nfiber = 0;
   int max_nwave = 0;
+  int max_ncore_fiber = 0;  // the largest subbundle (uneven splits, partial bundles): size workspaces from it
 };
+
+// The bundles of an extraction of fibers [specmin, specmin + nspec): DESI's bundles of `bundlesize` fibers
+// (fibers [k bundlesize, (k + 1) bundlesize) of the PSF) clipped to the requested fibers, so a first or last
+// bundle may be partial, as desispec's extraction cuts them. {first fiber, fibers} in fiber order.
+std::vector<std::pair<int, int>> bundle_ranges(int specmin, int nspec, int bundlesize);
+
+// specter's split of a bundle of `nfiber` fibers into `nsubbundles` core ranges (specter's split_bundle):
+// numpy.array_split sizes (the first nfiber % n one larger), the larger ones moved towards the end by one
+// bubble pass; e.g. 25 in 2: 12 + 13; 25 in 3: 8 + 8 + 9; 25 in 4: 6 + 6 + 6 + 7. A bundle smaller than
+// nsubbundles is split into single fibers. {first fiber relative to the bundle, fibers}.
+std::vector<std::pair<int, int>> split_bundle(int nfiber, int nsubbundles);
+
+// The wavelength padding (bins on each side of a patch's core) for extracting `grid` with `psf`: the
+// reference's 10 + int(10 wavepad_frac) (gpu_specter's rule, wavepad_bins when set), extended where the
+// spots are taller than that padding, so that no spot of a bin beyond the padding reaches the rows of the
+// core's spots, for any patch's fibers (every window of a padded subbundle's size in every bundle of the
+// PSF), at every core edge of the grid, with a row's margin for the stamps' integer corners. Capped at 4x
+// the reference (a grid far finer than the PSF's resolution). Depends only on (psf, grid, options), not on
+// which fibers are extracted, so every chunk, rank and front end of a frame gets the same padding.
+int wavelength_padding(const GaussHermitePsf& psf, const std::vector<double>& grid, const ExtractionOptions& options);
 
 // Builds the plan for fibers [specmin, specmin + nspec) on a requested grid of `nwave` bins, from the spot
 // corners evaluated on the padded grid (see padded_wavelengths) for fibers [cache_fiber_begin, ...).
-// specmin and nspec must be aligned to bundles; the corner tables must cover the bundles involved.
+// Bundles as bundle_ranges, subbundles as split_bundle; the corner tables must cover the fibers involved.
+// Stamps of fibers up to `coupled_fibers` apart that overlap are coupled in iCov's band.
 PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<const int**>& ycorner,
                        int cache_fiber_begin, int stamp_ny, int stamp_nx, int specmin, int nspec, int nwave,
-                       const ExtractionOptions& options);
+                       const ExtractionOptions& options, int coupled_fibers = 1);
 
 }  // namespace perfex

@@ -13,6 +13,10 @@ struct SyntheticPsfOptions {
   std::string camera = "r0";  // arm 'b', 'r' or 'z', optionally followed by the spectrograph digit
   std::uint64_t seed = 0;
   bool tails = false;  // TAILAMP > 0 (specter-like tails); otherwise the tail rows exist with TAILAMP = 0
+  // The file layout. OneTable: the same model as XtraceYtracePsf, every row on the traces' domain (specter
+  // applies one domain to every row of such a table). TwoCores: GAUSS-HERMITE2, 20 x 20 stamps, a second
+  // core of degree 3 with sigma 3 px holding ~20% of the light, the first core cut at 3.5 sigma.
+  PsfLayout layout = PsfLayout::XtraceYtracePsf;
 };
 
 // DESI's default extraction grid of an arm (desi_extract_spectra): b 3600..5800, r 5760..7620,

@@ -2,16 +2,26 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <type_traits>
 
 #include "perfex/backends/frame_policy.hpp"
 
 namespace perfex {
 
 // One source for every backend: kernels launch on the default execution space (OpenMP on CPUs, Cuda on
-// NVIDIA GPUs); host-side plans and results live in HostSpace.
+// NVIDIA GPUs); host-side plans and results live in HostSpace. PERFEX_EXECUTION_SPACE (e.g. Kokkos::Serial)
+// compiles perfex for another enabled space: the tests build core once per space (cmake/PerfexTestSpaces.cmake).
+#if defined(PERFEX_EXECUTION_SPACE)
+using ExecSpace = PERFEX_EXECUTION_SPACE;
+#else
 using ExecSpace = Kokkos::DefaultExecutionSpace;
+#endif
 using MemSpace = ExecSpace::memory_space;
 using HostSpace = Kokkos::HostSpace;
+// Where host-side kernels (tools on host arrays) run: ExecSpace itself when it is a host space, so that a
+// build for one space launches on that space only, else the default host space.
+using HostExecSpace = std::conditional_t<Kokkos::SpaceAccessibility<ExecSpace, HostSpace>::accessible, ExecSpace,
+                                         Kokkos::DefaultHostExecutionSpace>;
 
 template <class T>
 using DeviceView = Kokkos::View<T, Kokkos::LayoutRight, MemSpace>;

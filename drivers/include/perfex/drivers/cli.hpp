@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace CLI {
@@ -17,7 +18,9 @@ using Action = std::function<int()>;
 void add_info_command(CLI::App& app, Action& action);
 void add_psf_command(CLI::App& app, Action& action);
 void add_simulate_command(CLI::App& app, Action& action);
-void add_extract_command(CLI::App& app, Action& action);
+// `parsed`, when given, receives the arguments the parser fills (perfex.desi and the tests read them).
+struct ExtractArgs;
+void add_extract_command(CLI::App& app, Action& action, std::shared_ptr<ExtractArgs>* parsed = nullptr);
 void add_compare_command(CLI::App& app, Action& action);  // compare and pulls
 
 // `perfex info` when the build's device is missing (a CUDA build without a GPU): versions and the reason,

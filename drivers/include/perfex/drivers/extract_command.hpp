@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "perfex/core/extract_options.hpp"
+#include "perfex/drivers/desi_options.hpp"
 
 namespace perfex::drivers {
 
@@ -18,7 +19,7 @@ struct ExtractArgs {
   bool no_output = false;  // the caller writes the frame itself (extract-exposure --hdf5-exposure): -o unchecked
   std::string fibermap;  // -f: FIBERMAP HDU of another file (default: the input's, if any)
   std::string model;     // -m: model image
-  std::string wavelength;  // -w: "wmin,wmax,dw"; empty: the range every fiber covers on the CCD, step 0.8
+  std::string wavelength;  // -w: "wmin,wmax,dw"; empty: desi_extract_spectra's default (desi_default_wavelengths)
   int specmin = 0;
   std::optional<int> nspec;  // default 500, or the PSF's fibers from specmin if fewer
   ExtractionOptions options;  // regularize, bundlesize, nsubbundles, nwavestep, wavepad/pixpad fractions
@@ -32,6 +33,9 @@ struct ExtractArgs {
   bool verbose = false;
   int bundles_per_chunk = 0;  // 0: the backend's default
   bool mpi = false;  // --mpi: start MPI even when no launcher is detected
+  bool no_scores = false;  // --no-scores: no SCORES HDU (desi_extract_spectra's option; the writer honours it)
+  bool allow_camera_mismatch = false;  // --allow-camera-mismatch: extract with a PSF of another CAMERA
+  DesiCompatOptions desi;  // --no-gpu, --gpu, --use-specter: accepted, reported by -v
 };
 
 // The checks that need no file, in the order perfex extract makes them; throws perfex::Error (usage).

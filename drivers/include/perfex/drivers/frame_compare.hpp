@@ -51,7 +51,8 @@ std::vector<double> convolved_truth(const io::Frame& frame, const io::TruthSpect
                                     bool* grids_matched = nullptr);
 
 // Pulls over the bins with ivar > 0, no SOMEBADPIX and a complete R truth. Throws perfex::Error (data) when
-// the truth lacks a fiber of the frame (within `range`, when given).
+// the truth lacks a fiber of the frame (within `range`, when given), or when no bin qualifies (grids that do
+// not overlap, everything masked): the message counts the bins each condition leaves.
 TruthPulls truth_pulls(const io::Frame& frame, const io::TruthSpectra& truth, const FiberRange* range = nullptr);
 
 }  // namespace perfex::drivers

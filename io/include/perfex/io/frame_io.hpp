@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "perfex/core/extract.hpp"
@@ -39,6 +40,13 @@ struct FrameHeader {
   // (1 when no correction was applied).
   double heliocor = 1.0;
   std::string version;  // PERFEXV (the writer fills it; the reader returns the file's)
+  // The input image's header as desispec propagates it into FLUX: every card but the structural ones, written
+  // first, so that the keywords above (and below) win; read_frame returns every non-structural FLUX card.
+  std::vector<std::string> cards;
+  std::optional<long long> fibermin;  // FIBERMIN: the frame's first fiber (written when set)
+  std::string orig_psf;               // ORIG_PSF: the input PSF's own IN_PSF (written when not empty)
+  // DEPNAMnn/DEPVERnn entries set on the FLUX header as desiutil's setdep does (after the cards).
+  std::vector<std::pair<std::string, std::string>> dependencies;
 };
 
 // A frame in memory. `data` holds the float64 values; data.wavelengths is the grid written as WAVELENGTH
@@ -47,6 +55,9 @@ struct Frame {
   FrameResult data;
   ResultView<std::uint32_t**> mask;  // [nspec][nwave] specmask bits
   FrameHeader header;
+  // SCORES (desispec's compute_and_append_frame_scores columns, frame_scores_table.hpp), written after CHIPIX
+  // when present; read_frame returns the file's.
+  std::optional<RawTable> scores;
   // Set by read_frame: whether flux, ivar, resolution and chi2pix came from the float64 HDUs, and whether
   // the file held PIXMASK_FRACTION (data.pixmask_fraction is empty otherwise) and a FIBERMAP.
   bool exact = false;
@@ -62,6 +73,10 @@ struct FibermapSource {
   long first = 0;
 };
 
+// The smallest FIBER of rows [first, first + count) of the fibermap (desispec's FIBERMIN of a frame with a
+// fibermap); nullopt without a fibermap or a FIBER column.
+std::optional<long long> fibermap_first_fiber(const FibermapSource& source, long count);
+
 struct FrameWriteOptions {
   bool overwrite = false;
   // Also write FLUX64, IVAR64, RESOLUTION64, CHI2PIX64 and PIXMASK_FRACTION (float64) after the DESI HDUs,
@@ -73,11 +88,13 @@ struct FrameWriteOptions {
 // 2 ndiag + 1 resolution diagonals): a programming error of the caller, checked before anything is written.
 void check_frame_shapes(const Frame& frame, const std::string& writer);
 
-// Writes the frame atomically (temporary file, then rename). HDUs in order: FLUX (primary, float32
-// [nspec, nwave], BUNIT electron/Angstrom, and every keyword of `frame.header`), IVAR (float32), MASK
-// (uint32: int32 with BZERO 2^31), WAVELENGTH (float64), RESOLUTION (float32 [nspec, 2 ndiag + 1, nwave]),
-// FIBERMAP (when `fibermap` names one), CHI2PIX (float32), then the float64 HDUs if asked. An existing
-// `path` needs options.overwrite (usage error); a fibermap with too few rows is a data error.
+// Writes the frame atomically (temporary file, then rename; gzip-compressed for a .gz name). HDUs in order:
+// FLUX (primary, float32 [nspec, nwave], BUNIT electron/Angstrom: header.cards, then every keyword of
+// `frame.header`, FIBERMIN, ORIG_PSF, the dependency cards and LONGSTRN), IVAR (float32), MASK (uint32: int32
+// with BZERO 2^31), WAVELENGTH (float64), RESOLUTION (float32 [nspec, 2 ndiag + 1, nwave]), FIBERMAP (when
+// `fibermap` names one), CHI2PIX (float32), SCORES (when the frame has them), then the float64 HDUs if asked;
+// CHECKSUM and DATASUM on every HDU. An existing `path` needs options.overwrite (usage error); a fibermap
+// with too few rows is a data error.
 void write_frame(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
                  const FrameWriteOptions& options);
 

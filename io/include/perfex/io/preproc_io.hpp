@@ -24,6 +24,10 @@ struct PreprocHeader {
   std::string flavor;            // FLAVOR, else OBSTYPE
   std::optional<double> ra;      // RA, else TELRA
   std::optional<double> dec;     // DEC, else TELDEC
+  std::optional<long long> fibermin;  // FIBERMIN: the fiber of the fibermap's first row
+  // Every card of the IMAGE header but the structural ones (header_cards.hpp), in file order: what an
+  // extraction propagates into the frame's FLUX header, as desispec does.
+  std::vector<std::string> cards;
 };
 
 // A keyword to write: string, real, integer or logical.
@@ -44,6 +48,7 @@ struct RawTable {
   std::vector<std::string> names;  // TTYPEn
   std::vector<std::string> forms;  // TFORMn
   std::vector<std::string> units;  // TUNITn ("" when absent)
+  std::vector<std::string> comments;  // TTYPEn comments ("" when absent; may be shorter than names)
   std::vector<std::string> cards;  // other header cards, 80 characters each, in file order
   std::vector<unsigned char> rows;  // nrows * row_bytes
 };
@@ -69,6 +74,8 @@ struct PreprocImage {
   HostView<std::int32_t**> mask;  // as in the file (zeros when there is no MASK HDU)
   bool has_mask = false;
   long long n_invalid = 0;
+  // READNOISE (electrons rms per pixel): written when allocated (the simulator's), not read.
+  HostView<double**> readnoise;
   PreprocHeader header;
   std::optional<Fibermap> fibermap;
 };
@@ -85,9 +92,10 @@ struct PreprocWriteOptions {
   std::vector<HeaderKeyword> keywords;  // extra keywords for the IMAGE header
 };
 
-// Writes IMAGE (float32, primary HDU with EXTNAME IMAGE and the header keywords), IVAR (float32, written
-// as given), MASK (int16) and FIBERMAP (when present: the raw table if any, else the columns FIBER,
-// TARGETID, OBJTYPE, FIBERSTATUS) atomically: temporary file, then rename. An existing `path` needs
+// Writes IMAGE (float32, primary HDU with EXTNAME IMAGE: the header's cards, then its keywords and
+// options.keywords), IVAR (float32, written as given), READNOISE (float32, when the image has one), MASK
+// (int16) and FIBERMAP (when present: the raw table if any, else the columns FIBER,
+// TARGETID, OBJTYPE, FIBERSTATUS), then CHECKSUM/DATASUM on every HDU, atomically: temporary file, then rename. An existing `path` needs
 // options.overwrite (usage error otherwise).
 void write_preproc(const std::string& path, const PreprocImage& data, const PreprocWriteOptions& options);
 // Appends the HDUs to a freshly created file (tests build malformed files from it).
@@ -96,6 +104,10 @@ void write_preproc(FitsFile& file, const PreprocImage& data, const PreprocWriteO
 // The current HDU of `file` as a raw table (header cards and rows byte for byte), or nullopt when it is not
 // a binary table that can be kept so (ASCII tables, variable-length array columns).
 std::optional<RawTable> read_raw_table(FitsFile& file, const std::string& extname);
+
+// Appends rows [first, first + count) of a raw table as a binary-table HDU named `extname` (default: the
+// table's own): its columns, header cards and TTYPEn comments, the rows byte for byte.
+void write_raw_table(FitsFile& file, const RawTable& table, long first, long count, const std::string& extname = "");
 
 // Rows of the FIBERMAP HDU of a file (-f/--fibermap), without reading them; data error when the file or
 // the HDU is missing.

@@ -1,6 +1,6 @@
-// RAII handles for HDF5 ids and a small HDF5 file wrapper (PERFEX_ENABLE_HDF5 builds only): every HDF5
-// failure becomes a perfex::Error (data) naming the file, the object and HDF5's own reason. Objects are
-// created without timestamps (H5Pset_obj_track_times false), so equal content gives equal files.
+// RAII handles for HDF5 ids and a small HDF5 file wrapper, private to perfex::io (not installed; HDF5
+// builds only): every HDF5 failure becomes a perfex::Error (data) naming the file, the object and HDF5's own
+// reason. Objects are created without timestamps (H5Pset_obj_track_times false), so equal content gives equal files.
 #pragma once
 
 #include <hdf5.h>
@@ -65,7 +65,9 @@ class Hdf5File {
   // every rank calls it, MPI started), without object timestamps. Its datasets are then written with
   // collective transfers (write_dataset: every rank calls it; ranks without data pass nullptr, an empty
   // selection).
-  static Hdf5File create_collective(const std::string& path, const Communicator& comm);
+  // `name` (the final output, when `path` is its temporary) names the file in messages.
+  static Hdf5File create_collective(const std::string& path, const Communicator& comm,
+                                    const std::string& name = "");
 #endif
   bool collective() const { return m_dxpl >= 0; }
   // Forgets the file without closing it (a collective file one rank failed in: closing is collective and

@@ -1,0 +1,46 @@
+// SCORES as a raw table: float64 columns in FITS' big-endian row layout.
+#include "perfex/io/frame_scores_table.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace perfex::io {
+
+RawTable scores_table(const FrameScores& scores) {
+  RawTable t;
+  t.extname = "SCORES";
+  t.ncolumns = static_cast<int>(scores.columns.size());
+  t.nrows = scores.columns.empty() ? 0 : static_cast<long>(scores.columns.front().values.size());
+  t.row_bytes = 8L * t.ncolumns;
+  for (const FrameScoreColumn& c : scores.columns) {
+    t.names.push_back(c.name);
+    t.forms.push_back("D");
+    t.units.emplace_back("");
+    t.comments.push_back(c.comment);
+  }
+  t.rows.assign(static_cast<std::size_t>(t.row_bytes) * static_cast<std::size_t>(t.nrows), 0);
+  for (long r = 0; r < t.nrows; ++r)
+    for (int c = 0; c < t.ncolumns; ++c) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &scores.columns[static_cast<std::size_t>(c)].values[static_cast<std::size_t>(r)], 8);
+      unsigned char* p = t.rows.data() + static_cast<std::size_t>(r * t.row_bytes + 8L * c);
+      for (int k = 7; k >= 0; --k, bits >>= 8) p[k] = static_cast<unsigned char>(bits & 0xff);
+    }
+  return t;
+}
+
+std::optional<RawTable> frame_scores_table(const Frame& frame) {
+  const FrameResult& d = frame.data;
+  check_frame_shapes(frame, "frame_scores_table");
+  HostView<double**> flux("perfex::scores::flux32", d.nspec, d.nwave), ivar("perfex::scores::ivar32", d.nspec, d.nwave);
+  for (int i = 0; i < d.nspec; ++i)
+    for (int j = 0; j < d.nwave; ++j) {
+      flux(i, j) = static_cast<double>(static_cast<float>(d.flux(i, j)));
+      ivar(i, j) = static_cast<double>(static_cast<float>(d.ivar(i, j)));
+    }
+  const std::optional<FrameScores> scores = raw_frame_scores(d.wavelengths, flux, ivar);
+  if (!scores) return std::nullopt;
+  return scores_table(*scores);
+}
+
+}  // namespace perfex::io
