@@ -251,8 +251,8 @@ TEST_CASE("perfex pulls and compare on the golden frame: R truth, 4771 bins, gpu
   // criterion, 99% of the good bins below 0.01 sigma and all below 0.05.
   perfex::io::FitsFile s((golden / "expected-specter.fits").string(), perfex::io::FitsFile::Mode::Read);
   perfex::io::Frame spec = frame;  // shares the header and shapes; the arrays are replaced below
-  spec.data.flux = perfex::HostView<double**>("flux", 25, frame.data.nwave);
-  spec.data.ivar = perfex::HostView<double**>("ivar", 25, frame.data.nwave);
+  spec.data.flux = perfex::ResultView<double**>("flux", 25, frame.data.nwave);
+  spec.data.ivar = perfex::ResultView<double**>("ivar", 25, frame.data.nwave);
   const GoldenArray sflux = read_golden(s, "FLUX"), sivar = read_golden(s, "IVAR");
   for (int i = 0; i < 25; ++i)
     for (int j = 0; j < frame.data.nwave; ++j) {
