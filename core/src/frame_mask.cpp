@@ -56,4 +56,15 @@ HostView<std::uint32_t**> frame_mask(const HostView<const double**>& pixmask_fra
   return mask;
 }
 
+void flag_unsolved(const HostView<const std::uint8_t**>& unsolved, const HostView<std::uint32_t**>& mask) {
+  if (unsolved.extent(0) == 0) return;
+  if (unsolved.extent(0) != mask.extent(0) || unsolved.extent(1) != mask.extent(1))
+    throw_usage_error("flag_unsolved: unsolved is " + std::to_string(unsolved.extent(0)) + " x " +
+                      std::to_string(unsolved.extent(1)) + ", the mask " + std::to_string(mask.extent(0)) + " x " +
+                      std::to_string(mask.extent(1)));
+  for (std::size_t i = 0; i < mask.extent(0); ++i)
+    for (std::size_t j = 0; j < mask.extent(1); ++j)
+      if (unsolved(i, j)) mask(i, j) |= specmask::bad2dfit;
+}
+
 }  // namespace perfex

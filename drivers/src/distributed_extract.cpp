@@ -79,17 +79,20 @@ FrameResult extract_unit(const ImageInput& input, const GaussHermitePsf& psf, co
   return extract_bundles(ExecSpace(), input, psf, grid, s.fiber0(unit), s.nfiber(unit), unit_options(s));
 }
 
-// Values per fiber of a unit: flux, ivar, chi2pix, pixmask_fraction, then the resolution diagonals.
-std::size_t values_per_fiber(int nwave, int ndiags) { return static_cast<std::size_t>(nwave) * (4 + ndiags); }
+// Values per fiber of a unit: flux, ivar, chi2pix, pixmask_fraction, unsolved (0 or 1), then the resolution
+// diagonals.
+std::size_t values_per_fiber(int nwave, int ndiags) { return static_cast<std::size_t>(nwave) * (5 + ndiags); }
 
 std::vector<double> pack_unit(const FrameResult& part) {
   const std::size_t plane = static_cast<std::size_t>(part.nspec) * part.nwave;
-  std::vector<double> buf(plane * 4 + part.resolution.size());
+  std::vector<double> buf(plane * 5 + part.resolution.size());
   double* p = buf.data();
   for (const auto* v : {&part.flux, &part.ivar, &part.chi2pix, &part.pixmask_fraction}) {
     std::memcpy(p, v->data(), plane * sizeof(double));
     p += plane;
   }
+  for (std::size_t k = 0; k < plane; ++k) p[k] = part.unsolved.data()[k];
+  p += plane;
   std::memcpy(p, part.resolution.data(), part.resolution.size() * sizeof(double));
   return buf;
 }
@@ -102,6 +105,11 @@ void place_unit(FrameResult& frame, int row0, int nfiber, const double* p) {
     std::memcpy(v->data() + offset, p, plane * sizeof(double));
     p += plane;
   }
+  for (std::size_t k = 0; k < plane; ++k) {
+    frame.unsolved.data()[offset + k] = p[k] != 0.0;
+    frame.unsolved_bins += p[k] != 0.0;
+  }
+  p += plane;
   const std::size_t rplane = plane * frame.resolution.extent(1);
   std::memcpy(frame.resolution.data() + offset * frame.resolution.extent(1), p, rplane * sizeof(double));
 }
@@ -119,6 +127,7 @@ FrameResult empty_frame(const FrameSetup& s, const std::vector<double>& grid) {
   frame.resolution = HostView<double***>("perfex::frame::resolution", s.nspec, ndiags, frame.nwave);
   frame.chi2pix = HostView<double**>("perfex::frame::chi2pix", s.nspec, frame.nwave);
   frame.pixmask_fraction = HostView<double**>("perfex::frame::pixmask_fraction", s.nspec, frame.nwave);
+  frame.unsolved = HostView<std::uint8_t**>("perfex::frame::unsolved", s.nspec, frame.nwave);
   return frame;
 }
 
@@ -427,6 +436,7 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
   // 5. What needs the whole frame.
   ExtractedFrame extracted;
   extracted.mask = frame_mask(frame.pixmask_fraction, frame.chi2pix);
+  flag_unsolved(frame.unsolved, extracted.mask);
   if (setup.model) extracted.model = model_image(input, psf, grid, setup, frame);
   extracted.result = std::move(frame);
   extracted.extract_s = seconds_since(t0);

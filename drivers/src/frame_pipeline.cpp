@@ -31,8 +31,7 @@ std::size_t working_bytes(const ImageInput& image, const SpotCache& spots, const
                           const DeviceView<double**>& model) {
   return bytes_of(image.image) + bytes_of(image.weights) + bytes_of(spots.spots) + bytes_of(spots.xcorner) +
          bytes_of(spots.ycorner) + bytes_of(spots.xcenter) + bytes_of(spots.ycenter) + bytes_of(spots.wavelengths) +
-         bytes_of(ws.icov) + bytes_of(ws.cinv) + bytes_of(ws.vec) + bytes_of(ws.box) + bytes_of(ws.eig) +
-         bytes_of(model);
+         ws.bytes() + bytes_of(model);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -86,6 +85,7 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
   frame.resolution = HostView<double***>("perfex::frame::resolution", nspec, ndiags, nwave);
   frame.chi2pix = HostView<double**>("perfex::frame::chi2pix", nspec, nwave);
   frame.pixmask_fraction = HostView<double**>("perfex::frame::pixmask_fraction", nspec, nwave);
+  frame.unsolved = HostView<std::uint8_t**>("perfex::frame::unsolved", nspec, nwave);
 
   const int nbundle = nspec / o.bundlesize;
   const int chunk = std::max(1, options.bundles_per_chunk > 0 ? options.bundles_per_chunk : default_bundles_per_chunk());
@@ -100,12 +100,14 @@ FrameResult extract_bundles(const ExecSpace& exec, const ImageInput& image, cons
     evaluate_spots(exec, psf, fiber0, nfiber, padded, spots, options.spots);
     const FrameResult part = extract(exec, image, spots, wavelengths, fiber0, nfiber, o, &workspace);
     const int row0 = fiber0 - specmin;
+    frame.unsolved_bins += part.unsolved_bins;
     for (int i = 0; i < nfiber; ++i)
       for (int j = 0; j < nwave; ++j) {
         frame.flux(row0 + i, j) = part.flux(i, j);
         frame.ivar(row0 + i, j) = part.ivar(i, j);
         frame.chi2pix(row0 + i, j) = part.chi2pix(i, j);
         frame.pixmask_fraction(row0 + i, j) = part.pixmask_fraction(i, j);
+        frame.unsolved(row0 + i, j) = part.unsolved(i, j);
         for (int d = 0; d < ndiags; ++d) frame.resolution(row0 + i, d, j) = part.resolution(i, d, j);
       }
     if (with_model) {
@@ -146,6 +148,7 @@ ExtractedFrame extract_frame(const ExecSpace& exec, const io::PreprocImage& imag
   out.result = extract_bundles(exec, input, psf, wavelengths, specmin, nspec, options, model);
   if (options.model_image) out.model = Kokkos::create_mirror_view_and_copy(HostSpace(), model);
   out.mask = frame_mask(out.result.pixmask_fraction, out.result.chi2pix);
+  flag_unsolved(out.result.unsolved, out.mask);
   out.extract_s = seconds_since(t0);
   return out;
 }

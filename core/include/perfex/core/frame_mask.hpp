@@ -32,6 +32,10 @@ struct FrameMaskOptions {
 HostView<std::uint32_t**> frame_mask(const HostView<const double**>& pixmask_fraction,
                                      const HostView<const double**>& chi2pix, const FrameMaskOptions& options = {});
 
+// BAD2DFIT also on the bins of patches the solver could not solve (FrameResult::unsolved, ivar 0): the 2D
+// extraction fit failed there. `unsolved` may be empty (no bin flagged).
+void flag_unsolved(const HostView<const std::uint8_t**>& unsolved, const HostView<std::uint32_t**>& mask);
+
 // numpy.median of `n` values read with a stride (a copy is partially sorted); 0 for n == 0.
 double median_of(const double* values, int n, int stride = 1);
 

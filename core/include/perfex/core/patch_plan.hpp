@@ -21,7 +21,12 @@ struct Patch {
   int out_wave = 0;       // index on the requested grid of the first kept bin
   int ymin = 0, ymax = 0; // pixel box rows [ymin, ymax), full-CCD coordinates
   int xmin = 0, xmax = 0; // pixel box columns [xmin, xmax)
-  int bandwidth = 0;      // lower bandwidth of iCov in fiber-major order (unknowns coupled by overlapping spots)
+  // Coupling of the unknowns through overlapping stamps (inside the box), which the solver's fiber tiles follow:
+  int fiber_coupling = 0;  // largest fiber distance d whose stamps overlap (1 for DESI neighbours; wider or
+                           // taller stamps can reach d = 2); 0 when no two fibers overlap
+  int wave_skew = 0;       // largest a - c over overlapping pairs (fiber f + d, bin a) and (fiber f, bin c), d >= 1
+                           // (>= 0): the coupling block of fibers f + 1 and f is zero for c < a - wave_skew
+  int bandwidth = 0;       // lower bandwidth of iCov in fiber-major order over every overlapping pair
 
   KOKKOS_INLINE_FUNCTION int unknowns() const { return nfiber * nwave; }
   KOKKOS_INLINE_FUNCTION int box_pixels() const { return (ymax - ymin) * (xmax - xmin); }
@@ -38,6 +43,8 @@ struct PatchPlan {
   int max_box_pixels = 0;
   int max_nfiber = 0;
   int max_nwave = 0;
+  int max_ncore_fiber = 0;
+  int max_fiber_coupling = 0;
 };
 
 // Builds the plan for fibers [specmin, specmin + nspec) on a requested grid of `nwave` bins, from the spot
