@@ -54,12 +54,25 @@ struct FiberTiles {
 
 namespace tiles_detail {
 
+// Unqualified below, so that a test's own member type (explicitly split lanes) finds its overloads.
+using linalg::barrier;
+using linalg::lane_for;
+using linalg::team_lane_for;
+using linalg::team_tile_cholesky;
+using linalg::team_tile_syrk;
+using linalg::team_tile_trsm;
+using linalg::thread_for;
+using linalg::thread_solve_r;
+using linalg::thread_solve_rt;
+using linalg::thread_sub_w;
+using linalg::thread_sub_wt;
+
 // out (upper) = reversed in (upper): out(i, j) = in(n-1-i, n-1-j), minus `sub` (upper, already reversed) if given.
 template <class Member>
 KOKKOS_INLINE_FUNCTION void reversed_copy(const Member& team, const double* in, double* out, int n, int ld,
                                           const double* sub) {
-  linalg::thread_for(team, 0, n, [&](const int i) {
-    linalg::lane_for(team, i, n, [&](const int j) {
+  thread_for(team, 0, n, [&](const int i) {
+    lane_for(team, i, n, [&](const int j) {
       const double v = in[(n - 1 - j) * ld + (n - 1 - i)];
       out[i * ld + j] = sub ? v - sub[i * ld + j] : v;
     });
@@ -70,21 +83,21 @@ KOKKOS_INLINE_FUNCTION void reversed_copy(const Member& team, const double* in, 
 // team_tile_trsm: out[j][i] = B_{s-1}(ns - 1 - j, nr - 1 - i) read from bt[c][a] = B_{s-1}(a, c).
 template <class Member>
 KOKKOS_INLINE_FUNCTION void reversed_coupling(const Member& team, const double* bt, double* out, int nr, int ns, int ld) {
-  linalg::thread_for(team, 0, ns, [&](const int j) {
-    linalg::lane_for(team, 0, nr, [&](const int i) { out[j * ld + i] = bt[(nr - 1 - i) * ld + (ns - 1 - j)]; });
+  thread_for(team, 0, ns, [&](const int j) {
+    lane_for(team, 0, nr, [&](const int i) { out[j * ld + i] = bt[(nr - 1 - i) * ld + (ns - 1 - j)]; });
   });
 }
 
 template <class Member>
 KOKKOS_INLINE_FUNCTION void copy_tile(const Member& team, const double* in, double* out, int rows, int cols, int ld) {
-  linalg::thread_for(team, 0, rows, [&](const int i) {
-    linalg::lane_for(team, 0, cols, [&](const int j) { out[i * ld + j] = in[i * ld + j]; });
+  thread_for(team, 0, rows, [&](const int i) {
+    lane_for(team, 0, cols, [&](const int j) { out[i * ld + j] = in[i * ld + j]; });
   });
 }
 
 template <class Member>
 KOKKOS_INLINE_FUNCTION void reverse(const Member& team, double* x, int n) {
-  linalg::lane_for(team, 0, n / 2, [&](const int i) {
+  lane_for(team, 0, n / 2, [&](const int i) {
     const double t = x[i];
     x[i] = x[n - 1 - i];
     x[n - 1 - i] = t;
@@ -110,51 +123,51 @@ KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const Fibe
   if (sl == last) {  // the last core tile has no tile after it: M = S
     double* mt = t.mtile(last);
     const int n = t.size(last);
-    linalg::thread_for(team, 0, n, [&](const int i) { linalg::lane_for(team, i, n, [&](const int j) { mt[i * ld + j] = 0.0; }); });
+    thread_for(team, 0, n, [&](const int i) { lane_for(team, i, n, [&](const int j) { mt[i * ld + j] = 0.0; }); });
   }
   for (int s = last; s > sc; --s) {
     const int ns = t.size(s), nr = t.size(s - 1);
     reversed_copy(team, t.d(s), x1, ns, ld, s < last ? x3 : nullptr);
     reversed_coupling(team, t.bt(s - 1), x2, nr, ns, ld);
-    linalg::barrier(team);
-    const int fail = linalg::team_tile_cholesky(team, x1, ns, ld, diag + t.offset(s) + ns - 1, -1, tau);
+    barrier(team);
+    const int fail = team_tile_cholesky(team, x1, ns, ld, diag + t.offset(s) + ns - 1, -1, tau);
     if (fail != 0) return 1 + t.offset(s) + (ns - fail);
     const int skew = t.skew + nr - ns;
-    linalg::team_tile_trsm(team, x1, ld, x2, ld, nr, ns, skew);
-    linalg::team_tile_syrk(team, x2, ld, nr, ns, skew, x3, ld, false);
+    team_tile_trsm(team, x1, ld, x2, ld, nr, ns, skew);
+    team_tile_syrk(team, x2, ld, nr, ns, skew, x3, ld, false);
     if (s > sl) {  // the twisted factorisation keeps U_s and V_s beyond the last core tile
       copy_tile(team, x1, t.d(s), ns, ns, ld);
       copy_tile(team, x2, t.bt(s - 1), ns, nr, ld);
     }
     if (s - 1 <= sl) {  // G_s in normal order: the backward part of M_{s-1}
       double* mt = t.mtile(s - 1);
-      linalg::thread_for(team, 0, nr, [&](const int i) {
-        linalg::lane_for(team, i, nr, [&](const int j) { mt[i * ld + j] = x3[(nr - 1 - j) * ld + (nr - 1 - i)]; });
+      thread_for(team, 0, nr, [&](const int i) {
+        lane_for(team, i, nr, [&](const int j) { mt[i * ld + j] = x3[(nr - 1 - j) * ld + (nr - 1 - i)]; });
       });
     }
-    linalg::barrier(team);
+    barrier(team);
   }
 
   // Forward sweep, tiles 0 .. sl: S_s, M_s = S_s - G_{s+1}, then R_s and W_s below the twist.
   for (int s = 0; s <= sl; ++s) {
     const int ns = t.size(s);
     double* ds = t.d(s);
-    if (s > 0) linalg::team_tile_syrk(team, t.bt(s - 1), ld, ns, t.size(s - 1), t.skew, ds, ld, true);
+    if (s > 0) team_tile_syrk(team, t.bt(s - 1), ld, ns, t.size(s - 1), t.skew, ds, ld, true);
     if (s >= sc) {
       double* mt = t.mtile(s);
-      linalg::thread_for(team, 0, ns, [&](const int i) {
-        linalg::lane_for(team, i, ns, [&](const int j) { mt[i * ld + j] = ds[i * ld + j] - mt[i * ld + j]; });
+      thread_for(team, 0, ns, [&](const int i) {
+        lane_for(team, i, ns, [&](const int j) { mt[i * ld + j] = ds[i * ld + j] - mt[i * ld + j]; });
       });
-      linalg::barrier(team);
+      barrier(team);
     }
     if (s < sl) {
-      const int fail = linalg::team_tile_cholesky(team, ds, ns, ld, diag + t.offset(s), 1, tau);
+      const int fail = team_tile_cholesky(team, ds, ns, ld, diag + t.offset(s), 1, tau);
       if (fail != 0) return 1 + t.offset(s) + fail - 1;
-      linalg::team_tile_trsm(team, ds, ld, t.bt(s), ld, t.size(s + 1), ns, t.skew);
+      team_tile_trsm(team, ds, ld, t.bt(s), ld, t.size(s + 1), ns, t.skew);
     }
   }
   for (int s = sc; s <= sl; ++s) {
-    const int fail = linalg::team_tile_cholesky(team, t.mtile(s), t.size(s), ld, diag + t.offset(s), 1, tau);
+    const int fail = team_tile_cholesky(team, t.mtile(s), t.size(s), ld, diag + t.offset(s), 1, tau);
     if (fail != 0) return 1 + t.offset(s) + fail - 1;
   }
 
@@ -162,51 +175,51 @@ KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const Fibe
   if (team.team_rank() == 0) {
     const int k = sl;
     for (int s = 0; s < k; ++s) {  // z_s = R_s^{-T} (y_s - W_{s-1} z_{s-1})
-      if (s > 0) linalg::thread_sub_w(team, t.bt(s - 1), ld, t.size(s), t.size(s - 1), x + t.offset(s - 1), x + t.offset(s));
-      linalg::thread_solve_rt(team, t.d(s), t.size(s), ld, x + t.offset(s));
+      if (s > 0) thread_sub_w(team, t.bt(s - 1), ld, t.size(s), t.size(s - 1), x + t.offset(s - 1), x + t.offset(s));
+      thread_solve_rt(team, t.d(s), t.size(s), ld, x + t.offset(s));
     }
     for (int s = last; s > k; --s) {  // the same from the other end, in reversed order
       reverse(team, x + t.offset(s), t.size(s));
-      if (s < last) linalg::thread_sub_w(team, t.bt(s), ld, t.size(s), t.size(s + 1), x + t.offset(s + 1), x + t.offset(s));
-      linalg::thread_solve_rt(team, t.d(s), t.size(s), ld, x + t.offset(s));
+      if (s < last) thread_sub_w(team, t.bt(s), ld, t.size(s), t.size(s + 1), x + t.offset(s + 1), x + t.offset(s));
+      thread_solve_rt(team, t.d(s), t.size(s), ld, x + t.offset(s));
     }
     const int nk = t.size(k);
     double* xk = x + t.offset(k);
-    if (k > 0) linalg::thread_sub_w(team, t.bt(k - 1), ld, nk, t.size(k - 1), x + t.offset(k - 1), xk);
+    if (k > 0) thread_sub_w(team, t.bt(k - 1), ld, nk, t.size(k - 1), x + t.offset(k - 1), xk);
     if (k < last) {
-      linalg::lane_for(team, 0, nk, [&](const int i) { vec[i] = 0.0; });
-      linalg::thread_sub_w(team, t.bt(k), ld, nk, t.size(k + 1), x + t.offset(k + 1), vec);
-      linalg::lane_for(team, 0, nk, [&](const int i) { xk[i] += vec[nk - 1 - i]; });
+      lane_for(team, 0, nk, [&](const int i) { vec[i] = 0.0; });
+      thread_sub_w(team, t.bt(k), ld, nk, t.size(k + 1), x + t.offset(k + 1), vec);
+      lane_for(team, 0, nk, [&](const int i) { xk[i] += vec[nk - 1 - i]; });
     }
-    linalg::thread_solve_rt(team, t.mtile(k), nk, ld, xk);
-    linalg::thread_solve_r(team, t.mtile(k), nk, ld, xk);
+    thread_solve_rt(team, t.mtile(k), nk, ld, xk);
+    thread_solve_r(team, t.mtile(k), nk, ld, xk);
     for (int s = k + 1; s <= last; ++s) {  // outwards, reversed side: x'_s = U_s^{-1} (u_s - V_s^T x'_{s-1})
       const int np = t.size(s - 1);
       const double* prev = x + t.offset(s - 1);
       if (s - 1 == k) {
-        linalg::lane_for(team, 0, np, [&](const int i) { vec[ld + i] = prev[np - 1 - i]; });
+        lane_for(team, 0, np, [&](const int i) { vec[ld + i] = prev[np - 1 - i]; });
         prev = vec + ld;
       }
-      linalg::thread_sub_wt(team, t.bt(s - 1), ld, np, t.size(s), prev, x + t.offset(s));
-      linalg::thread_solve_r(team, t.d(s), t.size(s), ld, x + t.offset(s));
+      thread_sub_wt(team, t.bt(s - 1), ld, np, t.size(s), prev, x + t.offset(s));
+      thread_solve_r(team, t.d(s), t.size(s), ld, x + t.offset(s));
     }
     for (int s = k + 1; s <= last; ++s) reverse(team, x + t.offset(s), t.size(s));
     for (int s = k - 1; s >= 0; --s) {  // outwards, forward side: x_s = R_s^{-1} (z_s - W_s^T x_{s+1})
-      linalg::thread_sub_wt(team, t.bt(s), ld, t.size(s + 1), t.size(s), x + t.offset(s + 1), x + t.offset(s));
-      linalg::thread_solve_r(team, t.d(s), t.size(s), ld, x + t.offset(s));
+      thread_sub_wt(team, t.bt(s), ld, t.size(s + 1), t.size(s), x + t.offset(s + 1), x + t.offset(s));
+      thread_solve_r(team, t.d(s), t.size(s), ld, x + t.offset(s));
     }
   }
-  linalg::barrier(team);
+  barrier(team);
 
   // C_ss = M_s^{-1} = R^{-1} R^{-T}: W = I R^{-1} by the tile solve, then C = W W^T over mtile(s).
   for (int s = sc; inverse && s <= sl; ++s) {
     const int ns = t.size(s);
-    linalg::thread_for(team, 0, ns, [&](const int i) {
-      linalg::lane_for(team, 0, ns, [&](const int j) { x1[i * ld + j] = i == j ? 1.0 : 0.0; });
+    thread_for(team, 0, ns, [&](const int i) {
+      lane_for(team, 0, ns, [&](const int j) { x1[i * ld + j] = i == j ? 1.0 : 0.0; });
     });
-    linalg::barrier(team);
-    linalg::team_tile_trsm(team, t.mtile(s), ld, x1, ld, ns, ns, 0);
-    linalg::team_tile_syrk(team, x1, ld, ns, ns, 0, t.mtile(s), ld, false);
+    barrier(team);
+    team_tile_trsm(team, t.mtile(s), ld, x1, ld, ns, ns, 0);
+    team_tile_syrk(team, x1, ld, ns, ns, 0, t.mtile(s), ld, false);
   }
   return 0;
 }
