@@ -67,7 +67,7 @@ enum PatchStatus : int {
 // The solver's numerical thresholds (README, "Degenerate patches").
 struct SolverThresholds {
   static constexpr double pivot_tau = 1e-10;      // not positive definite below this scaled pivot
-  static constexpr double far_coupling = 1e-13;   // couplings of fibers beyond the tiles below this x max diagonal are dropped
+  static constexpr double far_coupling = 1e-10;   // couplings of fibers beyond the tiles below this x max diagonal are dropped
   static constexpr double retry_ridge = 1e-8;     // the retry's prior: iCov_jj (1 + retry_ridge)
   static constexpr double prior_share = 0.01;     // a retried bin may take at most this share of its information from it
 };
