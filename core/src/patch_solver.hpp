@@ -248,6 +248,13 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
   const double* vbox = box + ws.max_box;
   double* ws_i = stamps + team.team_rank() * ws.stamp_px;  // this thread's weighted stamp, rows of stamp_nx
   const int coupling = p.fiber_coupling > 0 ? p.fiber_coupling : 0;
+  // Bit f: the stamp rows of padded fiber f ascend with the bin (always so for DESI PSFs).
+  unsigned rows_ascending = 0;
+  for (int f = 0; f < p.nfiber && f < 32; ++f) {
+    bool ascending = true;
+    for (int w = p.wave_lo + 1; w < p.wave_lo + m; ++w) ascending = ascending && ycorner(f0 + f, w) >= ycorner(f0 + f, w - 1);
+    if (ascending) rows_ascending |= 1u << f;
+  }
   double far = 0.0;
   Kokkos::parallel_reduce(
       Kokkos::TeamThreadRange(team, 0, n),
@@ -281,12 +288,25 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
         if (brow) Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nnext), [&](const int j) { brow[j] = 0.0; });
         double dii = 0.0;
         const int fmax = fl + coupling < p.nfiber - 1 ? fl + coupling : p.nfiber - 1;
+        const bool full_row = xlo == xi && nx_i == stamp_nx;  // i's weighted rows are whole stamp rows
         for (int fk = fl; fk <= fmax; ++fk) {
           const int tk = fk / g;
           const int wk0 = p.wave_lo;
           const double* spot_f = &spots(f0 + fk, wk0, 0, 0);
-          for (int ck = fk == fl ? c : 0; ck < m; ++ck) {
+          // Partners whose stamp rows meet [ylo, yhi): with rows ascending in wavelength, a binary search for
+          // the first and a stop after the last; otherwise every bin is tested.
+          const bool sorted = fk < 32 && ((rows_ascending >> fk) & 1u);
+          int ck = fk == fl ? c : 0;
+          if (sorted) {
+            int hi = m;
+            while (ck < hi) {
+              const int mid = (ck + hi) / 2;
+              if (ycorner(f0 + fk, wk0 + mid) + stamp_ny <= ylo) ck = mid + 1; else hi = mid;
+            }
+          }
+          for (; ck < m; ++ck) {
             const int yk = ycorner(f0 + fk, wk0 + ck);
+            if (sorted && yk >= yhi) break;
             const int oylo = ylo > yk ? ylo : yk, oyhi = yhi < yk + stamp_ny ? yhi : yk + stamp_ny;
             if (oylo >= oyhi) continue;
             const int xk = xcorner(f0 + fk, wk0 + ck);
@@ -294,9 +314,16 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
             if (oxlo >= oxhi) continue;
             const double* wk = ws_i + (oylo - ylo) * stamp_nx - xlo;
             const double* sk = spot_f + static_cast<long>(ck) * stamp_ny * stamp_nx + (oylo - yk) * stamp_nx - xk;
-            const double sum = linalg::lane_sum_rows(team, oyhi - oylo, oxlo, oxhi, [&](const int y, const int x) {
-              return wk[y * stamp_nx + x] * sk[y * stamp_nx + x];
-            });
+            double sum;
+            if (full_row && xk == xi) {  // whole rows on both sides: one contiguous run of pixels
+              const double* w0 = wk + xlo;
+              const double* s0 = sk + xk;
+              sum = linalg::lane_sum(team, 0, (oyhi - oylo) * stamp_nx, [&](const int t) { return w0[t] * s0[t]; });
+            } else {
+              sum = linalg::lane_sum_rows(team, oyhi - oylo, oxlo, oxhi, [&](const int y, const int x) {
+                return wk[y * stamp_nx + x] * sk[y * stamp_nx + x];
+              });
+            }
             const int rk = (fk % g) * m + ck;
             if (tk == s) {
               Kokkos::single(Kokkos::PerThread(team), [&]() { drow[rk] = sum; });

@@ -25,11 +25,12 @@ struct HostLaunchShape {
   // lanes on host backends.
   static constexpr int wavelengths_per_item = 8;
   // The patch solver (normal equations, fiber-tile factorisation and selected inverse, chi2pix): one thread
-  // per patch; its tile kernels give each lane items of `tile_item_width` contiguous outputs, accumulated in
-  // registers (8 doubles: four SSE2 / two AVX2 registers).
+  // per patch; its tile kernels give each lane items of `tile_item_rows` x `tile_item_width` outputs,
+  // accumulated in registers (2 x 8 doubles: eight SSE2 / four AVX2 registers; the rows share their loads).
   static constexpr int solver_team_size = 1;
   static constexpr int solver_vector_length = 1;
   static constexpr int tile_item_width = 8;
+  static constexpr int tile_item_rows = 2;
 };
 
 struct GpuLaunchShape {
@@ -42,6 +43,7 @@ struct GpuLaunchShape {
   static constexpr int solver_team_size = 32;
   static constexpr int solver_vector_length = 4;
   static constexpr int tile_item_width = 1;
+  static constexpr int tile_item_rows = 1;
 };
 
 #if defined(PERFEX_LAUNCH_SHAPE_GPU)
