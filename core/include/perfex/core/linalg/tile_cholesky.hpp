@@ -31,7 +31,7 @@ template <int W, bool Full>
 KOKKOS_INLINE_FUNCTION void panel_rows(double* a, int ld, int p, int pe, int j, int cnt) {
   const int n = Full ? W : cnt;
   for (int e = p; e < pe; ++e) {
-    double acc[W];
+    double acc[W] = {};
     double* row = a + e * ld + j;
     for (int w = 0; w < n; ++w) acc[w] = row[w];
     for (int f = p; f < e; ++f) {
@@ -94,7 +94,7 @@ KOKKOS_INLINE_FUNCTION void trsm_rows(const double* r, int ldr, double* bt, int 
   const int n = Full ? W : cnt;
   int c = c0;
   for (; c + 1 < nc; c += 2) {
-    double acc0[W], acc1[W];
+    double acc0[W] = {}, acc1[W] = {};
     double* out0 = bt + c * ldb + a0;
     double* out1 = out0 + ldb;
     for (int w = 0; w < n; ++w) {
@@ -119,7 +119,7 @@ KOKKOS_INLINE_FUNCTION void trsm_rows(const double* r, int ldr, double* bt, int 
     }
   }
   for (; c < nc; ++c) {
-    double acc[W];
+    double acc[W] = {};
     double* out = bt + c * ldb + a0;
     for (int w = 0; w < n; ++w) acc[w] = out[w];
     const double* l = r + c * ldr;
