@@ -80,7 +80,6 @@ T broadcast(const SplitLanes& t, T value, int rank) {
 template <>
 struct perfex::linalg::LaneTraits<split::SplitLanes> {
   static constexpr int item_width = 1;
-  static constexpr int item_rows = 1;
 };
 
 namespace {

@@ -25,12 +25,12 @@ struct HostLaunchShape {
   // lanes on host backends.
   static constexpr int wavelengths_per_item = 8;
   // The patch solver (normal equations, fiber-tile factorisation and selected inverse, chi2pix): one thread
-  // per patch; its tile kernels give each lane items of `tile_item_rows` x `tile_item_width` outputs,
-  // accumulated in registers (2 x 8 doubles: eight SSE2 / four AVX2 registers; the rows share their loads).
+  // per patch; its tile kernels give each lane items of `tile_item_width` contiguous outputs, accumulated in
+  // registers (8 doubles: four SSE2 / two AVX2 registers). Two-row items and reading the factor's columns from a
+  // transposed copy were measured slower (perf/NOTES.md, step 13).
   static constexpr int solver_team_size = 1;
   static constexpr int solver_vector_length = 1;
   static constexpr int tile_item_width = 8;
-  static constexpr int tile_item_rows = 2;
 };
 
 struct GpuLaunchShape {
@@ -39,12 +39,10 @@ struct GpuLaunchShape {
   static constexpr int patch_batch = 2048;
   static constexpr int wavelengths_per_item = 1;  // one per thread: per-thread arrays stay in registers
   // The patch solver: 32 threads x 4 lanes (4 warps). Threads take tile rows or unknowns, lanes the
-  // contiguous index inside them (coalesced loads); each lane item is one column of two rows, which share
-  // the column's load (halves the tile traffic through L1/L2).
+  // contiguous index inside them (coalesced loads); one output per lane item.
   static constexpr int solver_team_size = 32;
   static constexpr int solver_vector_length = 4;
   static constexpr int tile_item_width = 1;
-  static constexpr int tile_item_rows = 2;
 };
 
 #if defined(PERFEX_LAUNCH_SHAPE_GPU)

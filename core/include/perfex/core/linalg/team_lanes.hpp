@@ -11,12 +11,10 @@
 
 namespace perfex::linalg {
 
-// Work items of the tile kernels: item_rows x item_width outputs one lane keeps in registers (rows share the
-// loads of a column block).
+// Width of the work items of the tile kernels: contiguous outputs one lane keeps in registers.
 template <class Member>
 struct LaneTraits {
   static constexpr int item_width = backends::LaunchConfig<typename Member::execution_space>::tile_item_width;
-  static constexpr int item_rows = backends::LaunchConfig<typename Member::execution_space>::tile_item_rows;
 };
 
 template <class Member, class F>

@@ -6,8 +6,7 @@
 // lane on GPUs, LaneTraits::item_width in registers on CPUs), with a handful of team barriers per tile.
 //
 // Storage: row-major tiles with a leading dimension. A symmetric tile holds its UPPER triangle
-// (s[i * ld + j], j >= i); its Cholesky factor R (S = R^T R, R upper) overwrites it, and R^T fills the strictly
-// lower triangle (s[j * ld + i] = R(i, j)), so that columns of R are contiguous too. A coupling tile
+// (s[i * ld + j], j >= i); its Cholesky factor R (S = R^T R, R upper) overwrites it. A coupling tile
 // B (na x nc) is stored transposed, bt[c * ld + a] = B(a, c), so that the rows a of W = B R^{-1} are the
 // contiguous index; its profile: B(a, c) = 0 for c < a - skew, which W keeps.
 #pragma once
@@ -35,96 +34,40 @@ KOKKOS_INLINE_FUNCTION void panel_rows(double* a, int ld, int p, int pe, int j, 
     double* row = a + e * ld + j;
     for (int w = 0; w < n; ++w) acc[w] = row[w];
     for (int f = p; f < e; ++f) {
-      const double r = a[e * ld + f];  // R(f, e) from the lower copy
+      const double r = a[f * ld + e];
       const double* rf = a + f * ld + j;
       for (int w = 0; w < n; ++w) acc[w] -= r * rf[w];
     }
     const double inv = 1.0 / a[e * ld + e];
-    for (int w = 0; w < n; ++w) {
-      row[w] = acc[w] * inv;
-      a[(j + w) * ld + e] = row[w];
-    }
+    for (int w = 0; w < n; ++w) row[w] = acc[w] * inv;
   }
 }
 
-// acc0 (row x0) and, with two rows, acc1 (row x1) -= or += x * v over n contiguous outputs: one or two rows
-// of a register item sharing the loads of v.
-template <int W, int RB>
-KOKKOS_INLINE_FUNCTION void item_fma(double* acc0, double* acc1, double x0, double x1, const double* v, int n) {
-  if constexpr (RB == 1) {
-    for (int w = 0; w < n; ++w) acc0[w] += x0 * v[w];
-  } else {
-    for (int w = 0; w < n; ++w) {
-      const double vw = v[w];
-      acc0[w] += x0 * vw;
-      acc1[w] += x1 * vw;
-    }
-  }
-}
-
-// Trailing update S(i + r, j..j+cnt) -= sum_{e in [p, pe)} R(e, i + r) R(e, j..j+cnt), r < rows (RB at most);
-// on the diagonal block (j == i) only the upper triangle (columns >= i + r): the rest of the tile is never
-// read or written (it may hold anything, denormals included).
-template <int W, int RB, bool Full, bool Diag>
-KOKKOS_INLINE_FUNCTION void trailing(double* a, int ld, int p, int pe, int i, int rows, int j, int cnt) {
+// Trailing update S(i, j..j+cnt) -= sum_{e in [p, pe)} R(e, i) R(e, j..j+cnt).
+template <int W, bool Full>
+KOKKOS_INLINE_FUNCTION void trailing(double* a, int ld, int p, int pe, int i, int j, int cnt) {
   const int n = Full ? W : cnt;
-  const bool two = RB > 1 && rows > 1;
-  double acc0[W], acc1[W];
-  for (int w = 0; w < n; ++w) acc0[w] = acc1[w] = 0.0;
-  const double* li0 = a + i * ld;  // R(e, i) = L(i, e): the lower copy, contiguous in e
-  const double* li1 = li0 + ld;
+  double acc[W] = {};
+  double* row = a + i * ld + j;
+  for (int w = 0; w < n; ++w) acc[w] = row[w];
   for (int e = p; e < pe; ++e) {
-    const double* re = a + e * ld;
-    if (two)
-      item_fma<W, RB>(acc0, acc1, li0[e], li1[e], re + j, n);
-    else
-      item_fma<W, 1>(acc0, acc1, li0[e], 0.0, re + j, n);
+    const double r = a[e * ld + i];
+    const double* re = a + e * ld + j;
+    for (int w = 0; w < n; ++w) acc[w] -= r * re[w];
   }
-  double* s0 = a + i * ld + j;
-  for (int w = 0; w < n; ++w) s0[w] -= acc0[w];
-  if (two) {
-    double* s1 = s0 + ld;
-    for (int w = Diag ? 1 : 0; w < n; ++w) s1[w] -= acc1[w];
-  }
+  for (int w = 0; w < n; ++w) row[w] = acc[w];
 }
 
-// Rows [a0, a0 + cnt) of W = B R^{-1}, in place over bt, column by column from c0 (two columns at a time).
+// Rows [a0, a0 + cnt) of W = B R^{-1}, in place over bt, column by column from c0.
 template <int W, bool Full>
 KOKKOS_INLINE_FUNCTION void trsm_rows(const double* r, int ldr, double* bt, int ldb, int nc, int a0, int cnt, int c0) {
   const int n = Full ? W : cnt;
-  int c = c0;
-  for (; c + 1 < nc; c += 2) {
-    double acc0[W] = {}, acc1[W] = {};
-    double* out0 = bt + c * ldb + a0;
-    double* out1 = out0 + ldb;
-    for (int w = 0; w < n; ++w) {
-      acc0[w] = out0[w];
-      acc1[w] = out1[w];
-    }
-    const double* l0 = r + c * ldr;  // R(e, c) = L(c, e), contiguous in e
-    const double* l1 = l0 + ldr;
-    for (int e = c0; e < c; ++e) {
-      const double r0 = l0[e], r1 = l1[e];
-      const double* we = bt + e * ldb + a0;
-      for (int w = 0; w < n; ++w) {
-        acc0[w] -= r0 * we[w];
-        acc1[w] -= r1 * we[w];
-      }
-    }
-    const double inv0 = 1.0 / r[c * ldr + c], rcc1 = r[c * ldr + c + 1], inv1 = 1.0 / r[(c + 1) * ldr + c + 1];
-    for (int w = 0; w < n; ++w) {
-      const double v = acc0[w] * inv0;
-      out0[w] = v;
-      out1[w] = (acc1[w] - rcc1 * v) * inv1;
-    }
-  }
-  for (; c < nc; ++c) {
+  for (int c = c0; c < nc; ++c) {
     double acc[W] = {};
     double* out = bt + c * ldb + a0;
     for (int w = 0; w < n; ++w) acc[w] = out[w];
-    const double* l = r + c * ldr;
     for (int e = c0; e < c; ++e) {
-      const double rec = l[e];
+      const double rec = r[e * ldr + c];
       const double* we = bt + e * ldb + a0;
       for (int w = 0; w < n; ++w) acc[w] -= rec * we[w];
     }
@@ -133,34 +76,22 @@ KOKKOS_INLINE_FUNCTION void trsm_rows(const double* r, int ldr, double* bt, int 
   }
 }
 
-// Rows ap .. ap + rows - 1 (RB at most) of out, columns a..a+cnt: [out -] sum_{c >= c0} W(ap + r, c) W(a.., c);
-// on the diagonal block (a == ap) only the upper triangle.
-template <int W, int RB, bool Full, bool Diag>
-KOKKOS_INLINE_FUNCTION void syrk_item(const double* wt, int ldw, int nc, int ap, int rows, int a, int cnt, int c0,
-                                      double* out, int ldo, bool subtract) {
+// out(a', a..a+cnt) = [out -] sum_{c >= c0} W(a', c) W(a.., c).
+template <int W, bool Full>
+KOKKOS_INLINE_FUNCTION void syrk_item(const double* wt, int ldw, int nc, int ap, int a, int cnt, int c0, double* out,
+                                      bool subtract) {
   const int n = Full ? W : cnt;
-  const bool two = RB > 1 && rows > 1;
-  double acc0[W], acc1[W];
-  for (int w = 0; w < n; ++w) acc0[w] = acc1[w] = 0.0;
+  double acc[W] = {};
+  for (int w = 0; w < n; ++w) acc[w] = 0.0;
   for (int c = c0; c < nc; ++c) {
-    const double* wc = wt + c * ldw;
-    if (two)
-      item_fma<W, RB>(acc0, acc1, wc[ap], wc[ap + 1], wc + a, n);
-    else
-      item_fma<W, 1>(acc0, acc1, wc[ap], 0.0, wc + a, n);
+    const double x = wt[c * ldw + ap];
+    const double* wc = wt + c * ldw + a;
+    for (int w = 0; w < n; ++w) acc[w] += x * wc[w];
   }
-  double* o0 = out + ap * ldo + a;
-  double* o1 = o0 + ldo;
-  const int w1 = Diag ? 1 : 0;
-  if (subtract) {
-    for (int w = 0; w < n; ++w) o0[w] -= acc0[w];
-    if (two)
-      for (int w = w1; w < n; ++w) o1[w] -= acc1[w];
-  } else {
-    for (int w = 0; w < n; ++w) o0[w] = acc0[w];
-    if (two)
-      for (int w = w1; w < n; ++w) o1[w] = acc1[w];
-  }
+  if (subtract)
+    for (int w = 0; w < n; ++w) out[w] -= acc[w];
+  else
+    for (int w = 0; w < n; ++w) out[w] = acc[w];
 }
 
 }  // namespace tile_detail
@@ -174,7 +105,6 @@ KOKKOS_INLINE_FUNCTION int team_tile_cholesky(const Member& team, double* a, int
                                               int dstride, double tau) {
   using namespace tile_detail;
   constexpr int W = LaneTraits<Member>::item_width;
-  constexpr int RB = LaneTraits<Member>::item_rows;
   constexpr int nb = 16;
   for (int p = 0; p < n; p += nb) {
     const int pe = imin(p + nb, n);
@@ -188,10 +118,7 @@ KOKKOS_INLINE_FUNCTION int team_tile_cholesky(const Member& team, double* a, int
           break;
         }
         const double r = math::sqrt(pivot), inv = 1.0 / r;
-        lane_for(team, e + 1, pe, [&](const int j) {
-          a[e * ld + j] *= inv;
-          a[j * ld + e] = a[e * ld + j];
-        });
+        lane_for(team, e + 1, pe, [&](const int j) { a[e * ld + j] *= inv; });
         for (int f = e + 1; f < pe; ++f) {
           const double ref = a[e * ld + f];
           lane_for(team, f, pe, [&](const int j) { a[f * ld + j] -= ref * a[e * ld + j]; });
@@ -212,18 +139,14 @@ KOKKOS_INLINE_FUNCTION int team_tile_cholesky(const Member& team, double* a, int
         panel_rows<W, false>(a, ld, p, pe, j, cnt);
     });
     barrier(team);
-    // The trailing upper triangle: threads over groups of RB rows, lanes over blocks of columns.
-    const int ntrail = n - pe;
-    thread_for(team, 0, blocks(ntrail, RB), [&](const int ig) {
-      const int i = pe + ig * RB, rows = imin(RB, n - i);
+    // The trailing upper triangle: threads over rows, lanes over blocks of columns.
+    thread_for(team, pe, n, [&](const int i) {
       lane_for(team, 0, blocks(n - i, W), [&](const int it) {
         const int j = i + it * W, cnt = imin(W, n - j);
-        if (RB > 1 && it == 0)
-          trailing<W, RB, false, true>(a, ld, p, pe, i, rows, j, cnt);
-        else if (cnt == W)
-          trailing<W, RB, true, false>(a, ld, p, pe, i, rows, j, cnt);
+        if (cnt == W)
+          trailing<W, true>(a, ld, p, pe, i, j, cnt);
         else
-          trailing<W, RB, false, false>(a, ld, p, pe, i, rows, j, cnt);
+          trailing<W, false>(a, ld, p, pe, i, j, cnt);
       });
     });
     barrier(team);
@@ -251,24 +174,20 @@ KOKKOS_INLINE_FUNCTION void team_tile_trsm(const Member& team, const double* r, 
 }
 
 // The upper triangle of out (na x na) = [out -] W W^T, W (na x nc) given transposed (wt[c * ldw + a]) with
-// W(a, c) = 0 for c < a - skew. Threads over groups of rows a', lanes over blocks of columns a >= a'.
+// W(a, c) = 0 for c < a - skew. Threads over rows a', lanes over blocks of columns a >= a'.
 template <class Member>
 KOKKOS_INLINE_FUNCTION void team_tile_syrk(const Member& team, const double* wt, int ldw, int na, int nc, int skew,
                                            double* out, int ldo, bool subtract) {
   using namespace tile_detail;
   constexpr int W = LaneTraits<Member>::item_width;
-  constexpr int RB = LaneTraits<Member>::item_rows;
-  thread_for(team, 0, blocks(na, RB), [&](const int g) {
-    const int ap = g * RB, rows = imin(RB, na - ap);
+  thread_for(team, 0, na, [&](const int ap) {
     lane_for(team, 0, blocks(na - ap, W), [&](const int it) {
       const int a = ap + it * W, cnt = imin(W, na - a);
       const int c0 = imax(0, a - skew);
-      if (RB > 1 && it == 0)
-        syrk_item<W, RB, false, true>(wt, ldw, nc, ap, rows, a, cnt, c0, out, ldo, subtract);
-      else if (cnt == W)
-        syrk_item<W, RB, true, false>(wt, ldw, nc, ap, rows, a, cnt, c0, out, ldo, subtract);
+      if (cnt == W)
+        syrk_item<W, true>(wt, ldw, nc, ap, a, cnt, c0, out + ap * ldo + a, subtract);
       else
-        syrk_item<W, RB, false, false>(wt, ldw, nc, ap, rows, a, cnt, c0, out, ldo, subtract);
+        syrk_item<W, false>(wt, ldw, nc, ap, a, cnt, c0, out + ap * ldo + a, subtract);
     });
   });
   barrier(team);
