@@ -22,39 +22,40 @@ namespace split {
 using HostPolicy = Kokkos::TeamPolicy<Kokkos::DefaultHostExecutionSpace>;
 using HostMember = HostPolicy::member_type;
 
-// A team member whose vector lanes are explicit.
+// A team member whose vector lanes are explicit (at most 32). Its functions are host-device like the kernels
+// that call them (a CUDA build compiles those for both), though the tests run them on the host.
 struct SplitLanes {
   const HostMember& member;
   int lanes;
   using execution_space = Kokkos::DefaultHostExecutionSpace;
-  int team_rank() const { return member.team_rank(); }
-  int team_size() const { return member.team_size(); }
-  void team_barrier() const { member.team_barrier(); }
+  KOKKOS_INLINE_FUNCTION int team_rank() const { return member.team_rank(); }
+  KOKKOS_INLINE_FUNCTION int team_size() const { return member.team_size(); }
+  KOKKOS_INLINE_FUNCTION void team_barrier() const { member.team_barrier(); }
 };
 
 template <class F>
-void thread_for(const SplitLanes& t, int begin, int end, const F& f) {
+KOKKOS_INLINE_FUNCTION void thread_for(const SplitLanes& t, int begin, int end, const F& f) {
   Kokkos::parallel_for(Kokkos::TeamThreadRange(t.member, begin, end), f);
 }
 
 template <class F>
-void lane_for(const SplitLanes& t, int begin, int end, const F& f) {
+KOKKOS_INLINE_FUNCTION void lane_for(const SplitLanes& t, int begin, int end, const F& f) {
   for (int lane = 0; lane < t.lanes; ++lane)
     for (int i = begin + lane; i < end; i += t.lanes) f(i);
 }
 
 template <class F>
-void team_lane_for(const SplitLanes& t, int begin, int end, const F& f) {
+KOKKOS_INLINE_FUNCTION void team_lane_for(const SplitLanes& t, int begin, int end, const F& f) {
   const int n = end - begin, chunks = (n + t.lanes - 1) / t.lanes;
   Kokkos::parallel_for(Kokkos::TeamThreadRange(t.member, 0, chunks), [&](const int c) {
-    const int b = begin + c * t.lanes, e = std::min(end, b + t.lanes);
+    const int b = begin + c * t.lanes, e = b + t.lanes < end ? b + t.lanes : end;
     for (int i = e - 1; i >= b; --i) f(i);  // lanes of a chunk in reverse order
   });
 }
 
 template <class F>
-double lane_sum(const SplitLanes& t, int begin, int end, const F& f) {
-  std::vector<double> partial(t.lanes, 0.0);
+KOKKOS_INLINE_FUNCTION double lane_sum(const SplitLanes& t, int begin, int end, const F& f) {
+  double partial[32] = {};
   for (int lane = 0; lane < t.lanes; ++lane)
     for (int i = begin + lane; i < end; i += t.lanes) partial[lane] += f(i);
   for (int width = 1; width < t.lanes; width *= 2)
@@ -63,14 +64,14 @@ double lane_sum(const SplitLanes& t, int begin, int end, const F& f) {
 }
 
 template <class F>
-void single_lane(const SplitLanes&, const F& f) {
+KOKKOS_INLINE_FUNCTION void single_lane(const SplitLanes&, const F& f) {
   f();
 }
 
-inline void barrier(const SplitLanes& t) { t.member.team_barrier(); }
+KOKKOS_INLINE_FUNCTION void barrier(const SplitLanes& t) { t.member.team_barrier(); }
 
 template <class T>
-T broadcast(const SplitLanes& t, T value, int rank) {
+KOKKOS_INLINE_FUNCTION T broadcast(const SplitLanes& t, T value, int rank) {
   t.member.team_broadcast(value, rank);
   return value;
 }
