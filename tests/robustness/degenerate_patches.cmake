@@ -4,6 +4,7 @@
 # unsolved bins, and fibers that share no patch with the defect keep their ivar (against a reference frame
 # extracted from the same inputs without the defect). Included by CMakeLists.txt (uses its RB_* variables).
 set(RB_DEG ${RB_DIR}/degenerate)
+file(MAKE_DIRECTORY ${RB_DEG})  # also when the input maker skips (a CUDA build without a GPU)
 add_test(NAME robust_degenerate_inputs COMMAND ${RB_TOOL} make-degenerate ${RB_DEG} ${RB_PSF} ${RB_PRE})
 set_tests_properties(robust_degenerate_inputs PROPERTIES ENVIRONMENT "${PERFEX_TEST_ENV}"
   FIXTURES_REQUIRED robust_inputs FIXTURES_SETUP robust_degenerate LABELS robustness)
