@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "perfex/core/extract_options.hpp"
@@ -37,19 +38,25 @@ struct FrameResult {
   ResultView<double***> resolution;      // [nspec][2 ndiag + 1][nwave], DESI layout
   ResultView<double**> chi2pix;          // [nspec][nwave]
   ResultView<double**> pixmask_fraction; // [nspec][nwave]
+  // Bins of patches whose normal matrix could not be solved, even again with the stronger prior (README,
+  // "Degenerate patches"): flux, ivar and resolution 0, chi2pix 0; the frame's specmask flags them BAD2DFIT.
+  ResultView<std::uint8_t**> unsolved;   // [nspec][nwave]: 1 for such a bin
+  long unsolved_bins = 0;                // bins with unsolved 1
 };
 
-// Scratch memory of the patch solver: one slot per patch of a launch (the backend's patch batch), ~1.6 MB
-// each for DESI patches, ~200 MB on host backends. Give successive extract() calls (a frame's bundles) the
-// same workspace so that it is allocated, and its pages first touched, once instead of once per call; it
+// Memory of the patch solver: one slot per patch of a launch (the backend's patch batch) for the results the
+// decorrelation reads and its eigen scratch (~0.7 MB per DESI patch, ~90 MB on host backends); the patch's pixels and fiber tiles
+// live in Kokkos team scratch (~1.1 MB per team in flight). Give successive extract() calls (a frame's bundles)
+// the same workspace so that it is allocated, and its pages first touched, once instead of once per call; it
 // grows when a call needs more. Without one, each call allocates its own.
 struct ExtractWorkspace {
-  DeviceView<double**> icov;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
-  DeviceView<double**> cinv;
+  DeviceView<double**> cblocks;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
   DeviceView<double**> vec;
-  DeviceView<double**> box;
   DeviceView<double**> eig;
-  std::size_t bytes() const;  // memory held (progress reports)
+  std::size_t team_scratch_bytes = 0;  // per team, largest launch so far
+  std::size_t concurrent_teams = 0;    // teams the execution space runs at once in that launch
+  // Bytes held: the slots, plus the team scratch of the teams in flight (progress reports).
+  std::size_t bytes() const;
 };
 
 // Extracts fibers [specmin, specmin + nspec) on the requested grid `wavelengths` (linear). `spots` must be
