@@ -6,6 +6,7 @@
 #include "bench_main.hpp"
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/extract.hpp"
 #include "perfex/core/extract_frame.hpp"
+#include "perfex/core/linalg/block_inverse_sqrt.hpp"
+#include "perfex/core/linalg/inverse_sqrt_poles.hpp"
 #include "perfex/core/simulate.hpp"
 #include "perfex/core/synthetic_psf.hpp"
 
@@ -114,6 +117,55 @@ void BM_BundleUntilPhase(benchmark::State& state) {
   state.counters["patches"] = static_cast<double>(plan.patches.size());
 }
 
+// The decorrelation's block algebra alone (perfex/core/linalg/block_inverse_sqrt.hpp) on one lane, as host
+// backends run it, over the real C_bb blocks of the bundle's last patch batch (left in the workspace by a
+// run up to the decorrelation): C^{-1/2} products of every core fiber's 74 x 74 block.
+void BM_DecorrelationBlocks(benchmark::State& state) {
+  const Frame& f = frame();
+  const auto padded = perfex::padded_wavelengths(f.grid, f.options);
+  const auto spots = perfex::evaluate_spots(perfex::ExecSpace(), f.psf, 0, 25, padded);
+  const auto xc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.xcorner);
+  const auto yc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.ycorner);
+  const auto plan = perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25,
+                                         static_cast<int>(f.grid.size()), f.options);
+  perfex::ExtractWorkspace workspace;
+  perfex::detail::extract_until(perfex::ExecSpace(), f.input, spots, f.grid, plan, f.options,
+                                perfex::detail::SolvePhase::Decorrelation, &workspace);
+  const auto cblocks = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), workspace.cblocks);
+  const auto vec = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), workspace.vec);
+  const int npatch = static_cast<int>(plan.patches.size());
+  const int slots = static_cast<int>(cblocks.extent(0));
+  const int first = ((npatch - 1) / slots) * slots;  // the last batch's first patch
+  const int m = plan.max_nwave;
+  int max_cols = 0;
+  for (const auto& p : plan.patches) max_cols = std::max(max_cols, p.nkeep);
+  const perfex::linalg::BlockInverseSqrtShape shape{m, max_cols, f.options.ndiag, 1};
+  std::vector<double> near(perfex::linalg::BlockInverseSqrtScratch::near_doubles(shape));
+  std::vector<double> far(perfex::linalg::BlockInverseSqrtScratch::far_doubles(shape));
+  const auto w = perfex::linalg::BlockInverseSqrtScratch::carve(shape, near.data(), far.data());
+  const auto& table = perfex::linalg::inverse_sqrt_poles();
+  const perfex::linalg::InverseSqrtPolesRef poles{table.first.data(), table.shift.data(), table.weight.data(),
+                                                  perfex::linalg::InverseSqrtPoleTable::max_log2_ratio};
+  double blocks = 0.0;
+  int failed = 0;
+  for (auto _ : state) {
+    for (int i = first; i < npatch; ++i) {
+      const auto& p = plan.patches[i];
+      for (int c = 0; c < p.ncore_fiber; ++c) {
+        const int b = p.core_fiber_lo - p.fiber_lo + c;
+        failed += perfex::linalg::team_block_inverse_sqrt(perfex::linalg::SerialLanes{1, false}, poles, shape, w,
+                                                          p.nwave, &cblocks(i - first, c * m * m), p.nwave,
+                                                          &vec(i - first, plan.max_unknowns + b * p.nwave),
+                                                          p.core_offset, p.nkeep, f.options.ndiag);
+        blocks += 1.0;
+      }
+    }
+    benchmark::DoNotOptimize(w.qband);
+  }
+  state.counters["blocks_per_s"] = benchmark::Counter(blocks, benchmark::Counter::kIsRate);
+  state.counters["failed"] = failed;
+}
+
 // A full frame as perfex extract runs it: core's extract_frame (chunks of the backend's bundles_per_chunk,
 // spots, plan, solve, per-Angstrom units and specmask on the device, one copy of each array to the host),
 // the image already uploaded. reuse:0 sets the pipeline up for every frame (perfex extract); reuse:1 keeps
@@ -147,6 +199,7 @@ void BM_Frame(benchmark::State& state) {
 BENCHMARK(BM_SpotCacheBundle)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SpotCacheFrame)->ArgName("reuse")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_BundleUntilPhase)->DenseRange(1, 5)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DecorrelationBlocks)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Frame)->ArgName("reuse")->Arg(0)->Arg(1)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 int main(int argc, char** argv) {

@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "decorrelate.hpp"
 #include "extract_internal.hpp"
 #include "patch_solver.hpp"
 #include "perfex/backends/launch_config.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/linalg/inverse_sqrt_poles.hpp"
 #include "perfex/core/profiling.hpp"
 
 namespace perfex {
@@ -45,43 +48,6 @@ struct RetryState {
   double ridge = 0.0;  // extra prior, relative to iCov's diagonal
   int status = 0;      // detail::PatchStatus of the last pass
 };
-
-// Runs the solver over its patch list (solver.patches on the device, `list` the same on the host) in launches
-// of `batch` patches, with team scratch sized for the largest patch of the list at its tile width (groups[k]).
-void solve_list(const ExecSpace& exec, detail::PatchSolver& solver, const std::vector<Patch>& list,
-                const std::vector<int>& groups, int batch, ExtractWorkspace& w) {
-  const int count = static_cast<int>(list.size());
-  if (count == 0) return;
-  auto probe = backends::solver_team_policy(exec, 1);
-  const int team_size = probe.team_size();
-  int max_ld = 0, max_tiles = 0;
-  for (int k = 0; k < count; ++k) {
-    const Patch& p = list[static_cast<std::size_t>(k)];
-    const int g = std::min(std::max(groups[static_cast<std::size_t>(k)], 1), p.nfiber);
-    const int ntile = (p.nfiber + g - 1) / g;
-    const int core_b0 = p.core_fiber_lo - p.fiber_lo;
-    const int ncore_tile = (core_b0 + p.ncore_fiber - 1) / g - core_b0 / g + 1;
-    max_ld = std::max(max_ld, g * p.nwave);
-    max_tiles = std::max(max_tiles, detail::FiberTiles::tile_count(ntile, ncore_tile));
-  }
-  solver.ws.max_tile_ld = max_ld;
-  solver.ws.max_tiles = max_tiles;
-  const std::size_t bytes = sizeof(double) * static_cast<std::size_t>(detail::SolverScratch::total(solver.ws, team_size));
-  const std::size_t limit = static_cast<std::size_t>(decltype(probe)::scratch_size_max(1));
-  if (bytes > limit)
-    throw_data_error("a patch of " + std::to_string(max_ld) + " unknowns per fiber tile needs " +
-                     std::to_string(bytes >> 20) + " MiB of team scratch, more than the " + std::to_string(limit >> 20) +
-                     " MiB Kokkos allows; use more subbundles (--nsubbundles) or a shorter --nwavestep");
-  w.team_scratch_bytes = std::max(w.team_scratch_bytes, bytes);
-  w.concurrent_teams = std::max<std::size_t>(w.concurrent_teams, std::max(1, exec.concurrency() / team_size));
-  for (int begin = 0; begin < count; begin += batch) {
-    solver.batch_begin = begin;
-    const int n = begin + batch <= count ? batch : count - begin;
-    auto policy = backends::solver_team_policy(exec, n);
-    policy.set_scratch_size(1, Kokkos::PerTeam(bytes));
-    Kokkos::parallel_for("perfex::extract::solve_patches", policy, solver);
-  }
-}
 
 // A host table on the device (the retry passes' lists).
 template <class T>
@@ -131,11 +97,119 @@ detail::PatchSolver make_solver(const ImageInput& input, const SpotCache& spots,
   return solver;
 }
 
+// The pole table of the decorrelation's inverse square roots, on the device: uploaded into the workspace
+// the first time it is needed (it never changes).
+void upload_poles(const ExecSpace& exec, ExtractWorkspace& w) {
+  if (w.pole_first.extent(0) > 0) return;
+  const linalg::InverseSqrtPoleTable& table = linalg::inverse_sqrt_poles();
+  w.pole_first = DeviceView<int*>("perfex::extract::pole_first", table.first.size());
+  w.pole_shift = DeviceView<double*>("perfex::extract::pole_shift", table.shift.size());
+  w.pole_weight = DeviceView<double*>("perfex::extract::pole_weight", table.weight.size());
+  Kokkos::deep_copy(exec, w.pole_first, HostView<const int*>(table.first.data(), table.first.size()));
+  Kokkos::deep_copy(exec, w.pole_shift, HostView<const double*>(table.shift.data(), table.shift.size()));
+  Kokkos::deep_copy(exec, w.pole_weight, HostView<const double*>(table.weight.data(), table.weight.size()));
+}
+
+using DecorrelatePolicy = Kokkos::TeamPolicy<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>;
+
+// The decorrelation's launch policy for `league` blocks: the functor's team size, its reduction's scratch in
+// level 0 where it fits (near_level), the rest in level 1.
+DecorrelatePolicy decorrelate_policy(const ExecSpace& exec, int league, const detail::Decorrelator& d) {
+  DecorrelatePolicy policy(exec, league, d.shape.lanes, backends::LaunchConfig<ExecSpace>::decorrelate_vector_length);
+  if (d.near_level == 0)
+    return policy.set_scratch_size(0, Kokkos::PerTeam(d.near_bytes()))
+        .set_scratch_size(1, Kokkos::PerTeam(d.far_bytes()));
+  return policy.set_scratch_size(1, Kokkos::PerTeam(d.near_bytes() + d.far_bytes()));
+}
+
+// Sets up the decorrelation functor for the solver's batches (scratch sized from the plan's largest patch)
+// with the backend's team size, clamped to what the execution space allows (a host thread pool smaller
+// than the GPU shape's team).
+void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const ExtractionOptions& options,
+                       const detail::PatchSolver& solver, const ExtractWorkspace& w, detail::Decorrelator& d) {
+  using Config = backends::LaunchConfig<ExecSpace>;
+  d.patches = solver.patches;
+  d.cblocks = solver.ws.cblocks;
+  d.vec = solver.ws.vec;
+  d.out = solver.out;
+  d.pole_first = w.pole_first;
+  d.pole_shift = w.pole_shift;
+  d.pole_weight = w.pole_weight;
+  d.max_ncore = 1;
+  for (const Patch& p : plan.patches) d.max_ncore = std::max(d.max_ncore, p.ncore_fiber);
+  d.bstride = solver.ws.bstride;
+  d.max_n = solver.ws.max_n;
+  d.specmin = solver.specmin;
+  d.ndiag = options.ndiag;
+  d.shape.max_m = plan.max_nwave;
+  d.shape.max_cols = 0;
+  for (const Patch& p : plan.patches) d.shape.max_cols = std::max(d.shape.max_cols, p.nkeep);
+  d.shape.max_nd = options.ndiag;
+  d.shape.lanes = Config::decorrelate_team_size;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int level0 = DecorrelatePolicy(exec, 1, d.shape.lanes, Config::decorrelate_vector_length).scratch_size_max(0);
+    d.near_level = d.near_bytes() <= static_cast<std::size_t>(level0) ? 0 : 1;
+    const int most = decorrelate_policy(exec, 1, d).team_size_max(d, Kokkos::ParallelForTag());
+    if (d.shape.lanes <= most) return;
+    if (most < 1) break;
+    d.shape.lanes = most;
+  }
+  throw_data_error("patches of " + std::to_string(plan.max_nwave) + " wavelengths need " +
+                   std::to_string((d.near_bytes() + d.far_bytes()) / 1024) +
+                   " KiB of scratch per decorrelation block, more than this execution space allows");
+}
+
+// Runs the solver over its patch list (solver.patches on the device, `list` the same on the host) in launches
+// of `batch` patches, with team scratch sized for the largest patch of the list at its tile width (groups[k]);
+// with a `decorrelator`, its launch follows each batch's solve (it skips the patches whose status is not 0).
+void solve_list(const ExecSpace& exec, detail::PatchSolver& solver, const std::vector<Patch>& list,
+                const std::vector<int>& groups, int batch, ExtractWorkspace& w, detail::Decorrelator* decorrelator) {
+  const int count = static_cast<int>(list.size());
+  if (count == 0) return;
+  auto probe = backends::solver_team_policy(exec, 1);
+  const int team_size = probe.team_size();
+  int max_ld = 0, max_tiles = 0;
+  for (int k = 0; k < count; ++k) {
+    const Patch& p = list[static_cast<std::size_t>(k)];
+    const int g = std::min(std::max(groups[static_cast<std::size_t>(k)], 1), p.nfiber);
+    const int ntile = (p.nfiber + g - 1) / g;
+    const int core_b0 = p.core_fiber_lo - p.fiber_lo;
+    const int ncore_tile = (core_b0 + p.ncore_fiber - 1) / g - core_b0 / g + 1;
+    max_ld = std::max(max_ld, g * p.nwave);
+    max_tiles = std::max(max_tiles, detail::FiberTiles::tile_count(ntile, ncore_tile));
+  }
+  solver.ws.max_tile_ld = max_ld;
+  solver.ws.max_tiles = max_tiles;
+  const std::size_t bytes = sizeof(double) * static_cast<std::size_t>(detail::SolverScratch::total(solver.ws, team_size));
+  const std::size_t limit = static_cast<std::size_t>(decltype(probe)::scratch_size_max(1));
+  if (bytes > limit)
+    throw_data_error("a patch of " + std::to_string(max_ld) + " unknowns per fiber tile needs " +
+                     std::to_string(bytes >> 20) + " MiB of team scratch, more than the " + std::to_string(limit >> 20) +
+                     " MiB Kokkos allows; use more subbundles (--nsubbundles) or a shorter --nwavestep");
+  w.team_scratch_bytes = std::max(w.team_scratch_bytes, bytes);
+  w.concurrent_teams = std::max<std::size_t>(w.concurrent_teams, std::max(1, exec.concurrency() / team_size));
+  for (int begin = 0; begin < count; begin += batch) {
+    solver.batch_begin = begin;
+    const int n = begin + batch <= count ? batch : count - begin;
+    auto policy = backends::solver_team_policy(exec, n);
+    policy.set_scratch_size(1, Kokkos::PerTeam(bytes));
+    Kokkos::parallel_for("perfex::extract::solve_patches", policy, solver);
+    if (decorrelator) {
+      decorrelator->patches = solver.patches;
+      decorrelator->out = solver.out;  // the list's status
+      decorrelator->batch_begin = begin;
+      Kokkos::parallel_for("perfex::extract::decorrelate",
+                           decorrelate_policy(exec, n * decorrelator->max_ncore, *decorrelator), *decorrelator);
+    }
+  }
+}
+
 }  // namespace
 
 std::size_t ExtractWorkspace::bytes() const {
-  auto of = [](const DeviceView<double**>& v) { return v.span() * sizeof(double); };
-  return of(cblocks) + of(vec) + of(eig) + team_scratch_bytes * concurrent_teams;
+  auto of = [](const auto& v) { return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type); };
+  return of(cblocks) + of(vec) + of(pole_first) + of(pole_shift) + of(pole_weight) +
+         team_scratch_bytes * concurrent_teams;
 }
 
 namespace detail {
@@ -185,26 +259,33 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
   // Every size from the plan: subbundles differ in size (specter's split, partial bundles), the padding
   // grows with the spots.
   const int m = plan.max_nwave;
+  // (max_core from the patches themselves too: a plan made by hand may leave its max_* summary short).
   int max_core = plan.max_ncore_fiber;
   for (const Patch& p : plan.patches) max_core = std::max(max_core, p.ncore_fiber);
   ws.max_n = plan.max_unknowns;
   ws.bstride = m * m;
-  ws.eig_stride = 2 * m * m + 4 * m;
   ws.max_box = plan.max_box_pixels;
   ws.stamp_px = spots.stamp_ny * spots.stamp_nx;
   ExtractWorkspace local;
   ExtractWorkspace& w = workspace ? *workspace : local;
   if (batch > 0) {
-    fit_slots(w.cblocks, "perfex::extract::cblocks", batch, static_cast<std::size_t>(max_core) * ws.bstride);
+    fit_slots(w.cblocks, "perfex::extract::core_blocks", batch, static_cast<std::size_t>(max_core) * ws.bstride);
     fit_slots(w.vec, "perfex::extract::vectors", batch, 2 * static_cast<std::size_t>(ws.max_n));
-    fit_slots(w.eig, "perfex::extract::eigen", batch, static_cast<std::size_t>(max_core) * ws.eig_stride);
     ws.cblocks = w.cblocks;
     ws.vec = w.vec;
-    ws.eig = w.eig;
   }
+  // The decorrelation: its own launch after each batch's solve, one team per (slot, core fiber) block.
+  const bool decorrelate = last_phase >= SolvePhase::Decorrelation && batch > 0;
+  detail::Decorrelator decorrelator;
+  if (decorrelate) {
+    upload_poles(exec, w);
+    make_decorrelator(exec, plan, options, solver, w, decorrelator);
+  }
+  detail::Decorrelator* const decorrelate_after = decorrelate ? &decorrelator : nullptr;
 
   // Pass 1 over every patch: fiber tiles of one fiber, the reference's prior.
-  solve_list(exec, solver, plan.patches, std::vector<int>(static_cast<std::size_t>(npatch), 1), batch, w);
+  solve_list(exec, solver, plan.patches, std::vector<int>(static_cast<std::size_t>(npatch), 1), batch, w,
+             decorrelate_after);
   exec.fence();
   const auto status = to_host(out.status);
 
@@ -244,7 +325,7 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
     retry.group = upload(exec, groups, "perfex::extract::retry_group");
     retry.ridge = upload(exec, ridges, "perfex::extract::retry_ridge");
     retry.out.status = DeviceView<int*>("perfex::extract::retry_status", count);
-    solve_list(exec, retry, list, groups, batch, w);
+    solve_list(exec, retry, list, groups, batch, w, decorrelate_after);
     exec.fence();
     const auto retry_status = to_host(retry.out.status);
     for (std::size_t k = 0; k < count; ++k) next[k].status = retry_status(k);

@@ -50,6 +50,22 @@ struct ChunkPlan {
   DeviceView<Patch*> patches;
 };
 
+// photons(i, j) = flux(row0 + i, j - pad) * dwave(j - pad) on the padded grid (0 in the padding): the
+// electrons per bin of fibers row0.. that the model image spreads with the spots. A free function, since
+// nvcc refuses extended lambdas inside a private nested class (FrameExtractor::Impl).
+template <class Photons>
+void flux_to_photons(const ExecSpace& exec, const DeviceView<double**>& flux, const DeviceView<const double*>& dwave,
+                     int row0, int pad, int nwave, const Photons& photons) {
+  const int nfiber = static_cast<int>(photons.extent(0)), npadded = static_cast<int>(photons.extent(1));
+  Kokkos::parallel_for(
+      "perfex::frame::model_photons",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {nfiber, npadded}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        const int k = j - pad;
+        photons(i, j) = k >= 0 && k < nwave ? flux(row0 + i, k) * dwave(k) : 0.0;
+      });
+}
+
 }  // namespace
 
 ImageInput upload_image(const ExecSpace& exec, const HostImage& host) {
@@ -175,15 +191,7 @@ struct FrameExtractor::Impl {
       model_photons = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::model_photons"),
                                            nfiber, npadded);
     const auto photons = Kokkos::subview(model_photons, std::make_pair(0, nfiber), Kokkos::ALL());
-    const auto flux = out.flux;
-    const auto dw = dwave;
-    Kokkos::parallel_for(
-        "perfex::frame::model_photons",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {nfiber, npadded}),
-        KOKKOS_LAMBDA(const int i, const int j) {
-          const int k = j - pad;
-          photons(i, j) = k >= 0 && k < nw ? flux(row0 + i, k) * dw(k) : 0.0;
-        });
+    flux_to_photons(exec, out.flux, dwave, row0, pad, nw, photons);
     add_spots(exec, spots, photons, model);
   }
 

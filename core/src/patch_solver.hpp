@@ -8,7 +8,6 @@
 
 #include "fiber_tiles.hpp"
 #include "perfex/core/math.hpp"
-#include "perfex/core/linalg/symmetric_eigen.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/patch_plan.hpp"
 #include "perfex/core/types.hpp"
@@ -17,12 +16,11 @@ namespace perfex::detail {
 
 // Per-slot results in global memory (a slot is one patch of the current batch), read by the decorrelation.
 struct PatchWorkspace {
-  DeviceView<double**> cblocks;  // [slot][max_ncore * bstride]: C_bb of each core fiber, m x m row-major, both triangles
+  DeviceView<double**> cblocks;  // [slot][c * bstride + i * nwave + j]: C_bb(i, j) of core fiber c, both triangles
+                                 // (read by the decorrelation, core/src/decorrelate.hpp)
   DeviceView<double**> vec;      // [slot][2 * max_n]: fluxweight | xflux
-  DeviceView<double**> eig;      // [slot][ncore * (2 m^2 + 4 m)]: per-block eigen scratch
   int max_n = 0;
-  int bstride = 0;     // max_nwave^2
-  int eig_stride = 0;  // per block
+  int bstride = 0;  // per C_bb block: max_nwave^2
   // Team scratch (level 1) of one patch, in doubles: see SolverScratch.
   int max_box = 0;
   int stamp_px = 0;
@@ -126,9 +124,6 @@ struct PatchSolver {
   template <class Member>
   KOKKOS_INLINE_FUNCTION void copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t, double* cb) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void decorrelate_and_write(const Member& team, const Patch& p, const double* cblocks,
-                                                    const double* xflux, const double* fluxweight, double* eig) const;
-  template <class Member>
   KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p, const double* xflux, double* box,
                                                bool solved) const;
 };
@@ -208,8 +203,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
     if (last_phase >= SolvePhase::All) chi2_and_pixmask(team, p, xflux, box, false);
     return;
   }
-  if (last_phase < SolvePhase::Decorrelation) return;
-  decorrelate_and_write(team, p, cb, xflux, fluxweight, &ws.eig(slot, 0));
+  // The decorrelation of the solved patches is a launch of its own after this one (core/src/decorrelate.hpp).
   if (last_phase < SolvePhase::All) return;
   chi2_and_pixmask(team, p, xflux, box, true);
 }
@@ -377,7 +371,8 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::add_prior(const Member& team, const Pat
   team.team_barrier();
 }
 
-// C_bb of the core fibers (diagonal blocks of the core tiles' C_ss) into the slot's cblocks, both triangles.
+// C_bb of the core fibers (diagonal blocks of the core tiles' C_ss, in team scratch) into the slot's cblocks,
+// both triangles, for the decorrelation's launch (core/src/decorrelate.hpp).
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t,
                                                       double* cb) const {
@@ -392,85 +387,6 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const 
       out[i * m + j] = crow[j];
       out[j * m + i] = crow[j];
     });
-  });
-  team.team_barrier();
-}
-
-// For each core fiber b: C_bb from cblocks, Q_b = C_bb^{-1/2} = W^T W with
-// W = diag(lambda^{-1/4}) V^T, s = Q 1, R_b = diag(1/s) Q_b; flux = R_b xflux_b, ivar = s^2, and the
-// resolution diagonals of the kept bins. Q is never formed: only the products and entries needed.
-template <class Member>
-KOKKOS_INLINE_FUNCTION void PatchSolver::decorrelate_and_write(const Member& team, const Patch& p, const double* cblocks,
-                                                               const double* xflux, const double* fluxweight,
-                                                               double* eig) const {
-  const int m = p.nwave;
-  const int core_b0 = p.core_fiber_lo - p.fiber_lo;
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.ncore_fiber), [&](const int c) {
-    const int b = core_b0 + c;
-    double* a = eig + c * ws.eig_stride;
-    double* vt = a + m * m;
-    double* d = vt + m * m;
-    double* e = d + m;
-    const int base = b * m;
-    const double* cbb = cblocks + c * ws.bstride;
-    for (int i = 0; i < m * m; ++i) a[i] = cbb[i];
-    int failed = linalg::symmetric_eigen(a, m, d, e, vt, e + m);
-    double dmax = 0.0;
-    for (int i = 0; i < m; ++i) dmax = d[i] > dmax ? d[i] : dmax;
-    // W rows: vt[i] * lambda_i^{-1/4}. Eigenvalues of C_bb are positive for an SPD iCov; a non-positive
-    // one (rounding in a degenerate patch) is floored at 1e-14 of the largest, as gpu_specter's GPU path.
-    for (int i = 0; i < m; ++i) {
-      double lam = d[i];
-      if (!(lam > 1e-14 * dmax)) lam = 1e-14 * dmax;
-      if (!(lam > 0.0)) {
-        failed = 1;
-        lam = 1.0;
-      }
-      const double scale = 1.0 / math::sqrt(math::sqrt(lam));
-      for (int j = 0; j < m; ++j) vt[i * m + j] *= scale;
-    }
-    // u = W 1 and t = W xflux_b (stored in a, no longer needed), then s = W^T u, Q xflux = W^T t.
-    double* u = a;
-    double* t = a + m;
-    for (int i = 0; i < m; ++i) {
-      double su = 0.0, st = 0.0;
-      for (int j = 0; j < m; ++j) {
-        su += vt[i * m + j];
-        st += vt[i * m + j] * xflux[base + j];
-      }
-      u[i] = su;
-      t[i] = st;
-    }
-    double* s = d;       // eigenvalues no longer needed
-    double* qx = e;
-    for (int r = 0; r < m; ++r) {
-      double ss = 0.0, sq = 0.0;
-      for (int i = 0; i < m; ++i) {
-        ss += vt[i * m + r] * u[i];
-        sq += vt[i * m + r] * t[i];
-      }
-      s[r] = ss;
-      qx[r] = sq;
-    }
-    const int fiber_out = p.core_fiber_lo + c - specmin;
-    const int ndiags = 2 * ndiag + 1;
-    for (int k = 0; k < p.nkeep; ++k) {
-      const int j = p.core_offset + k;  // local bin
-      const int wout = p.out_wave + k;
-      const bool constrained = fluxweight[base + j] > 0.0 && !failed;
-      const double sj = s[j];
-      out.flux(fiber_out, wout) = constrained ? qx[j] / sj : 0.0;
-      out.ivar(fiber_out, wout) = constrained ? sj * sj : 0.0;
-      for (int dd = 0; dd < ndiags; ++dd) {
-        const int r = j - ndiag + dd;
-        double q = 0.0;
-        if (r >= 0 && r < m && constrained) {
-          for (int i = 0; i < m; ++i) q += vt[i * m + r] * vt[i * m + j];
-          q /= s[r];
-        }
-        out.resolution(fiber_out, dd, wout) = q;
-      }
-    }
   });
   team.team_barrier();
 }

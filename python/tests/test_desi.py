@@ -100,6 +100,14 @@ def test_extract_frame_model_and_cupy_like_arrays(inputs):
     assert frame["modelimage"].sum() > 0
 
 
+def test_extract_frame_partial_bundle(inputs):
+    # nspec 30 with bundlesize 25: one whole bundle and a partial one, as specter and desispec extract them.
+    _, psf, img = inputs
+    frame = perfex.desi.extract_frame(img, psf, 25, 0, 30, GRID)
+    assert frame["specflux"].shape[0] == 30
+    assert np.isfinite(frame["specflux"]).all() and (frame["specivar"][:25] > 0).any()
+
+
 def test_extract_frame_refusals(inputs):
     _, psf, img = inputs
     with pytest.raises(perfex.DataError, match="camera r0 .*, the PSF .* is camera b1"):
@@ -107,8 +115,8 @@ def test_extract_frame_refusals(inputs):
                                   (4500.0, 4540.0, 0.8))
     with pytest.raises(perfex.UsageError, match="wavepad 12"):
         perfex.desi.extract_frame(img, psf, 25, 0, 25, GRID, wavepad=12)
-    with pytest.raises(perfex.UsageError, match="^nspec 30 must be a multiple of bundlesize 25"):
-        perfex.desi.extract_frame(img, psf, 25, 0, 30, GRID)
+    with pytest.raises(perfex.UsageError, match="^nsubbundles must be in 1..25, got 26"):
+        perfex.desi.extract_frame(img, psf, 25, 0, 25, GRID, nsubbundles=26)
     with pytest.raises(perfex.UsageError, match="gpu_specter.io.read_psf's tables"):
         perfex.desi.extract_frame(img, {"PSF": None}, 25, 0, 25, GRID)
 
@@ -215,8 +223,8 @@ def test_main_is_desi_extract_spectra(inputs, tmp_path):
 def test_main_errors(inputs, tmp_path):
     files = inputs[0]
     base = ["-i", str(files["preproc"]), "-p", str(files["psf"]), "-o", str(tmp_path / "f.fits")]
-    with pytest.raises(perfex.UsageError, match="^--nspec 30 must be a multiple of --bundlesize 25"):
-        perfex.desi.main(base + ["-n", "30"])
+    with pytest.raises(perfex.UsageError, match="^--nsubbundles must be in 1..25, got 26"):
+        perfex.desi.main(base + ["--nsubbundles", "26"])
     with pytest.raises(perfex.UsageError, match="--decorrelate-fibers"):
         perfex.desi.main(base + ["--decorrelate-fibers"])
     with pytest.raises(perfex.DataError, match="absent.fits"):
@@ -226,9 +234,9 @@ def test_main_errors(inputs, tmp_path):
     assert e.value.code == 2
     assert not (tmp_path / "f.fits").exists()
     # python -m perfex.desi: perfex's exit codes and one-line message.
-    p = subprocess.run([sys.executable, "-m", "perfex.desi", *base, "-n", "30"], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "perfex.desi", *base, "--nsubbundles", "26"], capture_output=True, text=True)
     assert p.returncode == 2
-    assert p.stderr.strip() == "perfex.desi: error: --nspec 30 must be a multiple of --bundlesize 25"
+    assert p.stderr.strip() == "perfex.desi: error: --nsubbundles must be in 1..25, got 26"
 
 
 def test_command_line_of_desi_proc_arguments():

@@ -27,10 +27,15 @@ struct HostLaunchShape {
   // The patch solver (normal equations, fiber-tile factorisation and selected inverse, chi2pix): one thread
   // per patch; its tile kernels give each lane items of `tile_item_width` contiguous outputs, accumulated in
   // registers (8 doubles: four SSE2 / two AVX2 registers). Two-row items and reading the factor's columns from a
-  // transposed copy were measured slower (perf/NOTES.md, step 13).
+  // transposed copy were measured slower (perf/NOTES.md, step 17).
   static constexpr int solver_team_size = 1;
   static constexpr int solver_vector_length = 1;
   static constexpr int tile_item_width = 8;
+  // Decorrelation (core/src/decorrelate.hpp): one team per C_bb block. One lane per team on host backends: the
+  // block's loops run contiguously and vectorise (a PERFEX_LAUNCH_SHAPE=gpu build uses GpuLaunchShape's,
+  // clamped at run time to the thread pool).
+  static constexpr int decorrelate_team_size = 1;
+  static constexpr int decorrelate_vector_length = 1;
 };
 
 struct GpuLaunchShape {
@@ -43,6 +48,9 @@ struct GpuLaunchShape {
   static constexpr int solver_team_size = 32;
   static constexpr int solver_vector_length = 4;
   static constexpr int tile_item_width = 1;
+  // Decorrelation: a warp per C_bb block, one lane per thread (the block's rows, columns or poles).
+  static constexpr int decorrelate_team_size = 32;
+  static constexpr int decorrelate_vector_length = 1;
 };
 
 #if defined(PERFEX_LAUNCH_SHAPE_GPU)

@@ -45,17 +45,21 @@ struct FrameResult {
 };
 
 // Memory of the patch solver: one slot per patch of a launch (the backend's patch batch) for the results the
-// decorrelation reads and its eigen scratch (~0.7 MB per DESI patch, ~90 MB on host backends); the patch's pixels and fiber tiles
-// live in Kokkos team scratch (~1.1 MB per team in flight). Give successive extract() calls (a frame's bundles)
-// the same workspace so that it is allocated, and its pages first touched, once instead of once per call; it
-// grows when a call needs more. Without one, each call allocates its own.
+// decorrelation reads (the core fibers' C_bb blocks and the patch's vectors: ~0.23 MB per DESI patch, ~30 MB on
+// host backends); the patch's pixels and fiber tiles live in Kokkos team scratch (~1.1 MB per team in flight),
+// the decorrelation's algebra in its own team scratch. Give successive extract() calls (a frame's bundles) the
+// same workspace so that it is allocated, and its pages first touched, once instead of once per call; it grows
+// when a call needs more. Without one, each call allocates its own.
 struct ExtractWorkspace {
   DeviceView<double**> cblocks;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
   DeviceView<double**> vec;
-  DeviceView<double**> eig;
-  std::size_t team_scratch_bytes = 0;  // per team, largest launch so far
+  DeviceView<int*> pole_first;  // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
+  DeviceView<double*> pole_shift;
+  DeviceView<double*> pole_weight;
+  std::size_t team_scratch_bytes = 0;  // per team of the patch solver, largest launch so far
   std::size_t concurrent_teams = 0;    // teams the execution space runs at once in that launch
-  // Bytes held: the slots, plus the team scratch of the teams in flight (progress reports).
+  // Bytes held: the slots and the pole table, plus the solver's team scratch of the teams in flight (progress
+  // reports).
   std::size_t bytes() const;
 };
 

@@ -1,6 +1,8 @@
 // Serial (one thread) eigen-decomposition of a small dense symmetric matrix: Householder reduction to
 // tridiagonal form, then the implicit QL iteration with Wilkinson-type shifts. Kokkos-Kernels 3.4.1 has
 // no batched symmetric eigensolver (its Eigendecomposition is for general matrices), hence our own.
+// The decorrelation no longer uses it (block_inverse_sqrt.hpp needs no eigenvectors); the tests use it as
+// the dense reference for C^{-1/2}.
 #pragma once
 
 #include <Kokkos_Core.hpp>
