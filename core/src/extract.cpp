@@ -159,6 +159,9 @@ void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const Extra
                    " KiB of scratch per decorrelation block, more than this execution space allows");
 }
 
+// Global memory for fiber tiles too large for team scratch (see solve_list).
+constexpr std::size_t tile_pool_budget = std::size_t(512) << 20;
+
 // Runs the solver over its patch list (solver.patches on the device, `list` the same on the host) in launches
 // of `batch` patches, with team scratch sized for the largest patch of the list at its tile width (groups[k]);
 // with a `decorrelator`, its launch follows each batch's solve (it skips the patches whose status is not 0).
@@ -180,12 +183,27 @@ void solve_list(const ExecSpace& exec, detail::PatchSolver& solver, const std::v
   }
   solver.ws.max_tile_ld = max_ld;
   solver.ws.max_tiles = max_tiles;
-  const std::size_t bytes = sizeof(double) * static_cast<std::size_t>(detail::SolverScratch::total(solver.ws, team_size));
+  // The tiles live in team scratch where they fit. A larger patch (a whole 25-fiber bundle in one subbundle
+  // with a long --nwavestep: ~80 tiles of 186 x 186) keeps them in a per-slot pool in global memory instead,
+  // with batches made small enough that the pool stays within tile_pool_budget.
   const std::size_t limit = static_cast<std::size_t>(decltype(probe)::scratch_size_max(1));
-  if (bytes > limit)
-    throw_data_error("a patch of " + std::to_string(max_ld) + " unknowns per fiber tile needs " +
-                     std::to_string(bytes >> 20) + " MiB of team scratch, more than the " + std::to_string(limit >> 20) +
-                     " MiB Kokkos allows; use more subbundles (--nsubbundles) or a shorter --nwavestep");
+  solver.ws.tiles_in_pool = false;
+  solver.ws.tile_pool = DeviceView<double**>();
+  std::size_t bytes = sizeof(double) * static_cast<std::size_t>(detail::SolverScratch::total(solver.ws, team_size));
+  if (bytes > limit) {
+    solver.ws.tiles_in_pool = true;
+    bytes = sizeof(double) * static_cast<std::size_t>(detail::SolverScratch::total(solver.ws, team_size));
+    if (bytes > limit)
+      throw_data_error("a patch of " + std::to_string(max_ld) + " unknowns per fiber tile needs " +
+                       std::to_string(bytes >> 20) + " MiB of team scratch besides its tiles, more than the " +
+                       std::to_string(limit >> 20) +
+                       " MiB Kokkos allows; use more subbundles (--nsubbundles) or a shorter --nwavestep");
+    const std::size_t per_slot = static_cast<std::size_t>(max_tiles) * max_ld * max_ld;
+    const std::size_t fit = tile_pool_budget / (sizeof(double) * per_slot);
+    batch = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), std::max<std::size_t>(fit, 1)));
+    fit_slots(w.tile_pool, "perfex::extract::tile_pool", batch, per_slot);
+    solver.ws.tile_pool = w.tile_pool;
+  }
   w.team_scratch_bytes = std::max(w.team_scratch_bytes, bytes);
   w.concurrent_teams = std::max<std::size_t>(w.concurrent_teams, std::max(1, exec.concurrency() / team_size));
   for (int begin = 0; begin < count; begin += batch) {
@@ -208,7 +226,7 @@ void solve_list(const ExecSpace& exec, detail::PatchSolver& solver, const std::v
 
 std::size_t ExtractWorkspace::bytes() const {
   auto of = [](const auto& v) { return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type); };
-  return of(cblocks) + of(vec) + of(pole_first) + of(pole_shift) + of(pole_weight) +
+  return of(cblocks) + of(vec) + of(tile_pool) + of(pole_first) + of(pole_shift) + of(pole_weight) +
          team_scratch_bytes * concurrent_teams;
 }
 

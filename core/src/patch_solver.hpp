@@ -26,6 +26,9 @@ struct PatchWorkspace {
   int stamp_px = 0;
   int max_tile_ld = 0;  // largest tile (fibers per tile x bins)
   int max_tiles = 0;    // FiberTiles::tile_count of the largest patch
+  // Tiles too large for team scratch: in tile_pool [slot][max_tiles * max_tile_ld^2] (global memory) instead.
+  bool tiles_in_pool = false;
+  DeviceView<double**> tile_pool;
 };
 
 // How a patch's team scratch is laid out (doubles from the start of the team's level-1 scratch).
@@ -42,7 +45,8 @@ struct SolverScratch {
     return work(ws, team_size) + 2L * ws.max_tile_ld;
   }
   KOKKOS_INLINE_FUNCTION static long total(const PatchWorkspace& ws, int team_size) {
-    return tiles(ws, team_size) + static_cast<long>(ws.max_tiles) * ws.max_tile_ld * ws.max_tile_ld;
+    return tiles(ws, team_size) +
+           (ws.tiles_in_pool ? 0L : static_cast<long>(ws.max_tiles) * ws.max_tile_ld * ws.max_tile_ld);
   }
 };
 
@@ -158,7 +162,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   t.first_core_tile = core_b0 / t.g;
   t.last_core_tile = (core_b0 + p.ncore_fiber - 1) / t.g;
   t.skew = p.wave_skew;
-  t.base = scratch + SolverScratch::tiles(ws, team.team_size());
+  t.base = ws.tiles_in_pool ? &ws.tile_pool(slot, 0) : scratch + SolverScratch::tiles(ws, team.team_size());
   const double relative_ridge = ridge.extent(0) > 0 ? ridge(index) : 0.0;
 
   gather_pixels(team, p, box);

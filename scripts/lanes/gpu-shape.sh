@@ -2,7 +2,8 @@
 # in build-gpu-shape/: the host backends take the CUDA build's team shapes (teams of 32 threads for the patch
 # solver, 128 clamped to the thread pool for the other team kernels), so every team barrier, team split and
 # scratch allocation of the GPU path runs on the CPU. The core linear-algebra tests (the tile kernels and the
-# fiber-tile solve at team sizes up to 32, with explicitly split lanes) and the golden tests (the whole
+# fiber-tile solve at team sizes up to 32, with explicitly split lanes; the decorrelation's block algebra on
+# lanes and teams) and the golden tests (the whole
 # extraction, spots included, against gpu_specter's float64 bounds) run with 64 OpenMP threads, whatever the
 # number of cores (~2 min on 2 cores). The spot and simulation unit tests are left out: with 64-thread teams on
 # 2 cores their thousands of launches take over 10 minutes. The test executables are run directly: ctest would

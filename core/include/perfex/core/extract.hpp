@@ -53,6 +53,7 @@ struct FrameResult {
 struct ExtractWorkspace {
   DeviceView<double**> cblocks;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
   DeviceView<double**> vec;
+  DeviceView<double**> tile_pool;  // fiber tiles too large for team scratch (only for such patches)
   DeviceView<int*> pole_first;  // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
   DeviceView<double*> pole_shift;
   DeviceView<double*> pole_weight;
