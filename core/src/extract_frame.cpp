@@ -12,6 +12,7 @@
 
 #include "extract_internal.hpp"
 #include "perfex/core/ccd_mask.hpp"
+#include "perfex/core/pixel_limits.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_mask.hpp"
 #include "perfex/core/patch_plan.hpp"
@@ -90,16 +91,30 @@ ImageInput upload_image(const ExecSpace& exec, const HostImage& host) {
   input.ccd_ny = host.ccd_ny;
   input.ccd_nx = host.ccd_nx;
   input.image = Kokkos::create_mirror_view_and_copy(MemSpace(), host.image);  // no copy on host backends
-  if (!masked) {
-    input.weights = Kokkos::create_mirror_view_and_copy(MemSpace(), host.ivar);
+  const auto ivar = Kokkos::create_mirror_view_and_copy(MemSpace(), host.ivar);
+  const auto image = input.image;
+  const Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>> pixels(exec, {0, 0},
+                                                                 {static_cast<long>(ny), static_cast<long>(nx)});
+  // Pixels beyond what the arithmetic holds (core/pixel_limits.hpp) get weight 0 as masked ones do; a new weight
+  // array only when there are any, or a mask (ivar <= 0 and NaN: the solver leaves them out itself).
+  long unusable = 0;
+  Kokkos::parallel_reduce(
+      "perfex::frame::count_unusable_pixels", pixels,
+      KOKKOS_LAMBDA(const long y, const long x, long& n) {
+        if (ivar(y, x) > 0.0 && !usable_pixel(image(y, x), ivar(y, x))) ++n;
+      },
+      unusable);
+  if (!masked && unusable == 0) {
+    input.weights = ivar;
   } else {
-    const auto ivar = Kokkos::create_mirror_view_and_copy(MemSpace(), host.ivar);
-    const auto mask = Kokkos::create_mirror_view_and_copy(MemSpace(), host.mask);
+    DeviceView<const std::int32_t**> mask;
+    if (masked) mask = Kokkos::create_mirror_view_and_copy(MemSpace(), host.mask);
     DeviceView<double**> weights(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::weights"), ny, nx);
     Kokkos::parallel_for(
-        "perfex::frame::apply_mask",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>>(exec, {0, 0}, {static_cast<long>(ny), static_cast<long>(nx)}),
-        KOKKOS_LAMBDA(const long y, const long x) { weights(y, x) = ccd_mask::extraction_weight(ivar(y, x), mask(y, x)); });
+        "perfex::frame::apply_mask", pixels, KOKKOS_LAMBDA(const long y, const long x) {
+          const double w = masked ? ccd_mask::extraction_weight(ivar(y, x), mask(y, x)) : ivar(y, x);
+          weights(y, x) = usable_pixel(image(y, x), ivar(y, x)) ? w : 0.0;
+        });
     input.weights = weights;
   }
   exec.fence();

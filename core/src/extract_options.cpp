@@ -2,24 +2,41 @@
 #include "perfex/core/extract_options.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "perfex/core/error.hpp"
 
 namespace perfex {
 
+namespace {
+// "1e+20", "0.5", "-1": a number as the user may have written it (std::to_string prints 1e20 with 21 digits).
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
+}
+}  // namespace
+
 void ExtractionOptions::validate() const {
   if (bundlesize < 1) throw_usage_error("--bundlesize must be positive, got " + std::to_string(bundlesize));
   if (nsubbundles < 1 || nsubbundles > bundlesize)
     throw_usage_error("--nsubbundles must be in 1.." + std::to_string(bundlesize) + ", got " +
                       std::to_string(nsubbundles));
-  if (nwavestep < 1) throw_usage_error("--nwavestep must be positive, got " + std::to_string(nwavestep));
+  // A patch's normal matrix grows as nwavestep^2 and its decorrelation as nwavestep^3 (DESI uses 50): beyond 1000
+  // a patch takes minutes and gigabytes, and its padding reaches far outside any PSF's wavelength domain.
+  if (nwavestep < 1 || nwavestep > 1000)
+    throw_usage_error("--nwavestep must be in 1..1000, got " + std::to_string(nwavestep));
   if (!(wavepad_frac >= 0.0 && wavepad_frac <= 10.0))
     throw_usage_error("--wavepad-frac must be in [0, 10], got " + std::to_string(wavepad_frac));
   if (!(pixpad_frac >= 0.0 && pixpad_frac <= 1.0))
     throw_usage_error("--pixpad-frac must be in [0, 1], got " + std::to_string(pixpad_frac));
-  if (!(regularize >= 0.0) || !std::isfinite(regularize))
-    throw_usage_error("--regularize must be a finite number >= 0, got " + std::to_string(regularize));
+  // alpha = regularize adds alpha^2 to iCov's diagonal. alpha = 1e8 adds 1e16, more than a DESI pixel's
+  // contribution to that diagonal (about its inverse variance, <= 1) times double's 1/eps: the data no longer
+  // enter the solution at all, and the bins' IVAR (~alpha^2) heads for float32's limit (1e20 gave inf).
+  if (!(regularize >= 0.0 && regularize <= max_regularize))
+    throw_usage_error("--regularize must be a finite number >= 0 and <= 1e8 (alpha^2 is added to the normal "
+                      "matrix; beyond 1e8 it swamps the data in double precision), got " + number_text(regularize));
   if (!(psferr > 0.0) || !std::isfinite(psferr))
     throw_usage_error("--psferr must be a finite number > 0, got " + std::to_string(psferr));
   if (ndiag < 0 || ndiag > 64) throw_usage_error("ndiag must be in 0..64, got " + std::to_string(ndiag));

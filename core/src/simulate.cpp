@@ -273,15 +273,17 @@ SimulatedFrame simulate_frame(const ExecSpace& exec, const GaussHermitePsf& psf,
                       std::to_string(options.fiber_begin + nfiber - 1) + " are not all in the PSF's 0.." +
                       std::to_string(psf.nfiber - 1));
   if (options.fibers_per_batch < 0) throw_usage_error("simulate: fibers_per_batch must not be negative");
-  if (options.ncosmics < 0) throw_usage_error("simulate: the number of cosmic rays must not be negative");
+  if (options.ncosmics < 0 || options.ncosmics > max_cosmics)
+    throw_usage_error("--cosmics must be in 0.." + std::to_string(max_cosmics) + " (cosmic-ray hits), got " +
+                      std::to_string(options.ncosmics));
   for (double r : options.readnoise)
     if (!(std::isfinite(r) && r > 0.0)) throw_usage_error("simulate: read noise must be positive");
   double photons_in = 0.0;
   for (int f = 0; f < nfiber; ++f)
     for (int w = 0; w < nwave; ++w) {
       const double p = photons(f, w);
-      if (!(std::isfinite(p) && p >= 0.0))
-        throw_usage_error("simulate: photons must be finite and >= 0, fiber " +
+      if (!(std::isfinite(p) && p >= 0.0 && p <= max_photons_per_bin))
+        throw_usage_error("simulate: photons must be finite and >= 0 and <= 1e15 per bin, fiber " +
                           std::to_string(options.fiber_begin + f) + " bin " + std::to_string(w) + " has " +
                           std::to_string(p));
       photons_in += p;

@@ -120,6 +120,23 @@ double barycentric_correction_factor(const PointingHeader& h, const Observatory&
   if (!missing.empty())
     throw_data_error(fmt::format("--barycentric-correction: {} lacks the keywords {} (give --heliocor F instead)",
                                  h.where.empty() ? std::string("the input header") : h.where, missing));
+  // Each value is checked here, where the keyword that holds it is known: a bad EXPTIME must not be reported
+  // as an MJD outside ERFA's range.
+  const std::string where = h.where.empty() ? std::string("the input header") : h.where;
+  if (!(std::isfinite(*h.ra) && std::fabs(*h.ra) <= 360.0))
+    throw_data_error(fmt::format("--barycentric-correction: {}: keyword {} is {}, not a right ascension in degrees",
+                                 where, h.ra_key, *h.ra));
+  if (!(std::isfinite(*h.dec) && std::fabs(*h.dec) <= 90.0))
+    throw_data_error(fmt::format("--barycentric-correction: {}: keyword {} is {}, not a declination in -90..90 degrees",
+                                 where, h.dec_key, *h.dec));
+  if (!(std::isfinite(*h.mjd) && *h.mjd > 15020.0 && *h.mjd < 88069.0))  // 1900 .. 2100, eraEpv00's range
+    throw_data_error(fmt::format("--barycentric-correction: {}: keyword {} is {}, not a date in 1900..2100 (MJD "
+                                 "15020..88069)",
+                                 where, h.mjd_key, *h.mjd));
+  if (h.exptime && !(std::isfinite(*h.exptime) && *h.exptime >= 0.0 && *h.exptime <= 86400.0))
+    throw_data_error(fmt::format("--barycentric-correction: {}: keyword EXPTIME is {}, not an exposure time in "
+                                 "0..86400 s",
+                                 where, *h.exptime));
   const double mid = *h.mjd + h.exptime.value_or(0.0) / 2.0 / 86400.0;
   return barycentric_correction_factor(*h.ra, *h.dec, mid, site);
 }

@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "perfex/backends/device.hpp"
+#include "perfex/backends/thread_limits.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/drivers/argparse_prefix.hpp"
 #include "perfex/drivers/comm.hpp"
+#include "perfex/drivers/error_lines.hpp"
 #include "perfex/drivers/errors.hpp"
 
 namespace perfex::drivers {
@@ -44,8 +46,14 @@ void check_kokkos_arguments(int argc, char* argv[]) {
       const std::string value = a.size() > name.size() ? a.substr(name.size() + 1) : "";
       if (value.empty() || value.size() > 6 || value.find_first_not_of("0123456789") != std::string::npos)
         throw_usage_error(name + ": expected " + name + "=N with N a non-negative integer, got '" + a + "'");
+      if (name == "--kokkos-threads")
+        if (const std::string problem = backends::thread_count_problem(name, value); !problem.empty())
+          throw_usage_error(problem);
     }
   }
+  // Kokkos reads these itself and crashes on counts its OpenMP backend cannot hold.
+  if (const std::string problem = backends::environment_thread_problem(); !problem.empty())
+    throw_usage_error(problem);
 }
 
 // Parses the command line into `action`; returns -1 to go on, else the exit code (help, version, errors).
@@ -112,6 +120,7 @@ int run_action(CLI::App& app, const Action& action, int argc, char* argv[]) {
   io::install_signal_cleanup();
   int code = 0;
   try {
+    const AllocationFailureCapture capture;  // Kokkos' own report of memory exhausted: into error_line's one line
     code = action();
   } catch (...) {
     const Failure f = failure_of(std::current_exception());

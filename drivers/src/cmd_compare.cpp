@@ -40,7 +40,10 @@ std::optional<FiberRange> parse_fibers(const std::string& text) {
   } catch (const std::exception&) {
     throw_usage_error("--fibers '" + text + "': expected LO:HI (fibers LO .. HI-1) or one fiber number");
   }
-  if (r.lo < 0 || r.hi <= r.lo) throw_usage_error("--fibers '" + text + "': the range is empty");
+  if (r.lo < 0 || r.hi < 0)
+    throw_usage_error("--fibers '" + text + "': fiber numbers must be >= 0 (LO:HI selects fibers LO .. HI-1)");
+  if (r.hi <= r.lo)
+    throw_usage_error("--fibers '" + text + "': the range is empty (HI must be above LO: LO:HI selects fibers LO .. HI-1)");
   return r;
 }
 

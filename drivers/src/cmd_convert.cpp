@@ -12,6 +12,7 @@
 #include "perfex/core/error.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/frame_io.hpp"
@@ -31,9 +32,8 @@ struct ConvertArgs {
 void check_convert_args(const ConvertArgs& a) {
   if (a.input.empty()) throw_usage_error("IN: a frame file is required");
   io::output_frame_format(a.output, a.format, "OUT");
-  std::error_code ec;
-  if (std::filesystem::equivalent(a.input, a.output, ec)) throw_usage_error("IN and OUT name the same file");
   io::check_output_path(a.output, a.overwrite, "OUT");
+  io::check_distinct_files({{"IN", a.input}}, {{"OUT", a.output}});
 }
 
 bool same_float(double a, float b) {

@@ -19,6 +19,7 @@
 #include "perfex/drivers/errors.hpp"
 #include "perfex/drivers/extract_command.hpp"
 #include "perfex/drivers/extraction_job.hpp"
+#include "perfex/io/psf_checks.hpp"
 
 namespace perfex::drivers {
 
@@ -70,7 +71,9 @@ int run_extract_here(const ExtractArgs& a) {
     const auto t_extract = std::chrono::steady_clock::now();
     const ExecSpace exec;
     const ImageInput input = upload_job_image(exec, job.image);
-    extracted = extract_frame(exec, input, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    extracted = io::naming_psf_errors(job.psf, a.psf, [&] {
+      return extract_frame(exec, input, job.psf, job.extraction_grid, job.specmin, job.nspec, pipeline);
+    });
     extracted.extract_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_extract).count();
   } catch (...) {
     progress.finish();

@@ -26,6 +26,7 @@
 #include "perfex/drivers/exposure.hpp"
 #include "exposure_run.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 
@@ -44,6 +45,13 @@ void check_distinct_outputs(const std::vector<FrameTask>& tasks, const std::stri
 }  // namespace
 
 std::vector<FrameTask> read_manifest(const std::string& path, const std::string& output_dir) {
+  try {
+    io::check_input_file(path, "a manifest file or a directory");  // a FIFO would block the read
+  } catch (const Error& e) {
+    std::string reason = e.what();
+    if (reason.rfind(path + ": ", 0) == 0) reason.erase(0, path.size() + 2);
+    throw_data_error(path + ": cannot read the manifest (" + reason + ")");
+  }
   std::ifstream in(path);
   if (!in) throw_data_error(path + ": cannot read the manifest (no such file, or not readable)");
   std::vector<FrameTask> tasks;

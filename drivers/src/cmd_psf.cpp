@@ -22,6 +22,7 @@
 #include "perfex/core/types.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/psf_checks.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -179,7 +180,8 @@ int run_psf_spot(const PsfSpotArgs& args) {
   SpotOptions options;
   options.tails = args.tails;
   const std::vector<double> wave = {args.wave};
-  const SpotCache cache = evaluate_spots(exec, psf, args.fiber, 1, wave, options);
+  const SpotCache cache =
+      io::naming_psf_errors(psf, args.path, [&] { return evaluate_spots(exec, psf, args.fiber, 1, wave, options); });
   const PsfParamGrid params = evaluate_psf_params(exec, psf, args.fiber, 1, wave);
   auto spots = Kokkos::create_mirror_view_and_copy(HostSpace(), cache.spots);
   auto xcorner = Kokkos::create_mirror_view_and_copy(HostSpace(), cache.xcorner);

@@ -26,8 +26,10 @@
 #include "perfex/core/version.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/preproc_io.hpp"
+#include "perfex/io/psf_checks.hpp"
 #include "perfex/io/psf_io.hpp"
 
 namespace perfex::drivers {
@@ -166,12 +168,9 @@ std::vector<io::HeaderKeyword> desi_image_keywords(const SimulateArgs& args, con
 // Usage checks first: nothing is read or computed for a command that cannot succeed.
 void check_simulate_outputs(const SimulateArgs& args) {
   io::check_output_path(args.output, args.overwrite, "-o/--output");
-  if (!args.truth.empty()) {
-    io::check_output_path(args.truth, args.overwrite, "--truth");
-    std::error_code ec;
-    if (std::filesystem::weakly_canonical(args.truth, ec) == std::filesystem::weakly_canonical(args.output, ec))
-      throw_usage_error("--truth and -o/--output name the same file");
-  }
+  if (!args.truth.empty()) io::check_output_path(args.truth, args.overwrite, "--truth");
+  io::check_distinct_files({{"-p/--psf", args.psf}, {"--spectra", args.spectra}},
+                           {{"-o/--output", args.output}, {"--truth", args.truth}});
 }
 
 // The PSF (-p, or the synthetic one) and its camera.
@@ -347,21 +346,23 @@ void write_simulation(const SimulateArgs& args, const io::PreprocImage& out, con
   io::PreprocWriteOptions write_options;
   write_options.overwrite = args.overwrite;
   write_options.keywords = keys;
+  io::OutputSet outputs;
   io::AtomicOutput preproc_out(args.output, args.overwrite);
   {
-    io::FitsFile f(preproc_out.temp_path(), io::FitsFile::Mode::Create);
+    io::FitsFile f(preproc_out);
     io::write_preproc(f, out, write_options);
     f.close();
   }
   std::unique_ptr<io::AtomicOutput> truth_out;
   if (truth) {
     truth_out = std::make_unique<io::AtomicOutput>(args.truth, args.overwrite);
-    io::FitsFile f(truth_out->temp_path(), io::FitsFile::Mode::Create);
+    io::FitsFile f(*truth_out);
     io::write_simulation_truth(f, *truth);
     f.close();
   }
   preproc_out.commit();
   if (truth_out) truth_out->commit();
+  outputs.commit();
 }
 
 int run_simulate(const SimulateArgs& args) {
@@ -384,7 +385,9 @@ int run_simulate(const SimulateArgs& args) {
   sim.defects = args.defects;
   sim.spots.tails = args.tails;
   Kokkos::Timer timer;
-  const SimulatedFrame frame = simulate_frame(exec, psf, in.wavelengths, in.photons, sim);
+  const SimulatedFrame frame = io::naming_psf_errors(psf, args.psf.empty() ? "the synthetic PSF" : args.psf, [&] {
+    return simulate_frame(exec, psf, in.wavelengths, in.photons, sim);
+  });
   exec.fence();
   const double seconds = timer.seconds();
 
@@ -432,15 +435,27 @@ void add_simulate_command(CLI::App& app, Action& action) {
   auto* nspec = cmd->add_option("-n,--nspec", args->nspec, "fibers with light (default: all from specmin)")
                     ->check(CLI::PositiveNumber);
   nspec->excludes(spectra);
-  cmd->add_option("--cosmics", args->cosmics, "cosmic-ray hits to inject (MASK COSMIC, IVAR 0)")
-      ->check(CLI::NonNegativeNumber)
+  cmd->add_option("--cosmics", args->cosmics, "cosmic-ray hits to inject (MASK COSMIC, IVAR 0), at most 100000")
+      ->check(CLI::Range(0, max_cosmics))
       ->capture_default_str();
   cmd->add_flag("--defects", args->defects, "inject a hot column, a dead column and a 3x3 bad cluster");
   cmd->add_flag("--no-noise", args->no_noise, "write the noiseless model as IMAGE");
   cmd->add_flag("--tails", args->tails, "include the PSF's tail model in the spots");
-  cmd->add_option("--expid", args->expid, "EXPID of the header")->check(CLI::NonNegativeNumber)->capture_default_str();
+  // EXPID is a 32-bit integer in DESI's files; EXPTIME a finite number of seconds (FITS holds no inf or NaN).
+  cmd->add_option("--expid", args->expid, "EXPID of the header (0..2147483647)")
+      ->check(CLI::Range(0LL, 2147483647LL))
+      ->capture_default_str();
   cmd->add_option("--night", args->night, "NIGHT of the header (YYYYMMDD; MJD-OBS follows)")->capture_default_str();
-  cmd->add_option("--exptime", args->exptime, "EXPTIME of the header [s]")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--exptime", args->exptime, "EXPTIME of the header [s], in (0, 1e6]")
+      ->check([](const std::string& text) {
+        double v = 0;
+        try {
+          v = std::stod(text);
+        } catch (const std::exception&) {
+        }
+        return v > 0 && v <= 1e6 ? std::string() : "must be a number of seconds in (0, 1e6], got '" + text + "'";
+      })
+      ->capture_default_str();
   cmd->add_option("--tileid", args->tileid, "TILEID of the header")->capture_default_str();
   cmd->add_option("--ra", args->ra, "TARGTRA (and SKYRA, TELRA) of the header [deg]")
       ->check(CLI::Range(0.0, 360.0))

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "perfex/core/error.hpp"
 #include "perfex/io/atomic_output.hpp"
@@ -267,6 +269,12 @@ MpiSession::MpiSession(int&, char**&) {}
 MpiSession::~MpiSession() = default;
 
 #endif
+
+void Comm::wait_for_abort() const {
+  // The rank that reports the error calls MPI_Abort; the launcher then ends this one. Never for ever.
+  for (int i = 0; i < 600; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  abort(1);
+}
 
 void Comm::send(const std::string& text, int dest, int tag) const {
   const unsigned long long n = text.size();

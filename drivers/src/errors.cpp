@@ -9,6 +9,8 @@
 
 #include "perfex/core/error.hpp"
 #include "perfex/drivers/comm.hpp"
+#include "perfex/drivers/error_lines.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 
 namespace perfex::drivers {
 
@@ -17,10 +19,8 @@ Failure failure_of(const std::exception_ptr& error) {
     std::rethrow_exception(error);
   } catch (const Error& e) {
     return {e.exit_code(), e.what()};
-  } catch (const std::bad_alloc&) {
-    return {1, "out of memory"};
   } catch (const std::exception& e) {
-    return {1, e.what()};
+    return {1, error_line(e)};  // one line, also for memory exhausted (Kokkos' report, its size and label)
   } catch (...) {
     return {1, "unknown exception"};
   }
@@ -47,11 +47,13 @@ int run_or_abort(const Comm& world, const std::function<int()>& body) {
   } catch (...) {
     failure = failure_of(std::current_exception());
   }
-  // The stack has unwound: this rank's pending outputs are removed.
-  if (world.size() == 1) {
+  // The stack has unwound: this rank's pending outputs are removed. A collective HDF5 file that failed ends
+  // the job also on one rank: MPI_Finalize would crash in HDF5's clean-up of it.
+  if (world.size() == 1 && !io::collective_hdf5_file_broken()) {
     print_error(failure.message);
     return failure.code;
   }
+  if (io::collective_hdf5_failure_agreed() && !world.is_root()) world.wait_for_abort();  // rank 0 reports it
   fmt::print(stderr, "perfex: error on rank {} of {}: {}; ending the job\n", world.rank(), world.size(),
              failure.message);
   std::fflush(stderr);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "perfex/core/error.hpp"
+#include "perfex/drivers/command_files.hpp"
 #include "perfex/drivers/distributed_extract.hpp"
 #include "perfex/drivers/errors.hpp"
 #include "perfex/drivers/extraction_job.hpp"
@@ -47,6 +48,7 @@ Failure frame_failure(const std::function<void()>& work) {
     work();
     return {};
   } catch (const Error&) {
+    if (io::collective_hdf5_file_broken()) throw;  // HDF5 cannot close it: the job ends (run_or_abort)
     return failure_of(std::current_exception());
   }
 }
@@ -98,9 +100,11 @@ class ExposureRun {
     Failure f;
     if (m_world.is_root())
       f = frame_failure([&] {
-        m_tasks = fs::is_directory(m_args.source)
+        std::error_code ec;  // an unreachable source is the manifest reader's one-line error, not a raw exception
+        m_tasks = fs::is_directory(m_args.source, ec)
                       ? list_exposure_directory(m_args.source, m_args.psf_dir, m_args.output_dir)
                       : read_manifest(m_args.source, m_args.output_dir);
+        check_exposure_files(m_tasks, m_args);  // no frame may overwrite an input (exit 2 before any frame)
         if (m_hdf5 && !m_collective)
           m_writer = std::make_unique<io::Hdf5ExposureWriter>(m_args.hdf5_exposure, m_args.extract.overwrite);
       });

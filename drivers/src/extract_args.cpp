@@ -10,6 +10,7 @@
 
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_request.hpp"
+#include "perfex/drivers/command_files.hpp"
 #include "perfex/drivers/extract_command.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/frame_format.hpp"
@@ -82,6 +83,7 @@ void check_extract_args(const ExtractArgs& a) {
     if (a.model == a.output) throw_usage_error("-m/--model and -o/--output name the same file");
     io::check_output_path(a.model, a.overwrite, "-m/--model");
   }
+  check_extract_files(a);  // no output is an input or the other output (links included)
 }
 
 }  // namespace perfex::drivers

@@ -17,6 +17,7 @@
 #include "perfex/drivers/barycentric.hpp"
 #include "perfex/drivers/camera_check.hpp"
 #include "perfex/drivers/desi_options.hpp"
+#include "perfex/io/atomic_output.hpp"
 #include "perfex/io/desi_provenance.hpp"
 #include "perfex/io/frame_scores_table.hpp"
 #include "perfex/io/frame_format.hpp"
@@ -196,8 +197,10 @@ void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
   io::FrameWriteOptions write_options;
   write_options.overwrite = a.overwrite;
   write_options.float64 = a.float64;
+  io::OutputSet outputs;  // the frame and the model appear together, or neither
   io::write_frame_file(a.output, frame, fibermap, write_options, a.format, "-o/--output");
   if (!a.model.empty()) io::write_model_image(a.model, extracted.model, frame.header, a.overwrite);
+  outputs.commit();
 
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long flagged = 0;

@@ -1,16 +1,14 @@
-// gzip-compressed outputs: the writers produce a plain FITS temporary file, which is compressed in place
-// before the atomic rename (CFITSIO and astropy read .fits.gz files by their content).
+// gzip-compressed outputs: the writers produce a plain FITS file (in memory, or in the temporary file), which
+// is compressed in memory and written by the atomic writer before its rename (CFITSIO and astropy read
+// .fits.gz files by their content).
 #include "perfex/io/compressed_output.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
-#include <vector>
+#include <new>
 
 #include "perfex/core/error.hpp"
 
@@ -27,68 +25,69 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-[[noreturn]] void io_error(const std::string& final_path, const std::string& what, int error) {
-  throw_data_error(final_path + ": " + what + " (" + std::strerror(error) + ")");
-}
-
 }  // namespace
 
 OutputCompression output_compression(const std::string& path, const std::string& option) {
   const std::string p = lower(path);
   if (ends_with(p, ".gz")) return OutputCompression::Gzip;
-  static const char* const refused[] = {".fz",  ".bz2", ".bz", ".xz",  ".z",   ".zip",  ".zst", ".zstd", ".lz",
-                                        ".lz4", ".lzma", ".lzo", ".7z", ".tgz", ".tbz2", ".txz", ".br",  ".sz"};
-  for (const char* suffix : refused)
+  // Suffixes (lower case) of compressions perfex does not write, with the compression's name for the message.
+  static const std::pair<const char*, const char*> refused[] = {
+      {".fz", "fpack"},   {".bz2", "bzip2"},   {".bz", "bzip2"},   {".xz", "xz"},         {".z", "compress"},
+      {".zip", "zip"},    {".zst", "zstd"},    {".zstd", "zstd"},  {".lz", "lzip"},       {".lz4", "lz4"},
+      {".lzma", "lzma"},  {".lzo", "lzop"},    {".7z", "7-zip"},   {".tgz", "tar+gzip"},  {".tbz2", "tar+bzip2"},
+      {".txz", "tar+xz"}, {".br", "brotli"},   {".sz", "snappy"}};
+  for (const auto& [suffix, kind] : refused)
     if (ends_with(p, suffix))
-      throw_usage_error(option + " " + path + ": perfex does not write " + path.substr(path.size() - std::strlen(suffix)) +
-                        " files; name the output .fits (plain) or .fits.gz (gzip-compressed)");
+      throw_usage_error(option + " " + path + ": perfex does not write " +
+                        path.substr(path.size() - std::strlen(suffix)) + " files (" + kind +
+                        "-compressed); name the output .fits (plain) or .fits.gz (gzip-compressed)");
   return OutputCompression::None;
 }
 
-void gzip_file_in_place(const std::string& temp, const std::string& final_path) {
-  // Read the whole file, then rewrite it compressed: no second temporary name is needed, and an interruption
-  // leaves only the temporary (removed by the atomic writer).
-  const int in = open(temp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) io_error(final_path, "cannot read the temporary output to compress it", errno);
-  std::vector<unsigned char> plain;
-  unsigned char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = read(in, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      close(in);
-      io_error(final_path, "cannot read the temporary output to compress it", error);
-    }
-    if (n == 0) break;
-    plain.insert(plain.end(), buffer, buffer + n);
-  }
-  close(in);
-
-  const int out = open(temp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (out < 0) io_error(final_path, "cannot rewrite the temporary output compressed", errno);
-  // Level 1: float data compress about as well as at level 6 (2% less here), 1.5 times faster.
-  gzFile gz = gzdopen(out, "wb1");
-  if (!gz) {
-    close(out);
+std::vector<unsigned char> gzip_compress(const void* data, std::size_t size, const std::string& final_path) {
+  z_stream zs{};
+  // windowBits 15 + 16: a gzip header and trailer (no name, no time). Level 1: float data compress about as well
+  // as at level 6 (2% less here), 1.5 times faster.
+  if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw_data_error(final_path + ": cannot start the gzip stream (out of memory)");
+  std::vector<unsigned char> out;
+  try {
+    out.resize(static_cast<std::size_t>(deflateBound(&zs, static_cast<uLong>(size))));  // grown below if short
+  } catch (const std::bad_alloc&) {
+    deflateEnd(&zs);
+    throw_data_error(final_path + ": not enough memory to gzip-compress " + std::to_string(size) + " bytes");
   }
-  std::size_t done = 0;
-  while (done < plain.size()) {
-    const unsigned piece = static_cast<unsigned>(std::min<std::size_t>(plain.size() - done, 1u << 30));
-    errno = 0;
-    if (gzwrite(gz, plain.data() + done, piece) != static_cast<int>(piece)) {
-      int zerr = 0;
-      const std::string why = errno != 0 ? std::strerror(errno) : gzerror(gz, &zerr);
-      gzclose(gz);
-      throw_data_error(final_path + ": writing the gzip-compressed output failed (" + why + ")");
+  const unsigned char* in = static_cast<const unsigned char*>(data);
+  std::size_t in_left = size, done = 0;
+  int status = Z_OK;
+  while (status != Z_STREAM_END) {
+    if (done == out.size()) {
+      try {
+        out.resize(out.size() + out.size() / 2 + (1u << 16));
+      } catch (const std::bad_alloc&) {
+        deflateEnd(&zs);
+        throw_data_error(final_path + ": not enough memory to gzip-compress " + std::to_string(size) + " bytes");
+      }
     }
-    done += piece;
+    const std::size_t in_piece = std::min<std::size_t>(in_left, 1u << 30);
+    const std::size_t out_piece = std::min<std::size_t>(out.size() - done, 1u << 30);
+    zs.next_in = const_cast<unsigned char*>(in);
+    zs.avail_in = static_cast<uInt>(in_piece);
+    zs.next_out = out.data() + done;
+    zs.avail_out = static_cast<uInt>(out_piece);
+    status = deflate(&zs, in_piece == in_left ? Z_FINISH : Z_NO_FLUSH);
+    if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR) {
+      deflateEnd(&zs);
+      throw_data_error(final_path + ": gzip compression failed (" + (zs.msg ? zs.msg : "zlib error") + ")");
+    }
+    const std::size_t consumed = in_piece - zs.avail_in;
+    in += consumed;
+    in_left -= consumed;
+    done += out_piece - zs.avail_out;
   }
-  errno = 0;
-  if (gzclose(gz) != Z_OK)
-    throw_data_error(final_path + ": finishing the gzip-compressed output failed (" +
-                     (errno != 0 ? std::strerror(errno) : "zlib error") + ")");
+  deflateEnd(&zs);
+  out.resize(done);
+  return out;
 }
 
 }  // namespace perfex::io

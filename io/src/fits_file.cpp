@@ -3,7 +3,6 @@
 #include "perfex/io/fits_file.hpp"
 
 #include <fitsio.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +16,10 @@
 #include <utility>
 
 #include "perfex/core/error.hpp"
+#include "perfex/io/atomic_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "fits_header_check.hpp"
+#include "gunzip.hpp"
 #include "rice_check.hpp"
 
 namespace perfex::io {
@@ -57,57 +59,20 @@ FileStart file_start(const std::string& path) {
   return FileStart::Other;
 }
 
-// The bytes of a gzip-compressed file, unpacked by zlib. CFITSIO would unpack it too, but straight into the
-// memory it parses, where perfex's header walk could not look first. Concatenated gzip members are read as one
-// stream (as gzip -d does); corrupt or truncated data is an error.
-std::vector<char> gunzip(const std::string& path) {
-  // Four times the largest image perfex reads (2^28 pixels of 8 bytes) and its companions: beyond that, not a
-  // frame but a decompression bomb.
-  constexpr std::size_t limit = std::size_t{16} << 30;
-  gzFile in = gzopen(path.c_str(), "rb");
-  if (!in) throw_data_error(path + ": cannot be opened (" + std::strerror(errno) + ")");
-  gzbuffer(in, 1 << 20);
-  std::vector<char> bytes;
-  std::size_t used = 0;
-  for (;;) {
-    if (bytes.size() - used < (std::size_t{1} << 20)) bytes.resize(std::max<std::size_t>(2 * bytes.size(), 1 << 22));
-    const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(bytes.size() - used, 1u << 30));
-    const int got = gzread(in, bytes.data() + used, chunk);
-    if (got < 0) {
-      int code = 0;
-      std::string text = gzerror(in, &code);
-      if (text.rfind(path + ": ", 0) == 0) text.erase(0, path.size() + 2);  // zlib names the file too
-      gzclose(in);
-      throw_data_error(path + ": corrupt gzip data (zlib: " + text + ")");
-    }
-    if (got == 0) break;
-    used += static_cast<std::size_t>(got);
-    if (used > limit) {
-      gzclose(in);
-      throw_data_error(path + ": unpacks to more than " + std::to_string(limit >> 30) +
-                       " GiB, more than any FITS file perfex reads");
-    }
-  }
-  // zlib reports a stream cut short only at gzclose (Z_BUF_ERROR).
-  const int closed = gzclose(in);
-  if (closed != Z_OK)
-    throw_data_error(path + ": the gzip data are truncated or corrupt (zlib error " + std::to_string(closed) + ")");
-  bytes.resize(used);
-  return bytes;
-}
 }  // namespace
 
 FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
   int status = 0;
   fitsfile* f = nullptr;
   if (mode == Mode::Read) {
-    if (!std::filesystem::exists(path)) throw_data_error(path + ": no such file");
-    if (std::filesystem::is_directory(path)) throw_data_error(path + ": is a directory, expected a FITS file");
+    // A regular file that can be read: a FIFO or a device would block or never end, a file without permission
+    // would look like one that is not FITS.
+    check_input_file(path, "a FITS file");
     // Every file is walked before CFITSIO parses it (fits_header_check.hpp): a plain file on disk, a gzip file
     // once unpacked into memory; other compressions are refused rather than unpacked unseen by CFITSIO.
     switch (file_start(path)) {
       case FileStart::Gzip:
-        open_checked_memory(gunzip(path));
+        open_checked_memory(detail::gunzip(path));
         return;
       case FileStart::OtherCompression:
         throw_data_error(path + ": cannot be opened as a FITS file (it is compressed with compress, pack or zip; "
@@ -218,9 +183,30 @@ void FitsFile::check_extents(unsigned long long size, int hdus) {
   update_hdu_name();
 }
 
+FitsFile::FitsFile(AtomicOutput& output) : m_output(&output), m_path(output.path()) {
+  m_created = std::make_unique<CreatedBuffer>();
+  constexpr std::size_t initial = 2880 * 16;
+  m_created->data = std::malloc(initial);
+  if (!m_created->data) throw std::bad_alloc();
+  m_created->size = initial;
+  int status = 0;
+  fitsfile* f = nullptr;
+  // Grows by 16 MiB steps (realloc moves pages, it does not copy them).
+  fits_create_memfile(&f, &m_created->data, &m_created->size, std::size_t{1} << 24, std::realloc, &status);
+  if (status != 0) {
+    const std::string text = status_text(status);
+    throw_data_error(m_path + ": cannot be created in memory (" + text + ")");
+  }
+  m_fptr = f;
+}
+
+FitsFile::CreatedBuffer::~CreatedBuffer() { std::free(data); }
+
 FitsFile::FitsFile(FitsFile&& other) noexcept
     : m_fptr(std::exchange(other.m_fptr, nullptr)),
       m_memory(std::move(other.m_memory)),
+      m_created(std::move(other.m_created)),
+      m_output(std::exchange(other.m_output, nullptr)),
       m_path(std::move(other.m_path)),
       m_hdu(std::move(other.m_hdu)) {}
 
@@ -235,9 +221,26 @@ FitsFile::~FitsFile() {
 void FitsFile::close() {
   if (!m_fptr) return;
   int status = 0;
+  std::size_t size = 0;
+  if (m_output) {
+    // The file's length: the end of its last HDU, padding included (the buffer grows by larger steps).
+    int hdus = 0;
+    LONGLONG header = 0, data = 0, end = 0;
+    fits_flush_file(fp(m_fptr), &status);
+    fits_get_num_hdus(fp(m_fptr), &hdus, &status);
+    if (hdus > 0) fits_movabs_hdu(fp(m_fptr), hdus, nullptr, &status);
+    fits_get_hduaddrll(fp(m_fptr), &header, &data, &end, &status);
+    if (status == 0) size = static_cast<std::size_t>(end);
+  }
+  const int before = status;
   fits_close_file(fp(m_fptr), &status);
   m_fptr = nullptr;
-  if (status != 0) fail(status, "closing the file");
+  if (status != 0) fail(status, before != 0 ? "finishing the file" : "closing the file");
+  if (m_output) {
+    if (size > m_created->size) throw_data_error(m_path + ": the in-memory FITS file is shorter than its HDUs");
+    m_output->write_file(m_created->data, size);
+    m_created.reset();
+  }
 }
 
 std::string FitsFile::where() const { return m_hdu.empty() ? m_path : m_path + "[" + m_hdu + "]"; }

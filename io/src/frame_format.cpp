@@ -9,6 +9,7 @@
 
 #include "perfex/core/error.hpp"
 #include "perfex/io/compressed_output.hpp"
+#include "perfex/io/file_checks.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 
@@ -88,6 +89,7 @@ FrameFormat output_frame_format(const std::string& path, const std::string& form
 }
 
 FrameFormat input_frame_format(const std::string& path) {
+  check_input_file(path, "a frame file");  // a FIFO would block the read below
   std::ifstream in(path, std::ios::binary);
   char head[9] = {0};
   if (in) in.read(head, 8);
@@ -163,7 +165,9 @@ void write_frame_hdf5(const std::string& path, const Frame&, const FibermapSourc
 }
 Frame read_frame_hdf5(const std::string& path, const std::string&, bool, std::optional<RawTable>*) { no_hdf5(path); }
 std::vector<std::string> hdf5_frame_groups(const std::string& path) { no_hdf5(path); }
-std::vector<unsigned char> frame_hdf5_image(const Frame&, const std::optional<RawTable>&, bool) { no_hdf5("HDF5"); }
+std::vector<unsigned char> frame_hdf5_image(const Frame&, const std::optional<RawTable>&, bool, const std::string&) {
+  no_hdf5("HDF5");
+}
 Frame frame_from_hdf5_image(const std::vector<unsigned char>&, const std::string& name, std::optional<RawTable>*) {
   no_hdf5(name);
 }

@@ -19,6 +19,7 @@
 #include "hdf5_file.hpp"
 #include "frame_hdf5_internal.hpp"
 #include "frame_header_internal.hpp"
+#include "frame_values.hpp"
 
 namespace perfex::io {
 
@@ -335,9 +336,12 @@ void detail::check_frame_for_hdf5(const Frame& frame, const std::optional<RawTab
   if (fibermap) table_columns(*fibermap, fibermap_where);
 }
 
-void detail::write_frame_group(Hdf5File& f, const std::string& group, const Frame& frame,
+void detail::write_frame_group(Hdf5File& f, const std::string& group, const Frame& input,
                                const std::optional<RawTable>& fibermap, bool float64, bool with_data) {
-  if (with_data) check_frame_shapes(frame, "write_frame_hdf5");
+  if (with_data) check_frame_shapes(input, "write_frame_hdf5");
+  std::optional<Frame> masked;
+  if (with_data) masked = writable_frame(input);  // no inf or NaN in any dataset
+  const Frame& frame = masked ? *masked : input;
   const FrameResult& d = frame.data;
   const auto ns = static_cast<hsize_t>(d.nspec), nw = static_cast<hsize_t>(d.nwave),
              nd = static_cast<hsize_t>(2 * d.ndiag + 1);
@@ -518,6 +522,18 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
 
 }  // namespace
 
+long long detail::hdf5_end_of_file(const std::string& path, std::string& reason) {
+  try {
+    Hdf5File f(path, Hdf5File::Mode::Read);
+    haddr_t eoa = 0;
+    f.check(H5Fget_eoa(f.id(), &eoa), "/", "reading the end of allocation");
+    return static_cast<long long>(eoa);
+  } catch (const Error& e) {
+    reason = e.what();
+    return 0;
+  }
+}
+
 bool hdf5_available() { return true; }
 std::string hdf5_library_version() {
   unsigned major = 0, minor = 0, release = 0;
@@ -531,11 +547,10 @@ void write_frame_hdf5(const std::string& path, const Frame& frame, const Fiberma
   check_frame_shapes(frame, "write_frame_hdf5");
   const std::optional<RawTable> table = fibermap_rows(fibermap, frame.data.nspec);
   AtomicOutput out(path, options.overwrite);
-  {
-    Hdf5File f(out.temp_path(), Hdf5File::Mode::Create);
-    detail::write_frame_group(f, "/", frame, table, options.float64);
-    f.close();
-  }
+  // Built in memory (HDF5's core driver) and written out by perfex: HDF5 never meets a full disk, which it
+  // does not survive (a failed flush leaves the file open in the library, and its close at exit crashes).
+  const std::vector<unsigned char> image = frame_hdf5_image(frame, table, options.float64, path);
+  out.write_file(image.data(), image.size());
   out.commit();
 }
 
@@ -552,8 +567,9 @@ std::vector<std::string> hdf5_frame_groups(const std::string& path) {
   return f.group_members("/");
 }
 
-std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64) {
-  Hdf5File f = Hdf5File::create_image("frame-image.h5");
+std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64,
+                                            const std::string& name) {
+  Hdf5File f = Hdf5File::create_image(name);
   detail::write_frame_group(f, "/", frame, fibermap, float64);
   return f.image();
 }
@@ -569,7 +585,9 @@ struct Hdf5ExposureWriter::Impl {
   Hdf5File file;
   std::set<std::string> names;
   int frames = 0;
-  Impl(const std::string& path, bool overwrite) : out(path, overwrite), file(out.temp_path(), Hdf5File::Mode::Create) {
+  // The exposure file grows in memory (HDF5's core driver) and is written out by commit(): about 50 MB a
+  // frame on world rank 0, the price of never letting HDF5 meet a full disk.
+  Impl(const std::string& path, bool overwrite) : out(path, overwrite), file(Hdf5File::create_image(path)) {
     detail::write_exposure_attributes(file);
   }
 };
@@ -599,7 +617,11 @@ int Hdf5ExposureWriter::frames() const { return m_impl->frames; }
 const std::string& Hdf5ExposureWriter::path() const { return m_impl->out.path(); }
 
 void Hdf5ExposureWriter::commit() {
-  m_impl->file.close();
+  {
+    const std::vector<unsigned char> image = m_impl->file.image();
+    m_impl->file.close();
+    m_impl->out.write_file(image.data(), image.size());
+  }
   m_impl->out.commit();
 }
 

@@ -35,4 +35,8 @@ void write_exposure_attributes(Hdf5File& f);
 std::string exposure_group_name(const std::string& name, const std::string& fallback,
                                 const std::set<std::string>& used, int frames);
 
+// The end of the data of a closed HDF5 file (HDF5's end of allocation, read from the file), where a file
+// written with disk space allocated ahead is cut; 0 with `reason` when the file cannot be read.
+long long hdf5_end_of_file(const std::string& path, std::string& reason);
+
 }  // namespace perfex::io::detail

@@ -17,14 +17,26 @@
 #if defined(PERFEX_HAVE_HDF5_PARALLEL)
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "frame_hdf5_internal.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "hdf5_file.hpp"
+#include "perfex/io/file_checks.hpp"
 #endif
 
 namespace perfex::io {
+
+namespace {
+bool g_collective_file_broken = false;
+bool g_collective_failure_agreed = false;  // every rank holds the same error (a reservation that failed)
+}  // namespace
+
+bool collective_hdf5_file_broken() { return g_collective_file_broken; }
+bool collective_hdf5_failure_agreed() { return g_collective_file_broken && g_collective_failure_agreed; }
 
 #if defined(PERFEX_HAVE_HDF5_PARALLEL)
 
@@ -237,7 +249,8 @@ void agree(const Communicator& comm, int code, std::string message, int root) {
 
 bool hdf5_parallel_available() { return true; }
 
-struct Hdf5CollectiveExposureWriter::Impl {
+namespace {
+struct WriterState {
   const Communicator* comm = nullptr;  // every collective call goes through it
   std::string path;
   std::unique_ptr<AtomicOutput> out;  // world rank 0
@@ -248,7 +261,52 @@ struct Hdf5CollectiveExposureWriter::Impl {
   int size = 1;
   bool failed = false;  // a collective call threw on this rank: never close collectively again
   bool committed = false;
+  long long reserved = 0;  // bytes of the temporary file allocated on disk ahead of HDF5's writes
 };
+
+// HDF5 does not survive a write that fails (a full disk): the file stays open in the library, whose clean-up
+// at MPI_Finalize then crashes. So rank 0 allocates the disk space of each frame (an upper bound of its
+// datasets) before the collective writes, and a full disk comes out here, on every rank, before HDF5 writes:
+// the file is abandoned unclosed, its temporary removed, and the job ended (collective_hdf5_file_broken()).
+constexpr long long metadata_slack = 4LL << 20;  // superblock, groups, attributes, chunk indexes at close
+
+long long frame_bytes_bound(const Frame& f, const std::optional<RawTable>& fibermap, bool float64) {
+  const long long bins = static_cast<long long>(f.data.nspec) * f.data.nwave;
+  const long long nd = 2LL * f.data.ndiag + 1;
+  long long raw = bins * (4 * 4 + 4 * nd) + 8LL * f.data.nwave;  // FLUX IVAR CHI2PIX MASK, RESOLUTION, WAVELENGTH
+  if (float64) raw += bins * (8 * 4 + 8 * nd);                     // FLUX64 IVAR64 CHI2PIX64 PIXMASK_FRACTION, RES64
+  if (fibermap) raw += static_cast<long long>(fibermap->row_bytes) * fibermap->nrows;
+  return raw + raw / 20 + (256LL << 10);  // deflate's worst case adds < 0.1 %; chunk indexes, attributes
+}
+
+void mark_broken(WriterState& m) {
+  m.failed = true;
+  g_collective_file_broken = true;
+  if (m.file) m.file->abandon();  // never closed: its flush would fail again
+}
+
+// Extends the space allocated to the temporary file by `bytes` (rank 0 allocates; every rank learns the
+// outcome): a data error naming the exposure file and the cause on every rank when the disk cannot hold it.
+void reserve(WriterState& m, long long bytes) {
+  int error = 0;
+  if (m.rank == 0) {
+    const int fd = open(m.out->temp_path().c_str(), O_WRONLY | O_CLOEXEC);
+    error = fd < 0 ? errno : posix_fallocate(fd, static_cast<off_t>(m.reserved), static_cast<off_t>(bytes));
+    if (error == EINVAL || error == EOPNOTSUPP) error = 0;  // a file system that cannot allocate ahead
+    if (fd >= 0 && close(fd) != 0 && error == 0) error = errno;
+  }
+  m.comm->broadcast(error, 0);
+  if (error != 0) {
+    mark_broken(m);
+    g_collective_failure_agreed = true;
+    throw_data_error(m.path + ": cannot be written (" + file_error_text(error) + "); nothing was written");
+  }
+  m.reserved += bytes;
+}
+
+}  // namespace
+
+struct Hdf5CollectiveExposureWriter::Impl : WriterState {};
 
 Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& path, bool overwrite,
                                                            const Communicator& comm)
@@ -276,8 +334,7 @@ Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& pa
   if (code != 0) throw Error(static_cast<ErrorKind>(code), text);
   std::string reason;
   try {
-    m.file.emplace(Hdf5File::create_collective(text, comm));
-    detail::write_exposure_attributes(*m.file);
+    m.file.emplace(Hdf5File::create_collective(text, comm, path));
   } catch (const Error& e) {
     reason = e.what();
   }
@@ -285,6 +342,13 @@ Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& pa
     if (m.file) m.file->abandon();  // some ranks failed: no collective close
     m.file.reset();
     throw_data_error(reason.empty() ? path + ": creating the file failed on another rank" : reason);
+  }
+  reserve(m, metadata_slack);
+  try {
+    detail::write_exposure_attributes(*m.file);
+  } catch (...) {
+    mark_broken(m);
+    throw;
   }
 }
 
@@ -335,10 +399,11 @@ Hdf5CollectiveExposureWriter::Added Hdf5CollectiveExposureWriter::add(int owner,
   if (!mine) undescribe(description, shell, columns);
   const Frame& f = mine ? *frame : shell;
   const std::string group = detail::exposure_group_name(f.header.camera, fallback, m.names, m.frames);
+  reserve(m, frame_bytes_bound(f, mine ? fibermap : columns, float64));
   try {
     detail::write_frame_group(*m.file, group, f, mine ? fibermap : columns, float64, mine);
   } catch (...) {
-    m.failed = true;
+    mark_broken(m);  // HDF5 failed inside a collective write: the job ends (run_or_abort)
     throw;
   }
   m.names.insert(group);
@@ -361,8 +426,21 @@ void Hdf5CollectiveExposureWriter::commit() {
     m.file->close();
   } catch (const Error& e) {
     reason = e.what();
+    g_collective_file_broken = true;
   }
   m.file.reset();
+  // The space allocated ahead beyond what HDF5 used: HDF5 sets the file's size to its end of allocation
+  // only when that moved since the last time; cut the rest here.
+  if (m.rank == 0 && reason.empty()) {
+    std::string eof_reason;
+    const long long end = detail::hdf5_end_of_file(m.out->temp_path(), eof_reason);
+    std::error_code ec;
+    if (end > 0 && std::filesystem::file_size(m.out->temp_path(), ec) > static_cast<std::uintmax_t>(end) && !ec &&
+        truncate(m.out->temp_path().c_str(), static_cast<off_t>(end)) != 0)
+      reason = m.path + ": cannot be written (" + file_error_text(errno) + ")";
+    else if (end <= 0)
+      reason = m.path + ": " + eof_reason;
+  }
   // Every rank has closed (flushed) its part before rank 0 renames the file.
   if (m.comm->allreduce_min(reason.empty() ? 1 : 0) == 0) {
     if (m.rank == 0 && reason.empty()) reason = m.path + ": closing the file failed on another rank";

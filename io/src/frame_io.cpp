@@ -5,6 +5,7 @@
 #include <fitsio.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "perfex/io/fits_checksum.hpp"
 #include "perfex/io/header_cards.hpp"
 #include "frame_header_internal.hpp"
+#include "frame_values.hpp"
 
 namespace perfex::io {
 
@@ -179,14 +181,16 @@ std::optional<long long> fibermap_first_fiber(const FibermapSource& source, long
   return *std::min_element(fibers.begin(), fibers.end());
 }
 
-void write_frame(const std::string& path, const Frame& frame, const FibermapSource& fibermap,
+void write_frame(const std::string& path, const Frame& input, const FibermapSource& fibermap,
                  const FrameWriteOptions& options) {
-  check_frame_shapes(frame, "write_frame");
+  check_frame_shapes(input, "write_frame");
+  const std::optional<Frame> masked = detail::writable_frame(input);  // no inf or NaN in any HDU
+  const Frame& frame = masked ? *masked : input;
   const FrameResult& d = frame.data;
   const long ns = d.nspec, nw = d.nwave, nd = 2 * d.ndiag + 1;
   AtomicOutput out(path, options.overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     f.write_image("FLUX", {ns, nw}, flatten<float>(d.flux));
     detail::write_flux_header(f, frame);
     f.write_image("IVAR", {ns, nw}, flatten<float>(d.ivar));
@@ -324,9 +328,13 @@ void write_model_image(const std::string& path, const ResultView<const double**>
                        bool overwrite) {
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
-    f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))},
-                  flatten<float>(model));
+    FitsFile f(out);
+    // A value float32 cannot hold (none for the fluxes of usable pixels) is written as 0, never as inf or NaN.
+    std::vector<float> pixels(model.size());
+    const double* m = model.data();
+    for (std::size_t k = 0; k < pixels.size(); ++k)
+      pixels[k] = std::isfinite(m[k]) && std::fabs(m[k]) <= FLT_MAX ? static_cast<float>(m[k]) : 0.0f;
+    f.write_image("MODEL", {static_cast<long>(model.extent(0)), static_cast<long>(model.extent(1))}, pixels);
     write_header_cards(f, header.cards);  // the input image's header, as desispec writes the model with it
     f.write_key("BUNIT", "electron", "model of the image: spots x extracted (convolved) flux");
     if (!header.camera.empty()) f.write_key("CAMERA", header.camera, "camera");

@@ -5,10 +5,12 @@
 #include <H5FDcore.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
 #include "perfex/core/error.hpp"
+#include "perfex/io/file_checks.hpp"
 
 namespace perfex::io {
 
@@ -26,9 +28,20 @@ void silence_hdf5() {
   (void)done;
 }
 
+// HDF5's file drivers describe a failed system call at length ("file write failed: time = ..., filename = ...,
+// errno = 28, error message = 'No space left on device', buf = ..."): keep what failed and the cause.
+std::string short_reason(const std::string& desc) {
+  const auto at = desc.find("errno = ");
+  if (at == std::string::npos) return desc;
+  const int error = std::atoi(desc.c_str() + at + 8);
+  const auto colon = desc.find(':');
+  return (colon == std::string::npos || colon > at ? std::string("system call failed") : desc.substr(0, colon)) + ": " +
+         file_error_text(error);
+}
+
 herr_t innermost(unsigned n, const H5E_error2_t* e, void* data) {
   auto* out = static_cast<std::string*>(data);
-  if (n == 0 && e->desc) *out = e->desc;
+  if (n == 0 && e->desc) *out = short_reason(e->desc);
   return 0;
 }
 
@@ -70,9 +83,7 @@ Hdf5File::Hdf5File(const std::string& path, Mode mode) : m_path(path) {
     if (m_file < 0) fail("/", "creating the file");
     return;
   }
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) throw_data_error(path + ": no such file, or not readable");
-  probe.close();
+  check_input_file(path, "an HDF5 file");
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 <= 0) {
     const std::string reason = hdf5_error_reason();
@@ -110,11 +121,11 @@ Hdf5File Hdf5File::create_image(const std::string& name) {
 }
 
 #ifdef H5_HAVE_PARALLEL
-Hdf5File Hdf5File::create_collective(const std::string& path, const Communicator& comm) {
+Hdf5File Hdf5File::create_collective(const std::string& path, const Communicator& comm, const std::string& name) {
   silence_hdf5();
   if (comm.mpi_handle() == nullptr) throw_usage_error(path + ": collective HDF5 writes need MPI started");
   Hdf5File f;
-  f.m_path = path;
+  f.m_path = name.empty() ? path : name;
   Hid fapl = property_list(H5P_FILE_ACCESS);
   // hdf5.h includes mpi.h in a parallel build: MPI_Comm is its type (an MPI call is made by HDF5 only).
   const MPI_Comm mpi_comm = *static_cast<const MPI_Comm*>(comm.mpi_handle());

@@ -65,7 +65,9 @@ class Hdf5File {
   // every rank calls it, MPI started), without object timestamps. Its datasets are then written with
   // collective transfers (write_dataset: every rank calls it; ranks without data pass nullptr, an empty
   // selection).
-  static Hdf5File create_collective(const std::string& path, const Communicator& comm);
+  // `name` (the final output, when `path` is its temporary) names the file in messages.
+  static Hdf5File create_collective(const std::string& path, const Communicator& comm,
+                                    const std::string& name = "");
 #endif
   bool collective() const { return m_dxpl >= 0; }
   // Forgets the file without closing it (a collective file one rank failed in: closing is collective and

@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
 #include "perfex/core/ccd_mask.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/pixel_limits.hpp"
+#include "perfex/core/simulate.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_checksum.hpp"
 #include "perfex/io/header_cards.hpp"
@@ -26,6 +29,12 @@ fitsfile* fp(FitsFile& f) { return static_cast<fitsfile*>(f.raw()); }
 constexpr long long k_max_pixels = 1LL << 28;
 // Largest fibermap kept byte for byte.
 constexpr long long k_max_table_bytes = 1LL << 28;
+
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
+}
 
 std::string shape_text(const std::vector<long>& shape) {
   std::string s;
@@ -240,14 +249,15 @@ PreprocImage read_preproc(FitsFile& f) {
   }
   if (f.has_hdu("FIBERMAP")) out.fibermap = read_fibermap(f);
 
-  // Weights extraction can use: masked, non-finite or negative-ivar pixels get ivar 0 (and image 0, so
-  // nothing downstream multiplies a NaN by a zero weight).
+  // Weights extraction can use: masked pixels get ivar 0; non-finite values, negative ivar and values or ivar
+  // beyond what the arithmetic holds (core/pixel_limits.hpp) get ivar 0 and image 0, so nothing downstream
+  // multiplies a NaN or an overflowing value by a zero weight.
   double* img = out.image.data();
   double* iv = out.ivar.data();
   const std::int32_t* m = out.mask.data();
   long long invalid = 0;
   for (long long p = 0; p < npix; ++p) {
-    if (!(std::isfinite(img[p]) && std::isfinite(iv[p]) && iv[p] >= 0.0)) {
+    if (!usable_pixel(img[p], iv[p])) {
       ++invalid;
       img[p] = 0.0;
       iv[p] = 0.0;
@@ -392,7 +402,7 @@ void write_preproc(FitsFile& f, const PreprocImage& data, const PreprocWriteOpti
 void write_preproc(const std::string& path, const PreprocImage& data, const PreprocWriteOptions& options) {
   AtomicOutput out(path, options.overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     write_preproc(f, data, options);
     f.close();
   }
@@ -410,9 +420,9 @@ PhotonSpectra read_photon_spectra(const std::string& path) {
   read_image_into(f, TDOUBLE, out.photons.data(), static_cast<long long>(nfiber) * nwave);
   for (int i = 0; i < nfiber; ++i)
     for (int j = 0; j < nwave; ++j)
-      if (!(std::isfinite(out.photons(i, j)) && out.photons(i, j) >= 0.0))
-        throw_data_error(f.where() + ": photons must be finite and >= 0, row " + std::to_string(i) + " column " +
-                         std::to_string(j) + " has " + std::to_string(out.photons(i, j)));
+      if (!(std::isfinite(out.photons(i, j)) && out.photons(i, j) >= 0.0 && out.photons(i, j) <= max_photons_per_bin))
+        throw_data_error(f.where() + ": photons must be finite and >= 0 and <= 1e15 electrons per bin, row " +
+                         std::to_string(i) + " column " + std::to_string(j) + " has " + number_text(out.photons(i, j)));
   f.move_to("WAVELENGTH");
   const auto wshape = f.image_shape();
   if (wshape.size() != 1 || wshape[0] != nwave)
@@ -433,7 +443,7 @@ void write_photon_spectra(const std::string& path, const PhotonSpectra& spectra,
                       std::to_string(spectra.wavelengths.size()) + " wavelengths");
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     f.write_image("PHOTONS", {nfiber, nwave}, converted<double>(spectra.photons));
     f.write_key("BUNIT", "electron", "electrons per wavelength bin");
     f.write_image("WAVELENGTH", {nwave}, spectra.wavelengths);
@@ -516,7 +526,7 @@ void write_simulation_truth(FitsFile& f, const SimulationTruth& truth) {
 void write_simulation_truth(const std::string& path, const SimulationTruth& truth, bool overwrite) {
   AtomicOutput out(path, overwrite);
   {
-    FitsFile f(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile f(out);
     write_simulation_truth(f, truth);
     f.close();
   }

@@ -16,6 +16,7 @@
 
 #include "perfex/core/error.hpp"
 #include "perfex/io/atomic_output.hpp"
+#include "perfex/io/psf_checks.hpp"
 #include "psf_io_internal.hpp"
 
 namespace perfex::io {
@@ -212,10 +213,12 @@ GaussHermitePsf read_xtrace_ytrace_psf(FitsFile& file) {
 
 GaussHermitePsf read_psf(FitsFile& file) {
   const PsfTypeKeywords type = read_type_keywords(file);
+  check_psf_keywords(file, type.layout);  // impossible FIBERMIN/FIBERMAX/PSFERR, in every layout (psf_checks.hpp)
   GaussHermitePsf psf = type.layout == PsfLayout::XtraceYtracePsf
                             ? read_xtrace_ytrace_psf(file)
                             : detail::read_one_table_psf(file, type.layout, type.where, type.text);
   psf.validate(file.path());
+  check_psf_values(psf, file.path());  // traces and sigmas the spot kernels can use (psf_checks.hpp)
   return psf;
 }
 
@@ -304,7 +307,7 @@ void write_psf(const GaussHermitePsf& psf, const std::string& path, bool overwri
   psf.validate("PSF to write to " + path);
   AtomicOutput out(path, overwrite);
   {
-    FitsFile file(out.temp_path(), FitsFile::Mode::Create);
+    FitsFile file(out);
     write_psf(psf, file);
     file.close();
   }

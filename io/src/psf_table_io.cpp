@@ -63,12 +63,13 @@ GaussHermitePsf read_one_table_psf(FitsFile& f, PsfLayout layout, const std::str
   move_to_table(f, type_where, type_text);
   GaussHermitePsf psf;
   psf.layout = layout;
-  // nfiber from FIBERMIN/FIBERMAX, as specter counts them (there is no trace image to take it from).
+  // nfiber from FIBERMIN/FIBERMAX, as specter counts them (there is no trace image to take it from); FIBERMIN
+  // >= 0 and FIBERMAX >= FIBERMIN were checked with the other keywords (check_psf_keywords).
   const long long fibermin = f.require_key_int("FIBERMIN"), fibermax = f.require_key_int("FIBERMAX");
-  if (fibermax < fibermin || fibermax - fibermin + 1 > max_psf_fibers)
+  if (fibermax - fibermin + 1 > max_psf_fibers)
     throw_data_error(f.where() + ": keywords FIBERMIN " + std::to_string(fibermin) + " and FIBERMAX " +
-                     std::to_string(fibermax) + " give no fibers (FIBERMAX - FIBERMIN + 1 must be in 1.." +
-                     std::to_string(max_psf_fibers) + ")");
+                     std::to_string(fibermax) + " give " + std::to_string(fibermax - fibermin + 1) +
+                     " fibers, more than the " + std::to_string(max_psf_fibers) + " perfex reads");
   psf.nfiber = static_cast<int>(fibermax - fibermin + 1);
   psf.fibermin = to_int(f, "FIBERMIN", fibermin);
   psf.npix_x = require_int(f, "NPIX_X");

@@ -135,7 +135,8 @@ void bind_extract(py::module_& m) {
         R"doc(Spectroperfectionism extraction of fibers specmin..specmin+nspec-1 on the linear grid `wavelengths`.
 
 image, ivar: 2-D arrays (float64 C-contiguous arrays are used in place; others are converted once). ivar is the
-inverse variance; pixels with ivar <= 0 or a non-finite value count as masked. mask (optional, integer): pixels
+inverse variance; pixels with ivar <= 0, a non-finite value, or a value or ivar beyond 1e10 (which would overflow
+the arithmetic) count as masked. mask (optional, integer): pixels
 with any of DESI's extraction bits (0-7, 9) get weight 0, as perfex extract applies a preproc MASK.
 origin=(row, column) of image[0, 0] on the CCD and ccd_shape=(NPIX_Y, NPIX_X) (default: the PSF's) extract a
 cutout; without them the image must be the whole CCD. The other options are perfex extract's (desispec's

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "perfex/backends/device.hpp"
+#include "perfex/backends/thread_limits.hpp"
 #include "perfex/core/error.hpp"
 
 namespace perfex::python {
@@ -32,6 +33,8 @@ void finalize_now() {
 
 void ensure_kokkos() {
   if (Kokkos::is_initialized()) return;
+  if (const std::string problem = backends::environment_thread_problem(); !problem.empty())
+    throw_usage_error("perfex: " + problem);
   check_can_start();
   Kokkos::initialize();
   g_started = true;
@@ -40,8 +43,13 @@ void ensure_kokkos() {
 void initialize_kokkos(std::optional<int> num_threads) {
   if (Kokkos::is_initialized())
     throw_usage_error("perfex.initialize: Kokkos is already initialised (call it before any other perfex function)");
-  if (num_threads && *num_threads < 1)
-    throw_usage_error("perfex.initialize: num_threads must be >= 1, got " + std::to_string(*num_threads));
+  if (num_threads) {
+    if (const std::string problem = backends::thread_count_problem("num_threads", std::to_string(*num_threads));
+        !problem.empty())
+      throw_usage_error("perfex.initialize: " + problem);
+  } else if (const std::string problem = backends::environment_thread_problem(); !problem.empty()) {
+    throw_usage_error("perfex.initialize: " + problem);
+  }
   check_can_start();
 #if KOKKOS_VERSION >= 30700
   Kokkos::InitializationSettings settings;

@@ -64,8 +64,8 @@ def test_not_a_fits_file(tmp_path):
     (dict(specmin=-1), ["--specmin", "-1"], "specmin must be >= 0, got -1"),
     (dict(nspec=0), ["--nspec", "0"], "nspec must be >= 1, got 0"),
     (dict(psferr=-1.0), ["--psferr", "-1"], "psferr must be a finite number > 0, got -1.000000"),
-    (dict(regularize=float("nan")), ["--regularize", "nan"], "regularize must be a finite number >= 0, got nan"),
-    (dict(nwavestep=0), ["--nwavestep", "0"], "nwavestep must be positive, got 0"),
+    (dict(regularize=float("nan")), ["--regularize", "nan"], "regularize must be a finite number >= 0 and <= 1e8 (alpha^2 is added to the normal matrix; beyond 1e8 it swamps the data in double precision), got nan"),
+    (dict(nwavestep=0), ["--nwavestep", "0"], "nwavestep must be in 1..1000, got 0"),
     (dict(pixpad_frac=2.0), ["--pixpad-frac", "2"], "pixpad_frac must be in [0, 1], got 2.000000"),
     (dict(bundles_per_chunk=-1), ["--bundles-per-chunk", "-1"], "bundles_per_chunk must be >= 0"),
 ])

@@ -103,3 +103,17 @@ def test_initialize_twice_is_an_error():
     """)
     assert rc == 0, err
     assert "already initialised" in out
+
+
+def test_thread_counts_kokkos_cannot_run_are_refused():
+    # Kokkos 3.4's OpenMP backend holds at most 512 threads (more crashed the interpreter); 0 aborted it.
+    for value in (0, 513, 600):
+        rc, out, err = run_python(f"""
+            import perfex
+            try:
+                perfex.initialize(num_threads={value})
+            except perfex.UsageError as e:
+                print(e)
+        """)
+        assert rc == 0, err
+        assert f"num_threads={value}: must be a number of threads in 1..512" in out

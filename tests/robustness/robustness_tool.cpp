@@ -18,6 +18,7 @@
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +30,7 @@
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
 #include "perfex/io/psf_io.hpp"
+#include "reliability_tool.hpp"
 
 namespace fs = std::filesystem;
 
@@ -427,12 +429,158 @@ void make_psf_variants(const fs::path& dir, const std::string& psf) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// make-reliability-inputs DIR PSF PREPROC: PSFs with impossible keywords or sigmas, images with values perfex must
+// mask, spectra it must refuse, a header whose EXPTIME is no exposure time.
+
+// Rewrites the COEFF row of PARAM `param` in the PSF table: edit(coeff, nfiber, ncoef).
+void edit_psf_param(Fits& f, const std::string& param, const std::function<void(std::vector<double>&, long, long)>& edit) {
+  int pcol = 0, ccol = 0, typecode = 0;
+  long rows = 0, repeat = 0, width = 0;
+  fits_get_colnum(f.get(), CASEINSEN, const_cast<char*>("PARAM"), &pcol, &f.status());
+  fits_get_colnum(f.get(), CASEINSEN, const_cast<char*>("COEFF"), &ccol, &f.status());
+  fits_get_num_rows(f.get(), &rows, &f.status());
+  fits_get_coltype(f.get(), ccol, &typecode, &repeat, &width, &f.status());
+  f.check("reading the PSF table");
+  long nfiber = 0;
+  fits_read_key(f.get(), TLONG, "FIBERMAX", &nfiber, nullptr, &f.status());
+  f.check("reading FIBERMAX");
+  nfiber += 1;
+  for (long row = 1; row <= rows; ++row) {
+    char name[81] = {0};
+    char* names[] = {name};
+    int anynul = 0;
+    fits_read_col(f.get(), TSTRING, pcol, row, 1, 1, nullptr, names, &anynul, &f.status());
+    std::string n = name;
+    while (!n.empty() && n.back() == ' ') n.pop_back();
+    if (n != param) continue;
+    std::vector<double> coeff(static_cast<std::size_t>(repeat));
+    fits_read_col(f.get(), TDOUBLE, ccol, row, 1, repeat, nullptr, coeff.data(), &anynul, &f.status());
+    edit(coeff, nfiber, repeat / nfiber);
+    fits_write_col(f.get(), TDOUBLE, ccol, row, 1, repeat, coeff.data(), &f.status());
+    f.check("rewriting PARAM " + param);
+    return;
+  }
+  fail("no PARAM " + param + " in the PSF table");
+}
+
+void make_reliability_inputs(const fs::path& dir, const std::string& psf, const std::string& full) {
+  auto out = [&](const char* name) { return (dir / name).string(); };
+  auto psf_hdu = [](const char* which, const std::function<void(Fits&)>& change) {
+    return [which, change](Fits& f, const std::string& name) {
+      if (name == which) change(f);
+    };
+  };
+  auto key_long = [](Fits& f, const char* key, long value) {
+    fits_update_key_lng(f.get(), key, value, nullptr, &f.status());
+    f.check(std::string("writing ") + key);
+  };
+  copy_hdus(psf, out("psf-psferr-negative.fits"), all_hdus, psf_hdu("PSF", [](Fits& f) { write_key_double(f, "PSFERR", -0.5); }));
+  copy_hdus(psf, out("psf-psferr-zero.fits"), all_hdus, psf_hdu("PSF", [](Fits& f) { write_key_double(f, "PSFERR", 0.0); }));
+  copy_hdus(psf, out("psf-fibermax-below.fits"), all_hdus, psf_hdu("XTRACE", [&](Fits& f) {
+              key_long(f, "FIBERMIN", 10);
+              key_long(f, "FIBERMAX", 3);
+            }));
+  copy_hdus(psf, out("psf-fibermin-negative.fits"), all_hdus, psf_hdu("PSF", [&](Fits& f) { key_long(f, "FIBERMIN", -5); }));
+  copy_hdus(psf, out("psf-fibermax-count.fits"), all_hdus, psf_hdu("YTRACE", [&](Fits& f) { key_long(f, "FIBERMAX", 99); }));
+  // GHSIGX negative for fiber 7 over the whole domain: refused when the file is read.
+  copy_hdus(psf, out("psf-negative-sigma.fits"), all_hdus, psf_hdu("PSF", [](Fits& f) {
+              edit_psf_param(f, "GHSIGX", [](std::vector<double>& c, long, long ncoef) {
+                for (long k = 0; k < ncoef; ++k) c[static_cast<std::size_t>(7 * ncoef + k)] = k == 0 ? -0.5 : 0.0;
+              });
+            }));
+  // GHSIGX = 0.505 - 0.5 x (x the reduced wavelength): positive on the domain, negative just past its red end,
+  // where an extraction's padding bins go: the spot kernels fail there.
+  copy_hdus(psf, out("psf-sigma-edge.fits"), all_hdus, psf_hdu("PSF", [](Fits& f) {
+              edit_psf_param(f, "GHSIGX", [](std::vector<double>& c, long nfiber, long ncoef) {
+                for (long i = 0; i < nfiber; ++i)
+                  for (long k = 0; k < ncoef; ++k)
+                    c[static_cast<std::size_t>(i * ncoef + k)] = k == 0 ? 0.505 : k == 1 ? -0.5 : 0.0;
+              });
+            }));
+
+  const perfex::GaussHermitePsf model = perfex::io::read_psf(psf);
+  auto at = [&](Fits& f, int fiber, double wave, double value) {
+    const long x = std::lround(model.xtrace.evaluate(fiber, wave));
+    const long y = std::lround(model.ytrace.evaluate(fiber, wave));
+    set_pixel(f, y, x, value);
+  };
+  // Two pixels at +-1e30 with normal weights (they once gave fluxes of 2e30 across a patch), pixels near
+  // float32's largest value, and one pixel with IVAR 1e20: all must be masked, the frame finite and sane.
+  copy_hdus(full, out("huge-pixels.fits"), all_hdus, [&](Fits& f, const std::string& name) {
+    if (name != "IMAGE") return;
+    at(f, 5, 6200.0, 1e30);
+    at(f, 6, 6210.0, -1e30);
+  });
+  copy_hdus(full, out("float32-max-pixels.fits"), all_hdus, [&](Fits& f, const std::string& name) {
+    if (name != "IMAGE") return;
+    for (double w = 6100.0; w < 6110.0; w += 1.0) at(f, 10, w, 3.3e38);
+  });
+  copy_hdus(full, out("ivar-huge.fits"), all_hdus, [&](Fits& f, const std::string& name) {
+    if (name == "IVAR") at(f, 12, 6300.0, 1e20);
+  });
+  // IMAGE as int16 with BZERO 1e38: every pixel ~1e38, all masked; the frame must still be finite.
+  {
+    Fits in = Fits::open(full);
+    Fits f = Fits::create(out("int16-bzero.fits"));
+    for (int i = 0; i < in.hdu_count(); ++i) {
+      const std::string extname = in.move(i);
+      if (extname != "IMAGE") {
+        fits_copy_hdu(in.get(), f.get(), 0, &f.status());
+        f.check("copying " + extname);
+        continue;
+      }
+      long naxes[2] = {0, 0};
+      fits_get_img_size(in.get(), 2, naxes, &in.status());
+      in.check("reading the IMAGE size");
+      fits_create_img(f.get(), SHORT_IMG, 2, naxes, &f.status());
+      write_key_string(f, "EXTNAME", "IMAGE");
+      write_key_double(f, "BSCALE", 1.0);
+      write_key_double(f, "BZERO", 1e38);
+      fits_set_bscale(f.get(), 1.0, 0.0, &f.status());
+      std::vector<short> zeros(static_cast<std::size_t>(naxes[0] * naxes[1]), 0);
+      fits_write_img(f.get(), TSHORT, 1, static_cast<LONGLONG>(zeros.size()), zeros.data(), &f.status());
+      f.check("writing the int16 IMAGE");
+    }
+    f.close();
+  }
+  // A target and a date, and an EXPTIME that is no exposure time.
+  copy_hdus(full, out("exptime-bad.fits"), all_hdus, [&](Fits& f, const std::string& name) {
+    if (name != "IMAGE") return;
+    write_key_double(f, "TARGTRA", 150.0);
+    write_key_double(f, "TARGTDEC", 30.0);
+    write_key_double(f, "EXPTIME", 1e30);
+  });
+  // Input spectra for perfex simulate --spectra: one bin of 1e300 photons (refused), one of 1e15 (the largest
+  // accepted: the pixels must come out finite).
+  for (const auto& [name, value] : {std::pair{"spectra-huge.fits", 1e300}, std::pair{"spectra-1e15.fits", 1e15}}) {
+    Fits f = Fits::create(out(name));
+    add_image(f, "", {}, 0.0f);
+    const long nfiber = 25, nwave = 501;
+    std::vector<long> naxes = {nwave, nfiber};
+    fits_create_img(f.get(), DOUBLE_IMG, 2, naxes.data(), &f.status());
+    std::vector<double> photons(static_cast<std::size_t>(nfiber * nwave), 100.0);
+    photons[static_cast<std::size_t>(3 * nwave + 250)] = value;
+    fits_write_img(f.get(), TDOUBLE, 1, static_cast<LONGLONG>(photons.size()), photons.data(), &f.status());
+    write_key_string(f, "EXTNAME", "PHOTONS");
+    long n = nwave;
+    fits_create_img(f.get(), DOUBLE_IMG, 1, &n, &f.status());
+    std::vector<double> wave(static_cast<std::size_t>(nwave));
+    for (long j = 0; j < nwave; ++j) wave[static_cast<std::size_t>(j)] = 6000.0 + 0.8 * static_cast<double>(j);
+    fits_write_img(f.get(), TDOUBLE, 1, nwave, wave.data(), &f.status());
+    write_key_string(f, "EXTNAME", "WAVELENGTH");
+    f.check(std::string("writing ") + name);
+    f.close();
+  }
+}
+
 int make_inputs(const std::vector<std::string>& args) {
   if (args.size() != 3) fail("usage: make-inputs DIR PSF PREPROC");
   const fs::path dir = args[0];
   fs::create_directories(dir);
   make_psf_variants(dir, args[1]);
   make_preproc_variants(dir, args[2]);
+  make_reliability_inputs(dir, args[1], args[2]);
   std::cout << "wrote the robustness inputs to " << dir.string() << "\n";
   return 0;
 }
@@ -450,8 +598,23 @@ long count_bad(const View& v, bool non_negative) {
   return bad;
 }
 
-int check_frame(const std::vector<std::string>& args) {
-  if (args.size() != 1) fail("usage: check-frame FRAME");
+int check_frame(std::vector<std::string> args) {
+  // --allow-unconstrained: every bin may have ivar 0 (an image whose pixels are all masked); --max-abs-flux X:
+  // no flux beyond X (poisoned pixels must not leak into the fluxes).
+  bool allow_unconstrained = false;
+  double max_abs_flux = HUGE_VAL;
+  for (std::size_t i = 0; i < args.size();) {
+    if (args[i] == "--allow-unconstrained") {
+      allow_unconstrained = true;
+      args.erase(args.begin() + static_cast<long>(i));
+    } else if (args[i] == "--max-abs-flux" && i + 1 < args.size()) {
+      max_abs_flux = std::stod(args[i + 1]);
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+    } else {
+      ++i;
+    }
+  }
+  if (args.size() != 1) fail("usage: check-frame [--allow-unconstrained] [--max-abs-flux X] FRAME");
   for (bool float64 : {false, true}) {
     const perfex::io::Frame frame = perfex::io::read_frame(args[0], float64);
     if (float64 && !frame.exact) continue;
@@ -460,9 +623,13 @@ int check_frame(const std::vector<std::string>& args) {
     const long bad = count_bad(d.flux, false) + count_bad(d.ivar, true) + count_bad(d.resolution, false) +
                      count_bad(d.chi2pix, true);
     if (bad > 0) fail(args[0] + ": " + std::to_string(bad) + " non-finite (or negative ivar/chi2pix) values in the " + kind + " HDUs");
+    for (std::size_t k = 0; k < d.flux.size(); ++k)
+      if (std::fabs(d.flux.data()[k]) > max_abs_flux)
+        fail(args[0] + ": a flux of " + std::to_string(d.flux.data()[k]) + " in the " + kind + " HDUs, beyond " +
+             std::to_string(max_abs_flux));
     long constrained = 0;
     for (std::size_t k = 0; k < d.ivar.size(); ++k) constrained += d.ivar.data()[k] > 0;
-    if (constrained * 2 < static_cast<long>(d.ivar.size()))
+    if (!allow_unconstrained && constrained * 2 < static_cast<long>(d.ivar.size()))
       fail(args[0] + ": only " + std::to_string(constrained) + " of " + std::to_string(d.ivar.size()) +
            " bins have ivar > 0");
     long masked = 0;
@@ -602,7 +769,7 @@ bool has_temporary(const fs::path& dir, const std::string& name) {
 
 int interrupt(const std::vector<std::string>& args) {
   if (args.size() < 6 || args[4] != "--") fail("usage: interrupt TERM|INT progress|temp OUTDIR NAMES -- PROGRAM ARGS...");
-  const int sig = args[0] == "TERM" ? SIGTERM : args[0] == "INT" ? SIGINT : 0;
+  const int sig = args[0] == "TERM" ? SIGTERM : args[0] == "INT" ? SIGINT : args[0] == "HUP" ? SIGHUP : 0;
   if (sig == 0) fail("unknown signal " + args[0]);
   const std::string when = args[1];
   const fs::path outdir = args[2];
@@ -643,7 +810,15 @@ int interrupt(const std::vector<std::string>& args) {
     pollfd p{pipe_fd[0], POLLIN, 0};
     poll(&p, 1, 1);  // 1 ms: a temporary file of a large output lives far longer
     drain();
-    const bool ready = when == "progress" ? err.find(": bundle ") != std::string::npos : has_temporary(outdir, names[0]);
+    bool ready = false;
+    if (when == "progress") {
+      ready = err.find(": bundle ") != std::string::npos;
+    } else if (when == "outputs") {  // every output in place: the commit point is passed
+      ready = true;
+      for (const auto& name : names) ready = ready && fs::exists(outdir / name);
+    } else {
+      ready = has_temporary(outdir, names[0]);
+    }
     if (ready) {
       kill(pid, sig);
       sent = true;
@@ -665,6 +840,21 @@ int interrupt(const std::vector<std::string>& args) {
   drain();
   close(pipe_fd[0]);
   std::cerr << err;
+  if (when == "outputs") {
+    // After the commit: the outputs stay, complete, and perfex either finished (exit 0) or says it was
+    // interrupted without claiming to have removed anything.
+    const bool finished = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    const bool signalled = WIFEXITED(status) && WEXITSTATUS(status) == 128 + sig;
+    if (!finished && !signalled) fail("expected exit 0 or " + std::to_string(128 + sig) + " after the commit");
+    if (signalled && err.find("temporary output removed") != std::string::npos)
+      fail("the outputs are in place, yet perfex says it removed its temporary output");
+    for (const auto& name : names)
+      if (!fs::exists(outdir / name)) fail((outdir / name).string() + " was removed after the commit");
+    if (has_temporary(outdir, "")) fail(outdir.string() + " holds a temporary file");
+    std::cout << "SIG" << args[0] << " after the commit (" << at << " s): " << (finished ? "exit 0" : "interrupted")
+              << ", every output kept, nothing claimed removed\n";
+    return 0;
+  }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 128 + sig)
     fail("expected exit status " + std::to_string(128 + sig) + " after signal " + args[0] + " at " +
          std::to_string(at) + " s, got " + (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
@@ -682,15 +872,25 @@ int interrupt(const std::vector<std::string>& args) {
 
 int main(int argc, char* argv[]) {
   if (argc < 2) {
-    std::cerr << "usage: perfex_robustness_tool make-inputs|make-degenerate|check-frame|check-unsolved|same-data|"
-                 "interrupt ...\n";
+    std::cerr << "usage: perfex_robustness_tool make-inputs|make-degenerate|check-frame|check-unsolved|check-preproc|"
+                 "same-data|interrupt|interrupt-sweep|make-special|full-disk|limit|as-user ...\n";
     return 2;
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "interrupt" || command == "same-data") {  // no Kokkos: fork-safe and fast
+  // No Kokkos: fork-safe and fast (full-disk needs a single thread for its namespaces).
+  const std::map<std::string, int (*)(const std::vector<std::string>&)> plain = {
+      {"interrupt", interrupt},
+      {"same-data", same_data},
+      {"interrupt-sweep", reliability::interrupt_sweep},
+      {"make-special", reliability::make_special},
+      {"full-disk", [](const std::vector<std::string>& a) { return reliability::full_disk(a); }},
+      {"limit", reliability::limit},
+      {"as-user", reliability::as_user},
+      {"check-preproc", reliability::check_preproc}};
+  if (const auto it = plain.find(command); it != plain.end()) {
     try {
-      return command == "interrupt" ? interrupt(args) : same_data(args);
+      return it->second(args);
     } catch (const std::exception& e) {
       std::cerr << "perfex_robustness_tool " << command << ": " << e.what() << "\n";
       return 1;

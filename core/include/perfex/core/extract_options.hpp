@@ -5,13 +5,16 @@
 
 namespace perfex {
 
+// The largest --regularize (alpha; extract_options.cpp says why).
+constexpr double max_regularize = 1e8;
+
 struct ExtractionOptions {
   int bundlesize = 25;      // fibers per bundle; bundles never couple
   int nsubbundles = 5;      // subbundles per bundle, split as specter splits them (sizes may differ by one)
   int nwavestep = 50;       // core wavelength bins per patch
   double wavepad_frac = 0.2;  // wavelength padding: 10 + int(10 wavepad_frac) bins on each side
   double pixpad_frac = 0.8;   // fraction of the pixel padding kept around the core rows
-  double regularize = 0.0;    // alpha for bins above the fluxweight floor
+  double regularize = 0.0;    // alpha for bins above the fluxweight floor, in 0..max_regularize
   double psferr = 0.01;       // fractional PSF model error used in chi2pix
   int ndiag = 5;              // resolution half-width (HSIZEY): 2 ndiag + 1 diagonals are written
   // The padding chosen for a PSF and grid by wavelength_padding() (core/patch_plan.hpp), which front ends set

@@ -127,12 +127,19 @@ KOKKOS_INLINE_FUNCTION int amplifier_of(int y, int x, int npix_y, int npix_x) {
   return (y >= npix_y / 2 ? 2 : 0) + (x >= npix_x / 2 ? 1 : 0);
 }
 
+// Bounds of the simulator's inputs. Photons per bin: counts stay exact integers in double (2^53 ~ 9e15) for the
+// Poisson draws, and every pixel then fits IMAGE's float32; 1e15 is ~1e10 times a CCD pixel's full well.
+// Cosmic-ray hits: each is a row of the truth's DEFECTS table and a few dozen pixels; 100000 is 20 times what
+// a long DESI exposure collects on one CCD.
+constexpr double max_photons_per_bin = 1e15;
+constexpr int max_cosmics = 100000;
+
 struct SimulationOptions {
   std::uint64_t seed = 0;
   int fiber_begin = 0;  // PSF fiber of the first row of the photons
   bool noise = true;    // Poisson + read noise; without it IMAGE is the noiseless model
   std::array<double, 4> readnoise = {3.0, 2.9, 3.2, 3.1};  // electrons rms of amplifiers A, B, C, D
-  int ncosmics = 0;       // cosmic-ray hits (COSMIC)
+  int ncosmics = 0;       // cosmic-ray hits (COSMIC), at most max_cosmics
   bool defects = false;   // a hot column (HOT), a dead column (DEAD) and a 3x3 bad cluster (BAD)
   SpotOptions spots;      // PSF tails or not
   // Spots are evaluated for this many fibers at a time (bounds memory); 0 chooses: 25 on GPUs, and on host

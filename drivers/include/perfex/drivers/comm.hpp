@@ -47,6 +47,8 @@ class Comm final : public io::Communicator {
 
   // Ends every process of the job (MPI_Abort); without MPI, std::exit(code).
   [[noreturn]] void abort(int code) const;
+  // Waits for another rank's abort to end the job (it reports the error); after a minute, ends it itself.
+  [[noreturn]] void wait_for_abort() const;
 
   struct Handle;  // the MPI communicator (comm.cpp)
 

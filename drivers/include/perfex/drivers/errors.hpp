@@ -17,8 +17,9 @@ struct Failure {
   explicit operator bool() const { return code != 0; }
 };
 
-// perfex::Error: its kind's code and message; std::bad_alloc: 1, "out of memory"; another exception: 1 and
-// its what(); anything else: 1, "unknown exception".
+// perfex::Error: its kind's code and message; memory exhausted: 1, "out of memory: allocating SIZE for LABEL
+// failed (...)" (error_lines.hpp); another exception: 1 and its what() in one line; anything else: 1,
+// "unknown exception".
 Failure failure_of(const std::exception_ptr& error);
 
 // Runs `work`, returning its failure (code 0 when it returned).

@@ -3,7 +3,9 @@
 // (.fz, .bz2, .xz, .Z, .zip, .zst, .lz4, ...) are refused rather than written uncompressed under that name.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace perfex::io {
 
@@ -13,8 +15,9 @@ enum class OutputCompression { None, Gzip };
 // not write.
 OutputCompression output_compression(const std::string& path, const std::string& option);
 
-// Replaces the finished file `temp` (a temporary output) by its gzip-compressed bytes, in place, so that the
-// atomic writer then renames it as usual; data errors name `final_path` (the output the user asked for).
-void gzip_file_in_place(const std::string& temp, const std::string& final_path);
+// The gzip-compressed bytes (one gzip member, level 1) of `size` bytes at `data`: the content of a .gz output,
+// which the atomic writer then writes and renames as usual; a failure (out of memory) is a data error naming
+// `final_path` (the output the user asked for).
+std::vector<unsigned char> gzip_compress(const void* data, std::size_t size, const std::string& final_path);
 
 }  // namespace perfex::io

@@ -11,6 +11,8 @@
 
 namespace perfex::io {
 
+class AtomicOutput;
+
 class FitsFile {
  public:
   enum class Mode { Read, Create };
@@ -18,6 +20,10 @@ class FitsFile {
   // checked before CFITSIO parses it (io/src/fits_header_check.hpp).
   // Create: creates a new file at `path` (which must not exist).
   FitsFile(const std::string& path, Mode mode);
+  // A new FITS file built in memory for an atomic output: close() hands its bytes to output.write_file(), so
+  // that a full disk is met (and reported, naming output.path()) by perfex rather than inside CFITSIO;
+  // messages name output.path(). The caller commits `output` after close().
+  explicit FitsFile(AtomicOutput& output);
   // Opens a FITS file held in memory (used by the fuzzers); `name` is used in messages. Reads a copy, and
   // refuses a file whose HDUs extend past `size` (truncated) before any data is read.
   static FitsFile open_memory(const void* data, std::size_t size, const std::string& name);
@@ -106,7 +112,7 @@ class FitsFile {
   void check(int status, const std::string& what) const {
     if (status != 0) fail(status, what);
   }
-  void close();  // flushes and closes; throws on failure (destructor closes silently)
+  void close();  // flushes and closes (an in-memory file: writes it out); throws on failure (destructor closes silently)
 
  private:
   FitsFile() = default;
@@ -127,8 +133,17 @@ class FitsFile {
     std::size_t size = 0;
   };
 
+  // The growing buffer of a file built in memory (FitsFile(AtomicOutput&)), realloc'ed by CFITSIO.
+  struct CreatedBuffer {
+    void* data = nullptr;
+    std::size_t size = 0;
+    ~CreatedBuffer();
+  };
+
   void* m_fptr = nullptr;  // fitsfile*
   std::unique_ptr<MemoryBuffer> m_memory;
+  std::unique_ptr<CreatedBuffer> m_created;
+  AtomicOutput* m_output = nullptr;
   std::string m_path;
   std::string m_hdu;
 };

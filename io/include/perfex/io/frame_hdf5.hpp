@@ -23,6 +23,13 @@ namespace perfex::io {
 // collectively (PERFEX_HDF5_PARALLEL: a parallel HDF5, Hdf5CollectiveExposureWriter).
 bool hdf5_available();
 bool hdf5_parallel_available();
+// Whether a collective exposure file failed in a way HDF5 does not recover from (a write that failed, or a
+// disk that could not hold the next frame): the file is left unclosed, and the process must end without
+// MPI_Finalize, whose HDF5 clean-up would crash on it (drivers end the job with MPI_Abort, also on one rank).
+bool collective_hdf5_file_broken();
+// Whether that failure is the same error on every rank (disk space that could not be allocated): world rank 0
+// reports it and ends the job, the other ranks wait for the end.
+bool collective_hdf5_failure_agreed();
 // The HDF5 library's version ("1.10.8"; "" without HDF5).
 std::string hdf5_library_version();
 // Throws a usage error naming `what` (an option, a file) when the build has no HDF5.
@@ -52,8 +59,10 @@ Frame read_frame_hdf5(const std::string& path, const std::string& group = "", bo
 std::vector<std::string> hdf5_frame_groups(const std::string& path);
 
 // A frame as an in-memory HDF5 file image (root group = the frame): how a group's root hands a finished
-// frame to the writing rank. frame_from_hdf5_image reads it back.
-std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64);
+// frame to the writing rank, and how write_frame_hdf5 builds its file before writing it out; `name` names it in
+// messages. frame_from_hdf5_image reads it back.
+std::vector<unsigned char> frame_hdf5_image(const Frame& frame, const std::optional<RawTable>& fibermap, bool float64,
+                                            const std::string& name = "frame-image.h5");
 Frame frame_from_hdf5_image(const std::vector<unsigned char>& image, const std::string& name,
                             std::optional<RawTable>* fibermap);
 

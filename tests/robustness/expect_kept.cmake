@@ -1,0 +1,30 @@
+# Runs a command (the arguments after -P script), checks its exit code (EXPECT_CODE) and that stderr is one line
+# mentioning EXPECT_MESSAGE, and that every path of KEEP (a ;-list, passed as |-separated) is the same file
+# afterwards: same type, device, inode, size and modification time (stat, links not followed), so that a file
+# replaced, rewritten or turned into another kind is noticed; also for FIFOs and devices, which are not read.
+include(${CMAKE_CURRENT_LIST_DIR}/../drivers/expect_common.cmake)
+string(REPLACE "|" ";" keep "${KEEP}")
+function(describe path out)
+  execute_process(COMMAND stat --format=%F|%d|%i|%s|%.9Y "${path}" RESULT_VARIABLE rc OUTPUT_VARIABLE text
+                  ERROR_VARIABLE err OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    set(text "missing: ${err}")
+  endif()
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
+set(before)
+foreach(path IN LISTS keep)
+  describe("${path}" d)
+  list(APPEND before "${d}")
+endforeach()
+expect_run()
+set(i 0)
+foreach(path IN LISTS keep)
+  list(GET before ${i} was)
+  describe("${path}" now)
+  if(NOT now STREQUAL was)
+    message(FATAL_ERROR "${path} changed: before '${was}', after '${now}'")
+  endif()
+  math(EXPR i "${i} + 1")
+endforeach()
+message(STATUS "exit ${rc}: ${expect_summary}; kept: ${KEEP}")
