@@ -26,6 +26,7 @@
 
 #include "perfex/backends/device.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/pixel_limits.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
@@ -642,8 +643,10 @@ int check_frame(std::vector<std::string> args) {
 
 // ---------------------------------------------------------------------------------------------------------
 // make-degenerate DIR PSF PREPROC: inputs whose normal matrices are singular in some patches (issue #19):
-// psf-duplicate-fiber.fits, where fiber 2 is a copy of fiber 3 moved by 1e-6 pixel in x, and
-// preproc-huge-ivar.fits, where one pixel on fiber 12's trace at 6200 A has IVAR 1e20.
+// psf-duplicate-fiber.fits, where fiber 2 is a copy of fiber 3 moved by 1e-6 pixel in x; and two inputs
+// that no longer degenerate any patch since pixels heavier than perfex::max_pixel_ivar are masked
+// (core/pixel_limits.hpp): preproc-huge-ivar.fits, where one pixel on fiber 12's trace at 6200 A has IVAR 1e20,
+// and preproc-max-ivar.fits, where it has the largest IVAR extraction uses.
 
 int make_degenerate(const std::vector<std::string>& args) {
   if (args.size() != 3) fail("usage: make-degenerate DIR PSF PREPROC");
@@ -663,13 +666,16 @@ int make_degenerate(const std::vector<std::string>& args) {
   const perfex::GaussHermitePsf original = perfex::io::read_psf(args[1]);
   const long y = std::lround(original.ytrace.evaluate(12, 6200.0));
   const long x = std::lround(original.xtrace.evaluate(12, 6200.0));
-  image.ivar(y, x) = 1e20;
   image.mask(y, x) = 0;
   perfex::io::PreprocWriteOptions options;
   options.overwrite = true;
-  perfex::io::write_preproc((dir / "preproc-huge-ivar.fits").string(), image, options);
-  std::cout << "wrote " << (dir / "psf-duplicate-fiber.fits").string() << " and "
-            << (dir / "preproc-huge-ivar.fits").string() << " (IVAR 1e20 at y " << y << ", x " << x << ")\n";
+  for (const auto& [name, ivar] : {std::pair{"preproc-huge-ivar.fits", 1e20},
+                                   std::pair{"preproc-max-ivar.fits", perfex::max_pixel_ivar}}) {
+    image.ivar(y, x) = ivar;
+    perfex::io::write_preproc((dir / name).string(), image, options);
+    std::cout << "wrote " << (dir / name).string() << " (IVAR " << ivar << " at y " << y << ", x " << x << ")\n";
+  }
+  std::cout << "wrote " << (dir / "psf-duplicate-fiber.fits").string() << "\n";
   return 0;
 }
 
