@@ -91,7 +91,7 @@ int run_extract_on_ranks(const Comm& comm, const ExtractArgs& args) {
     const auto t0 = std::chrono::steady_clock::now();
     PreparedFrame frame;
     if (comm.is_root()) frame = prepare_frame(args);
-    FrameOutcome out = extract_on_group(comm, comm.is_root() ? &frame : nullptr, {}, args.verbose);
+    FrameOutcome out = extract_on_group(comm, comm.is_root() ? &frame : nullptr, args.verbose);
     Failure failure{out.code, out.message};
     if (comm.is_root() && !failure) failure = run_caught([&] { write_extraction(*frame.job, *out.extracted, t0); });
     comm.broadcast(failure.code, 0);

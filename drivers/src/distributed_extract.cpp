@@ -159,31 +159,6 @@ void print_unit(bool verbose, int rank, const FrameExtractor& fx, int unit, doub
   std::fflush(stderr);
 }
 
-// The root's side work, run exactly once whatever happens to the frame; its own errors are rethrown after
-// the frame's collective calls are done.
-class SideWork {
- public:
-  SideWork(bool root, const std::function<void()>& work) : m_work(work), m_done(!root || !work) {}
-  void run() {
-    if (m_done) return;
-    m_done = true;
-    try {
-      m_work();
-    } catch (...) {
-      m_error = std::current_exception();
-    }
-  }
-  void finish() {
-    run();
-    if (m_error) std::rethrow_exception(m_error);
-  }
-
- private:
-  const std::function<void()>& m_work;
-  bool m_done;
-  std::exception_ptr m_error;
-};
-
 // What a rank holds of the frame: the setup, the grid and the image from the root.
 struct GroupInputs {
   FrameSetup setup;
@@ -239,12 +214,10 @@ Failure set_up_pipeline(const Comm& group, const ExtractionJob* job, const Group
 
 // The root extracts units into its frame while a thread of it hands the others out; returns the owner of
 // every unit in `owners`.
-Failure extract_units_on_root(const Comm& group, FrameExtractor& fx, SideWork& side_work, bool verbose,
-                              std::vector<int>& owners) {
+Failure extract_units_on_root(const Comm& group, FrameExtractor& fx, bool verbose, std::vector<int>& owners) {
   UnitDispatcher dispatcher(group, fx.chunks());
   std::thread server;
   if (group.size() > 1) server = std::thread([&dispatcher] { dispatcher.serve(); });
-  side_work.run();
   const Failure f = run_caught([&] {
     for (int u = dispatcher.next_for_root(); u >= 0; u = dispatcher.next_for_root()) {
       const auto tu = Clock::now();
@@ -323,14 +296,11 @@ PreparedFrame prepare_frame(const ExtractArgs& args) {
   return frame;
 }
 
-FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame, const std::function<void()>& side_work,
-                              bool verbose) {
+FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame, bool verbose) {
   ScopedRegion region("perfex::drivers::extract_on_group");
   const auto t0 = Clock::now();
   const bool root = group.is_root();
-  SideWork side(root, side_work);
   auto finish = [&](const Failure& f, std::optional<ExtractedFrame> extracted = std::nullopt) {
-    side.finish();
     FrameOutcome out;
     out.code = f.code;
     if (root) out.message = f.message;
@@ -355,7 +325,7 @@ FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame
   // 3. The units, on request: the root's go straight into its frame, the others' are copied out.
   std::vector<int> owners;
   UnitValues parts;
-  f = root ? extract_units_on_root(group, *fx, side, verbose, owners) : extract_units_on_member(group, *fx, verbose, parts);
+  f = root ? extract_units_on_root(group, *fx, verbose, owners) : extract_units_on_member(group, *fx, verbose, parts);
   if (fault_injection().crash_rank == group.rank()) throw std::runtime_error("injected crash (PERFEX_FAULT_INJECTION)");
   f = agree(group, f);
   if (f) return finish(f);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -163,11 +164,16 @@ class ExposureRun {
     m_pending.reset();
   }
 
-  // The frames of this group, one round at a time. On the root, while the other ranks extract: write the
-  // previous frame, read the next one.
+  // The frames of this group, one round at a time. On the group's root an I/O thread writes the previous
+  // frame and reads the next one while this one is extracted (by every rank of the group, the root too).
+  // File I/O never runs on two threads at once: meanwhile the calling thread only extracts (no CFITSIO or
+  // HDF5 call), and the exposure file's round runs after the I/O thread is joined. The I/O thread makes no
+  // MPI call (MPI_THREAD_SERIALIZED) and no Kokkos launch: host allocations only, which Kokkos serves off
+  // its master thread.
   void run_frames() {
+    const bool root = m_group.is_root();
     PreparedFrame current;
-    if (m_group.is_root() && !m_mine.empty()) current = prepare_frame(frame_args(m_mine[0]));
+    if (root && !m_mine.empty()) current = prepare_frame(frame_args(m_mine[0]));
     // Collective writes need every rank in every round, also the groups with fewer frames.
     const std::size_t rounds =
         m_collective ? static_cast<std::size_t>((nframes() + m_ngroups - 1) / m_ngroups) : m_mine.size();
@@ -178,16 +184,18 @@ class ExposureRun {
       }
       const auto frame_t0 = Clock::now();
       PreparedFrame next;
-      auto side_work = [&] {
-        write_pending();
-        if (k + 1 < m_mine.size()) next = prepare_frame(frame_args(m_mine[k + 1]));
-      };
-      FrameOutcome out =
-          extract_on_group(m_group, m_group.is_root() ? &current : nullptr, side_work, m_args.extract.verbose);
+      std::future<void> io;  // after `next`: destroyed (joined) first, also when the extraction throws
+      if (root)
+        io = std::async(std::launch::async, [this, &next, k] {
+          write_pending();
+          if (k + 1 < m_mine.size()) next = prepare_frame(frame_args(m_mine[k + 1]));
+        });
+      FrameOutcome out = extract_on_group(m_group, root ? &current : nullptr, m_args.extract.verbose);
+      if (io.valid()) io.get();  // a bug in the I/O thread ends the job, as in the calling thread
       finish_frame(k, out, current, frame_t0);
-      if (m_group.is_root()) current = std::move(next);
+      if (root) current = std::move(next);
     }
-    if (m_group.is_root()) write_pending();
+    if (root) write_pending();
   }
 
   // A frame extracted by the group: reported, kept for writing, or added to the exposure file.

@@ -78,8 +78,10 @@ void print_settings(const ExtractionJob& job) {
              job.heliocor != 1.0 ? fmt::format(", HELIOCOR {:.9f}", job.heliocor) : std::string(), options.bundlesize,
              options.nsubbundles, options.nwavestep, options.wavepad(), options.pixpad_frac, options.regularize,
              options.psferr, a.psf_tails ? "on" : "off");
-  fmt::print(stderr, "perfex extract: execution space {} (concurrency {})\n", ExecSpace::name(),
-             ExecSpace().concurrency());
+  // Kokkos answers the concurrency on its master thread only; extract-exposure prepares later frames in an
+  // I/O thread, and the first frame on the master thread.
+  static const int concurrency = ExecSpace().concurrency();
+  fmt::print(stderr, "perfex extract: execution space {} (concurrency {})\n", ExecSpace::name(), concurrency);
   for (const std::string& note : desi_option_notes(a.desi, a.no_scores)) fmt::print(stderr, "perfex extract: {}\n", note);
 }
 

@@ -22,6 +22,7 @@
 #include <random>
 #include <set>
 
+#include "file_names.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/io/compressed_output.hpp"
 #include "perfex/io/file_checks.hpp"
@@ -180,15 +181,6 @@ std::string reserve_temporary_name(const fs::path& dir, const std::string& prefi
   return {};
 }
 
-// What a name refers to, for messages: "a FIFO (named pipe)", "a character device", ...
-std::string kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 // Why `path` cannot take an output now ("" when it can): what is there, and whether it may be replaced.
 // Checked before any work, and again just before the rename.
@@ -201,14 +193,14 @@ std::string destination_problem(const std::string& path, bool overwrite) {
       return "is a symbolic link to a file that does not exist (a dangling link); perfex replaces regular files "
              "only, also with --overwrite";
     if (!S_ISREG(target.st_mode))
-      return "is a symbolic link to " + kind_of(target.st_mode) +
+      return "is a symbolic link to " + detail::file_kind(target.st_mode) +
              "; perfex replaces regular files only, also with --overwrite";
     if (!overwrite) return "the file exists (a symbolic link; use --overwrite to replace it)";
     return {};
   }
   if (S_ISDIR(st.st_mode)) return "is a directory, expected a file name";
   if (!S_ISREG(st.st_mode))
-    return "is " + kind_of(st.st_mode) + ", not a regular file; perfex replaces regular files only, also with "
+    return "is " + detail::file_kind(st.st_mode) + ", not a regular file; perfex replaces regular files only, also with "
            "--overwrite";
   if (!overwrite) return "the file exists (use --overwrite to replace it)";
   return {};

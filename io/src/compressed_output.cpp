@@ -10,26 +10,20 @@
 #include <cstring>
 #include <new>
 
+#include "file_names.hpp"
 #include "perfex/core/error.hpp"
 
 namespace perfex::io {
 
+using detail::has_suffix_nocase;
+
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 
 OutputCompression output_compression(const std::string& path, const std::string& option) {
-  const std::string p = lower(path);
-  if (ends_with(p, ".gz")) return OutputCompression::Gzip;
+  if (has_suffix_nocase(path, ".gz")) return OutputCompression::Gzip;
   // Suffixes (lower case) of compressions perfex does not write, with the compression's name for the message.
   static const std::pair<const char*, const char*> refused[] = {
       {".fz", "fpack"},   {".bz2", "bzip2"},   {".bz", "bzip2"},   {".xz", "xz"},         {".z", "compress"},
@@ -37,7 +31,7 @@ OutputCompression output_compression(const std::string& path, const std::string&
       {".lzma", "lzma"},  {".lzo", "lzop"},    {".7z", "7-zip"},   {".tgz", "tar+gzip"},  {".tbz2", "tar+bzip2"},
       {".txz", "tar+xz"}, {".br", "brotli"},   {".sz", "snappy"}};
   for (const auto& [suffix, kind] : refused)
-    if (ends_with(p, suffix))
+    if (has_suffix_nocase(path, suffix))
       throw_usage_error(option + " " + path + ": perfex does not write " +
                         path.substr(path.size() - std::strlen(suffix)) + " files (" + kind +
                         "-compressed); name the output .fits (plain) or .fits.gz (gzip-compressed)");

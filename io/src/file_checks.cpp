@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "file_names.hpp"
 #include "perfex/core/error.hpp"
 
 namespace perfex::io {
@@ -17,15 +18,6 @@ namespace perfex::io {
 namespace {
 namespace fs = std::filesystem;
 
-// What a file that is not a regular one is, for messages.
-std::string kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 // One way of telling two files apart: a device and inode, or (name non-empty) a directory's device and inode
 // and a name in it.
@@ -79,7 +71,7 @@ void check_input_file(const std::string& path, const std::string& expected) {
   }
   if (S_ISDIR(st.st_mode)) throw_data_error(path + ": is a directory, expected " + expected);
   if (!S_ISREG(st.st_mode))
-    throw_data_error(path + ": is " + kind_of(st.st_mode) + ", not a regular file (perfex reads regular files only)");
+    throw_data_error(path + ": is " + detail::file_kind(st.st_mode) + ", not a regular file (perfex reads regular files only)");
   // Regular: opening cannot block. This is where a file without read permission is found (root reads any).
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) throw_data_error(path + ": cannot be opened for reading (" + file_error_text(errno) + ")");

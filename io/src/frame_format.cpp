@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "file_names.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/io/compressed_output.hpp"
 #include "perfex/io/file_checks.hpp"
@@ -17,14 +18,10 @@ namespace perfex::io {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
+bool named_hdf5(const std::string& path) {
+  return detail::has_suffix_nocase(path, ".h5") || detail::has_suffix_nocase(path, ".hdf5");
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 void put_be(unsigned char* p, unsigned long long v, int bytes) {
   for (int k = bytes - 1; k >= 0; --k, v >>= 8) p[k] = static_cast<unsigned char>(v & 0xff);
@@ -74,8 +71,7 @@ FrameFormat output_frame_format(const std::string& path, const std::string& form
   } else if (format == "hdf5") {
     f = FrameFormat::Hdf5;
   } else if (format.empty()) {
-    const std::string p = lower(path);
-    f = ends_with(p, ".h5") || ends_with(p, ".hdf5") ? FrameFormat::Hdf5 : FrameFormat::Fits;
+    f = named_hdf5(path) ? FrameFormat::Hdf5 : FrameFormat::Fits;
   } else {
     throw_usage_error("--format '" + format + "': expected fits or hdf5");
   }
@@ -98,8 +94,7 @@ FrameFormat input_frame_format(const std::string& path) {
   if (got >= 6 && std::memcmp(head, "SIMPLE", 6) == 0) return FrameFormat::Fits;
   if (got >= 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b)
     return FrameFormat::Fits;
-  const std::string p = lower(path);
-  return ends_with(p, ".h5") || ends_with(p, ".hdf5") ? FrameFormat::Hdf5 : FrameFormat::Fits;
+  return named_hdf5(path) ? FrameFormat::Hdf5 : FrameFormat::Fits;
 }
 
 Frame read_frame_file(const std::string& path, bool prefer_float64) {

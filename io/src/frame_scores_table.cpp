@@ -32,7 +32,10 @@ RawTable scores_table(const FrameScores& scores) {
 std::optional<RawTable> frame_scores_table(const Frame& frame) {
   const FrameResult& d = frame.data;
   check_frame_shapes(frame, "frame_scores_table");
-  HostView<double**> flux("perfex::scores::flux32", d.nspec, d.nwave), ivar("perfex::scores::ivar32", d.nspec, d.nwave);
+  // Every element is set below: no initialisation kernel, which Kokkos runs on its master thread only
+  // (extract-exposure writes frames in an I/O thread).
+  HostView<double**> flux(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::scores::flux32"), d.nspec, d.nwave);
+  HostView<double**> ivar(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::scores::ivar32"), d.nspec, d.nwave);
   for (int i = 0; i < d.nspec; ++i)
     for (int j = 0; j < d.nwave; ++j) {
       flux(i, j) = static_cast<double>(static_cast<float>(d.flux(i, j)));

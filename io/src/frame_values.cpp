@@ -1,6 +1,7 @@
 // Frames without inf or NaN in any HDU: bins whose values cannot be written are masked (frame_values.hpp).
 #include "frame_values.hpp"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <vector>
@@ -14,10 +15,12 @@ namespace {
 
 bool writable(double x) { return std::isfinite(x) && std::fabs(x) <= FLT_MAX; }
 
+// A copy of a contiguous host view, made without Kokkos kernels (no initialisation, no parallel deep_copy):
+// extract-exposure writes frames in an I/O thread, and Kokkos' host backends launch on their master thread.
 template <class View>
 View deep_copy_of(const View& v) {
   View copy(Kokkos::view_alloc(Kokkos::WithoutInitializing, v.label()), v.layout());
-  Kokkos::deep_copy(copy, v);
+  std::copy_n(v.data(), v.span(), copy.data());
   return copy;
 }
 

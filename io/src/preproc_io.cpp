@@ -240,12 +240,17 @@ PreprocImage read_preproc(FitsFile& f) {
                                 out.npix_y, out.npix_x);
   read_image_into(f, TDOUBLE, out.ivar.data(), npix);
 
-  out.mask = HostView<std::int32_t**>("perfex::preproc::mask", out.npix_y, out.npix_x);
+  // Allocated without Kokkos' initialisation kernel, so that the reader also runs off Kokkos' master thread
+  // (extract-exposure reads the next frame in an I/O thread).
+  out.mask = HostView<std::int32_t**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::mask"),
+                                      out.npix_y, out.npix_x);
   if (f.has_hdu("MASK")) {
     f.move_to("MASK");
     require_same_shape(f, "MASK", f.image_shape(), shape);
     read_image_into(f, TINT, out.mask.data(), npix);
     out.has_mask = true;
+  } else {
+    std::fill_n(out.mask.data(), npix, 0);
   }
   if (f.has_hdu("FIBERMAP")) out.fibermap = read_fibermap(f);
 

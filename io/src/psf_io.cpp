@@ -28,7 +28,6 @@ using detail::require_int;
 using detail::to_int;
 constexpr long max_fibers = detail::max_psf_fibers;
 constexpr long max_coefficients = detail::max_psf_coefficients;
-constexpr long max_param_rows = detail::max_psf_param_rows;
 
 const char* const psf_type = "GAUSS-HERMITE";
 constexpr int psf_version = 3;
@@ -151,15 +150,8 @@ LegendreSeries read_trace(FitsFile& f, const std::string& extname) {
 
 void read_psf_table(FitsFile& f, GaussHermitePsf& psf) {
   f.move_to("PSF");
+  const int ncoef = detail::param_table_coefficients(f, psf.nfiber, "HDU XTRACE");
   const long nrows = f.table_rows();
-  if (nrows < 1 || nrows > max_param_rows)
-    throw_data_error(f.where() + ": the table has " + std::to_string(nrows) + " rows, expected one per PARAM");
-  const long repeat = f.column_repeat("COEFF");
-  if (repeat < 1 || repeat % psf.nfiber != 0 || repeat / psf.nfiber > max_coefficients)
-    throw_data_error(f.where() + ": column COEFF holds " + std::to_string(repeat) +
-                     " values per row, expected nfiber x ncoef with the " + std::to_string(psf.nfiber) +
-                     " fibers of HDU XTRACE");
-  const int ncoef = static_cast<int>(repeat / psf.nfiber);
   LegendreSeries domain;
   read_domain(f, domain);
 
@@ -181,7 +173,7 @@ void read_psf_table(FitsFile& f, GaussHermitePsf& psf) {
   const auto names = f.read_column_string("PARAM");
   const auto coeff = f.read_column_double("COEFF");
   std::set<std::string> seen;
-  const std::size_t per_row = static_cast<std::size_t>(repeat);
+  const std::size_t per_row = static_cast<std::size_t>(ncoef) * static_cast<std::size_t>(psf.nfiber);
   for (long row = 0; row < nrows; ++row) {
     const std::string name = normalized(names[static_cast<std::size_t>(row)]);
     if (name.empty()) throw_data_error(f.where() + ": column PARAM is empty in row " + std::to_string(row));

@@ -38,6 +38,20 @@ inline int to_int(FitsFile& f, const std::string& key, long long v) {
 
 inline int require_int(FitsFile& f, const std::string& key) { return to_int(f, key, f.require_key_int(key)); }
 
+// The PARAM table's row count and COEFF width checked against the PSF's fibers (`fibers_from` names where the
+// fiber count came from, for the message); returns the coefficients per fiber.
+inline int param_table_coefficients(FitsFile& f, int nfiber, const std::string& fibers_from) {
+  const long nrows = f.table_rows();
+  if (nrows < 1 || nrows > max_psf_param_rows)
+    throw_data_error(f.where() + ": the table has " + std::to_string(nrows) + " rows, expected one per PARAM");
+  const long repeat = f.column_repeat("COEFF");
+  if (repeat < 1 || repeat % nfiber != 0 || repeat / nfiber > max_psf_coefficients)
+    throw_data_error(f.where() + ": column COEFF holds " + std::to_string(repeat) +
+                     " values per row, expected nfiber x ncoef with the " + std::to_string(nfiber) + " fibers of " +
+                     fibers_from);
+  return static_cast<int>(repeat / nfiber);
+}
+
 // The one-table layouts (PsfLayout::OneTable, PsfLayout::TwoCores): HDU 1 holds every row, the traces as
 // rows X and Y, each row with its own WAVEMIN/WAVEMAX. `type_where` names the HDU whose PSFTYPE/PSFVER chose
 // the layout, for the message when HDU 1 is not such a table. Not validated (read_psf does it).

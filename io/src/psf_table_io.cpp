@@ -86,15 +86,8 @@ GaussHermitePsf read_one_table_psf(FitsFile& f, PsfLayout layout, const std::str
   psf.psferror_specex = f.read_key_double("PSFERROR");
   if (auto camera = f.read_key_string("CAMERA")) psf.camera = normalized(*camera);
 
+  const int ncoef = param_table_coefficients(f, psf.nfiber, "FIBERMIN..FIBERMAX");
   const long nrows = f.table_rows();
-  if (nrows < 1 || nrows > max_psf_param_rows)
-    throw_data_error(f.where() + ": the table has " + std::to_string(nrows) + " rows, expected one per PARAM");
-  const long repeat = f.column_repeat("COEFF");
-  if (repeat < 1 || repeat % psf.nfiber != 0 || repeat / psf.nfiber > max_psf_coefficients)
-    throw_data_error(f.where() + ": column COEFF holds " + std::to_string(repeat) +
-                     " values per row, expected nfiber x ncoef with the " + std::to_string(psf.nfiber) +
-                     " fibers of FIBERMIN..FIBERMAX");
-  const int ncoef = static_cast<int>(repeat / psf.nfiber);
   for (const char* column : {"WAVEMIN", "WAVEMAX"})
     if (f.column_repeat(column) != 1)
       throw_data_error(f.where() + ": column " + column + " must hold one value per row (the row's Legendre domain)");

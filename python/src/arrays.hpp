@@ -1,7 +1,8 @@
 // numpy <-> Kokkos host views without needless copies.
 // - Out: a Kokkos view becomes a numpy array that shares its memory (a host view as it is, a device view
-//   after one copy to the host); the array keeps the view alive through a capsule, and the Kokkos session
-//   counts such arrays so that Kokkos is finalised only after the last one is gone.
+//   after one copy to the host; the frame pipeline's results, host memory already, as they are); the array
+//   keeps the view alive through a capsule, and the Kokkos session counts such arrays so that Kokkos is
+//   finalised only after the last one is gone.
 // - In: a C-contiguous float64 (int32...) numpy array is wrapped as an unmanaged Kokkos host view of its
 //   buffer; anything else (another dtype, strides, a list) is converted once. The returned holder keeps the
 //   buffer alive while the view is used.
@@ -30,10 +31,20 @@ void delete_view_holder(void* p) {
   release_kokkos_array();
 }
 
+// `view` itself when the host can read it (HostSpace, or the pipeline's page-locked results), else a host
+// copy of it.
+template <class ViewType>
+auto host_readable(const ViewType& view) {
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ViewType::memory_space>::accessible)
+    return view;
+  else
+    return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
+}
+
 // A numpy array sharing the memory of `view` (copied to the host first when it lives on a device).
 template <class ViewType>
 py::array to_numpy(const ViewType& view) {
-  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);  // no copy for host views
+  auto host = host_readable(view);
   using HostViewType = decltype(host);
   using T = typename HostViewType::non_const_value_type;
   constexpr int rank = static_cast<int>(HostViewType::rank);

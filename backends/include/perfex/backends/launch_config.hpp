@@ -1,5 +1,6 @@
 // Per-backend launch choices, in one place so core's kernels stay written once: team sizes, vector lengths,
-// batches and per-item widths for the TeamPolicy launches on each execution space.
+// batches and per-item widths for the TeamPolicy launches on each execution space. The frame pipeline's
+// choices (bundles per chunk, result memory, the simulator's batches) are in frame_policy.hpp.
 //
 // Two shapes: the host shape (one thread per team, the work of a team serial and vectorised by the compiler)
 // and the GPU shape (teams of threads x vector lanes). CUDA always uses the GPU shape; the host backends use it

@@ -2,7 +2,6 @@
 // gathered on the group's root (perfex extract under mpiexec, and each frame of perfex extract-exposure).
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 
@@ -39,10 +38,10 @@ struct FrameOutcome {
 //   A unit's extraction is the same call whichever rank makes it, so the data do not depend on the ranks.
 // - The root receives the units (write_chunk) and finishes the frame: the specmask over the whole frame,
 //   the model image, the copy to the host.
-// `side_work` runs once on the root while the other ranks start on the units (perfex extract-exposure
-// writes the previous frame and reads the next one then); first when the group has one rank. An error on
-// any rank (unreadable PSF, a failed patch) comes back as the code on every rank, never a hang.
-FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame, const std::function<void()>& side_work,
-                              bool verbose);
+// An error on any rank (unreadable PSF, a failed patch) comes back as the code on every rank, never a hang.
+// MPI calls are made by the calling thread, and on the root by the thread that hands out the units while
+// the calling thread makes none (MPI_THREAD_SERIALIZED). A caller may read and write files in a thread of
+// its own meanwhile (extract-exposure does), as long as that thread makes no MPI call.
+FrameOutcome extract_on_group(const Comm& group, const PreparedFrame* root_frame, bool verbose);
 
 }  // namespace perfex::drivers
