@@ -145,7 +145,10 @@ void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const Extra
   d.shape.max_cols = 0;
   for (const Patch& p : plan.patches) d.shape.max_cols = std::max(d.shape.max_cols, p.nkeep);
   d.shape.max_nd = options.ndiag;
-  d.shape.lanes = Config::decorrelate_team_size;
+  // Within the thread pool first: a host TeamPolicy larger than the pool aborts (a PERFEX_LAUNCH_SHAPE=gpu
+  // build's 32 on 2 threads).
+  d.shape.lanes = backends::fitted_team_size<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>(
+      exec, Config::decorrelate_team_size);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const int level0 = DecorrelatePolicy(exec, 1, d.shape.lanes, Config::decorrelate_vector_length).scratch_size_max(0);
     d.near_level = d.near_bytes() <= static_cast<std::size_t>(level0) ? 0 : 1;
