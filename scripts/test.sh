@@ -2,14 +2,15 @@
 # Sets up the dependencies, builds perfex and runs the whole test suite (the README's test command, and
 # exactly what CI runs). Each lane is a script in scripts/lanes/, run in the order listed below;
 # PERFEX_LANES="full core-only" runs a subset (cuda: the CUDA build, see scripts/lanes/cuda.sh; desispec
-# checks perfex's files with desispec's own code, using the full lane's build/).
+# checks perfex's files with desispec's own code, using the full lane's build/; gpu-shape: the CUDA team
+# shapes on the CPU, scripts/lanes/gpu-shape.sh).
 # Each lane runs in its own bash under a time guard of PERFEX_LANE_TIMEOUT_MIN minutes (30; every lane takes
 # under 10 from an empty dependency cache), so that a hung compiler or test fails its lane with a message
 # instead of running into CI's hard limit.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$perfex_root"
-lanes=${PERFEX_LANES:-"full desispec core-only hdf5-parallel cuda sanitize fuzz"}
+lanes=${PERFEX_LANES:-"full desispec core-only gpu-shape hdf5-parallel cuda sanitize fuzz"}
 lane_minutes=${PERFEX_LANE_TIMEOUT_MIN:-30}
 start=$(date +%s)
 for lane in $lanes; do

@@ -4,7 +4,10 @@
 #include "perfex/core/extract.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "decorrelate.hpp"
 #include "extract_internal.hpp"
@@ -38,9 +41,33 @@ void fit_slots(DeviceView<double**>& view, const char* label, int slots, std::si
                               std::max(old_length, length + length / 8));
 }
 
-template <class View>
-std::size_t bytes_of(const View& v) {
-  return v.span() * sizeof(typename View::value_type);
+// A patch on its way through the solver's passes.
+struct RetryState {
+  int patch = 0;       // index in the plan
+  int group = 1;       // fibers per tile
+  double ridge = 0.0;  // extra prior, relative to iCov's diagonal
+  int status = 0;      // detail::PatchStatus of the last pass
+};
+
+// A host table on the device (the retry passes' lists).
+template <class T>
+DeviceView<T*> upload(const ExecSpace& exec, const std::vector<T>& host, const std::string& label) {
+  DeviceView<T*> d(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), host.size());
+  Kokkos::View<const T*, HostSpace, Kokkos::MemoryUnmanaged> h(host.data(), host.size());
+  Kokkos::deep_copy(exec, d, h);
+  return d;
+}
+
+// unsolved = 1 on the kept core bins of the patches of `list` (rows fiber - out_specmin).
+void mark_unsolved(const ExecSpace& exec, const DeviceView<const Patch*>& list, int out_specmin,
+                   const DeviceView<std::uint8_t**>& unsolved) {
+  Kokkos::parallel_for(
+      "perfex::extract::mark_unsolved", Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(list.extent(0))),
+      KOKKOS_LAMBDA(const int k) {
+        const Patch p = list(k);
+        for (int c = 0; c < p.ncore_fiber; ++c)
+          for (int j = 0; j < p.nkeep; ++j) unsolved(p.core_fiber_lo + c - out_specmin, p.out_wave + j) = 1;
+      });
 }
 
 // The solver's inputs and its output views, everything but the workspace and the batch.
@@ -118,7 +145,10 @@ void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const Extra
   d.shape.max_cols = 0;
   for (const Patch& p : plan.patches) d.shape.max_cols = std::max(d.shape.max_cols, p.nkeep);
   d.shape.max_nd = options.ndiag;
-  d.shape.lanes = Config::decorrelate_team_size;
+  // Within the thread pool first: a host TeamPolicy larger than the pool aborts (a PERFEX_LAUNCH_SHAPE=gpu
+  // build's 32 on 2 threads).
+  d.shape.lanes = backends::fitted_team_size<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>(
+      exec, Config::decorrelate_team_size);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const int level0 = DecorrelatePolicy(exec, 1, d.shape.lanes, Config::decorrelate_vector_length).scratch_size_max(0);
     d.near_level = d.near_bytes() <= static_cast<std::size_t>(level0) ? 0 : 1;
@@ -132,11 +162,75 @@ void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const Extra
                    " KiB of scratch per decorrelation block, more than this execution space allows");
 }
 
+// Global memory for fiber tiles too large for team scratch (see solve_list).
+constexpr std::size_t tile_pool_budget = std::size_t(512) << 20;
+
+// Runs the solver over its patch list (solver.patches on the device, `list` the same on the host) in launches
+// of `batch` patches, with team scratch sized for the largest patch of the list at its tile width (groups[k]);
+// with a `decorrelator`, its launch follows each batch's solve (it skips the patches whose status is not 0).
+void solve_list(const ExecSpace& exec, detail::PatchSolver& solver, const std::vector<Patch>& list,
+                const std::vector<int>& groups, int batch, ExtractWorkspace& w, detail::Decorrelator* decorrelator) {
+  const int count = static_cast<int>(list.size());
+  if (count == 0) return;
+  auto probe = backends::solver_team_policy(exec, 1);
+  const int team_size = probe.team_size();
+  int max_ld = 0, max_tiles = 0;
+  for (int k = 0; k < count; ++k) {
+    const Patch& p = list[static_cast<std::size_t>(k)];
+    const int g = std::min(std::max(groups[static_cast<std::size_t>(k)], 1), p.nfiber);
+    const int ntile = (p.nfiber + g - 1) / g;
+    const int core_b0 = p.core_fiber_lo - p.fiber_lo;
+    const int ncore_tile = (core_b0 + p.ncore_fiber - 1) / g - core_b0 / g + 1;
+    max_ld = std::max(max_ld, g * p.nwave);
+    max_tiles = std::max(max_tiles, detail::FiberTiles::tile_count(ntile, ncore_tile));
+  }
+  solver.ws.max_tile_ld = max_ld;
+  solver.ws.max_tiles = max_tiles;
+  // The tiles live in team scratch where they fit. A larger patch (a whole 25-fiber bundle in one subbundle
+  // with a long --nwavestep: ~80 tiles of 186 x 186) keeps them in a per-slot pool in global memory instead,
+  // with batches made small enough that the pool stays within tile_pool_budget.
+  const std::size_t limit = static_cast<std::size_t>(decltype(probe)::scratch_size_max(1));
+  solver.ws.tiles_in_pool = false;
+  solver.ws.tile_pool = DeviceView<double**>();
+  std::size_t bytes = sizeof(double) * static_cast<std::size_t>(detail::SolverScratch::total(solver.ws, team_size));
+  if (bytes > limit) {
+    solver.ws.tiles_in_pool = true;
+    bytes = sizeof(double) * static_cast<std::size_t>(detail::SolverScratch::total(solver.ws, team_size));
+    if (bytes > limit)
+      throw_data_error("a patch of " + std::to_string(max_ld) + " unknowns per fiber tile needs " +
+                       std::to_string(bytes >> 20) + " MiB of team scratch besides its tiles, more than the " +
+                       std::to_string(limit >> 20) +
+                       " MiB Kokkos allows; use more subbundles (--nsubbundles) or a shorter --nwavestep");
+    const std::size_t per_slot = static_cast<std::size_t>(max_tiles) * max_ld * max_ld;
+    const std::size_t fit = tile_pool_budget / (sizeof(double) * per_slot);
+    batch = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), std::max<std::size_t>(fit, 1)));
+    fit_slots(w.tile_pool, "perfex::extract::tile_pool", batch, per_slot);
+    solver.ws.tile_pool = w.tile_pool;
+  }
+  w.team_scratch_bytes = std::max(w.team_scratch_bytes, bytes);
+  w.concurrent_teams = std::max<std::size_t>(w.concurrent_teams, std::max(1, exec.concurrency() / team_size));
+  for (int begin = 0; begin < count; begin += batch) {
+    solver.batch_begin = begin;
+    const int n = begin + batch <= count ? batch : count - begin;
+    auto policy = backends::solver_team_policy(exec, n);
+    policy.set_scratch_size(1, Kokkos::PerTeam(bytes));
+    Kokkos::parallel_for("perfex::extract::solve_patches", policy, solver);
+    if (decorrelator) {
+      decorrelator->patches = solver.patches;
+      decorrelator->out = solver.out;  // the list's status
+      decorrelator->batch_begin = begin;
+      Kokkos::parallel_for("perfex::extract::decorrelate",
+                           decorrelate_policy(exec, n * decorrelator->max_ncore, *decorrelator), *decorrelator);
+    }
+  }
+}
+
 }  // namespace
 
 std::size_t ExtractWorkspace::bytes() const {
-  return bytes_of(icov) + bytes_of(cinv) + bytes_of(vec) + bytes_of(box) + bytes_of(cblocks) + bytes_of(pole_first) +
-         bytes_of(pole_shift) + bytes_of(pole_weight);
+  auto of = [](const auto& v) { return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type); };
+  return of(cblocks) + of(vec) + of(tile_pool) + of(pole_first) + of(pole_shift) + of(pole_weight) +
+         team_scratch_bytes * concurrent_teams;
 }
 
 namespace detail {
@@ -148,6 +242,7 @@ PatchOutputs allocate_outputs(const std::string& prefix, int nspec, int nwave, i
   out.resolution = DeviceView<double***>(prefix + "resolution", nspec, 2 * ndiag + 1, nwave);
   out.chi2pix = DeviceView<double**>(prefix + "chi2pix", nspec, nwave);
   out.pixmask = DeviceView<double**>(prefix + "pixmask_fraction", nspec, nwave);
+  out.unsolved = DeviceView<std::uint8_t**>(prefix + "unsolved", nspec, nwave);
   return out;
 }
 
@@ -182,29 +277,23 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
   using Config = backends::LaunchConfig<ExecSpace>;
   const int batch = npatch < Config::patch_batch ? npatch : Config::patch_batch;
   detail::PatchWorkspace& ws = solver.ws;
-  ws.ld = plan.max_bandwidth + 1;
-  ws.ldz = 2 * plan.max_bandwidth + 1;
-  ws.max_n = plan.max_unknowns;
-  ws.max_box = plan.max_box_pixels;
+  // Every size from the plan: subbundles differ in size (specter's split, partial bundles), the padding
+  // grows with the spots.
   const int m = plan.max_nwave;
-  ws.bstride = m * m;
-  // Subbundles may differ in size (specter's split, partial bundles): the largest patch sizes the blocks'
-  // storage (from the patches themselves too: a plan made by hand may leave its max_* summary short).
+  // (max_core from the patches themselves too: a plan made by hand may leave its max_* summary short).
   int max_core = plan.max_ncore_fiber;
   for (const Patch& p : plan.patches) max_core = std::max(max_core, p.ncore_fiber);
+  ws.max_n = plan.max_unknowns;
+  ws.bstride = m * m;
+  ws.max_box = plan.max_box_pixels;
+  ws.stamp_px = spots.stamp_ny * spots.stamp_nx;
   ExtractWorkspace local;
   ExtractWorkspace& w = workspace ? *workspace : local;
   if (batch > 0) {
-    fit_slots(w.icov, "perfex::extract::icov", batch, static_cast<std::size_t>(ws.max_n) * ws.ld);
-    fit_slots(w.cinv, "perfex::extract::cinv", batch, static_cast<std::size_t>(ws.max_n) * ws.ldz);
-    fit_slots(w.vec, "perfex::extract::vectors", batch, 3 * static_cast<std::size_t>(ws.max_n));
-    fit_slots(w.box, "perfex::extract::box", batch, 3 * static_cast<std::size_t>(ws.max_box));
     fit_slots(w.cblocks, "perfex::extract::core_blocks", batch, static_cast<std::size_t>(max_core) * ws.bstride);
-    ws.icov = w.icov;
-    ws.cinv = w.cinv;
-    ws.vec = w.vec;
-    ws.box = w.box;
+    fit_slots(w.vec, "perfex::extract::vectors", batch, 2 * static_cast<std::size_t>(ws.max_n));
     ws.cblocks = w.cblocks;
+    ws.vec = w.vec;
   }
   // The decorrelation: its own launch after each batch's solve, one team per (slot, core fiber) block.
   const bool decorrelate = last_phase >= SolvePhase::Decorrelation && batch > 0;
@@ -213,26 +302,62 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
     upload_poles(exec, w);
     make_decorrelator(exec, plan, options, solver, w, decorrelator);
   }
-  for (int begin = 0; begin < npatch; begin += batch) {
-    solver.batch_begin = begin;
-    const int count = begin + batch <= npatch ? batch : npatch - begin;
-    Kokkos::parallel_for("perfex::extract::solve_patches", backends::dynamic_team_policy(exec, count), solver);
-    if (decorrelate) {
-      decorrelator.batch_begin = begin;
-      Kokkos::parallel_for("perfex::extract::decorrelate",
-                           decorrelate_policy(exec, count * decorrelator.max_ncore, decorrelator), decorrelator);
-    }
-  }
-  exec.fence();
+  detail::Decorrelator* const decorrelate_after = decorrelate ? &decorrelator : nullptr;
 
+  // Pass 1 over every patch: fiber tiles of one fiber, the reference's prior.
+  solve_list(exec, solver, plan.patches, std::vector<int>(static_cast<std::size_t>(npatch), 1), batch, w,
+             decorrelate_after);
+  exec.fence();
   const auto status = to_host(out.status);
+
+  // Patches that failed are solved again, as a second batch (or two) on the device: with tiles as wide as
+  // their fiber coupling when fibers beyond the neighbours couple, with the stronger prior when the matrix
+  // was not numerically positive definite. What still fails is flagged in out.unsolved.
+  std::vector<RetryState> pending;
   for (int i = 0; i < npatch; ++i)
-    if (status(i) != 0) {
-      const Patch& p = plan.patches[i];
-      throw_data_error("patch of fibers " + std::to_string(p.core_fiber_lo) + ".." +
-                       std::to_string(p.core_fiber_lo + p.ncore_fiber - 1) + " at wavelength bin " +
-                       std::to_string(p.out_wave) + ": the normal matrix is not positive definite");
+    if (status(i) != detail::PatchStatus::solved) pending.push_back(RetryState{i, 1, 0.0, status(i)});
+  std::vector<Patch> unsolved;
+  while (!pending.empty()) {
+    std::vector<RetryState> next;
+    for (RetryState st : pending) {
+      const Patch& p = plan.patches[static_cast<std::size_t>(st.patch)];
+      if (st.status == detail::PatchStatus::wide_coupling && st.group < p.fiber_coupling) {
+        st.group = p.fiber_coupling;
+      } else if (st.status == detail::PatchStatus::not_positive_definite && st.ridge == 0.0) {
+        st.ridge = detail::SolverThresholds::retry_ridge;
+      } else {
+        unsolved.push_back(p);
+        continue;
+      }
+      next.push_back(st);
     }
+    if (next.empty()) break;
+    const std::size_t count = next.size();
+    std::vector<Patch> list(count);
+    std::vector<int> groups(count);
+    std::vector<double> ridges(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      list[k] = plan.patches[static_cast<std::size_t>(next[k].patch)];
+      groups[k] = next[k].group;
+      ridges[k] = next[k].ridge;
+    }
+    detail::PatchSolver retry = solver;
+    retry.patches = upload(exec, list, "perfex::extract::retry_patches");
+    retry.group = upload(exec, groups, "perfex::extract::retry_group");
+    retry.ridge = upload(exec, ridges, "perfex::extract::retry_ridge");
+    retry.out.status = DeviceView<int*>("perfex::extract::retry_status", count);
+    solve_list(exec, retry, list, groups, batch, w, decorrelate_after);
+    exec.fence();
+    const auto retry_status = to_host(retry.out.status);
+    for (std::size_t k = 0; k < count; ++k) next[k].status = retry_status(k);
+    pending.clear();
+    for (const RetryState& st : next)
+      if (st.status != detail::PatchStatus::solved) pending.push_back(st);
+  }
+  if (!unsolved.empty()) {
+    mark_unsolved(exec, upload(exec, unsolved, "perfex::extract::unsolved_patches"), out_specmin, out.unsolved);
+    exec.fence();  // `unsolved` is released on return
+  }
 }
 
 void convert_per_angstrom(const ExecSpace& exec, const PatchOutputs& out, int row_begin, int row_end,
@@ -258,6 +383,13 @@ DeviceView<double*> upload_gradient(const ExecSpace& exec, const std::vector<dou
   return d;
 }
 
+long count_unsolved(const ResultView<std::uint8_t**>& unsolved) {
+  long n = 0;
+  const std::uint8_t* p = unsolved.data();
+  for (std::size_t k = 0; k < unsolved.span(); ++k) n += p[k] != 0;
+  return n;
+}
+
 FrameResult copy_result(const ExecSpace& exec, const PatchOutputs& out, const std::vector<double>& wavelengths,
                         int specmin, int ndiag) {
   FrameResult r;
@@ -271,7 +403,9 @@ FrameResult copy_result(const ExecSpace& exec, const PatchOutputs& out, const st
   r.resolution = copy_to_result(exec, out.resolution);
   r.chi2pix = copy_to_result(exec, out.chi2pix);
   r.pixmask_fraction = copy_to_result(exec, out.pixmask);
+  r.unsolved = copy_to_result(exec, out.unsolved);
   exec.fence();
+  r.unsolved_bins = count_unsolved(r.unsolved);
   return r;
 }
 
@@ -305,8 +439,7 @@ FrameResult extract(const ExecSpace& exec, const ImageInput& input, const SpotCa
   const auto xc = to_host(spots.xcorner);
   const auto yc = to_host(spots.ycorner);
   const PatchPlan plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, specmin, nspec,
-                                      static_cast<int>(wavelengths.size()), options,
-                                      spots.coupled_fibers);  // validates the options
+                                      static_cast<int>(wavelengths.size()), options);  // validates the options
   return extract_checked(exec, input, spots, wavelengths, plan, options, detail::SolvePhase::All, workspace);
 }
 

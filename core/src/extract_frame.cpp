@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "extract_internal.hpp"
 #include "perfex/core/ccd_mask.hpp"
@@ -186,7 +188,7 @@ struct FrameExtractor::Impl {
       const auto yc = Kokkos::create_mirror_view_and_copy(HostSpace(), spots.ycorner);
       ChunkPlan made;
       made.plan = plan_patches(xc, yc, spots.fiber_begin, spots.stamp_ny, spots.stamp_nx, fiber_begin(c), fibers(c),
-                               nwave, options.extraction, spots.coupled_fibers);
+                               nwave, options.extraction);
       made.patches = detail::upload_patch_table(exec, made.plan, "perfex::frame::patches");
       p = std::move(made);
     }
@@ -214,13 +216,15 @@ struct FrameExtractor::Impl {
     for (const DeviceView<double**>* v : {&out.flux, &out.ivar, &out.chi2pix, &out.pixmask})
       Kokkos::deep_copy(exec, Kokkos::subview(*v, rows, Kokkos::ALL()), 0.0);
     Kokkos::deep_copy(exec, Kokkos::subview(out.resolution, rows, Kokkos::ALL(), Kokkos::ALL()), 0.0);
+    Kokkos::deep_copy(exec, Kokkos::subview(out.unsolved, rows, Kokkos::ALL()), std::uint8_t(0));
   }
 
   std::size_t working_bytes() const {
     return bytes_of(image.image) + bytes_of(image.weights) + bytes_of(spots.spots) + bytes_of(spots.xcorner) +
            bytes_of(spots.ycorner) + bytes_of(spots.xcenter) + bytes_of(spots.ycenter) + bytes_of(spots.wavelengths) +
            workspace.bytes() + bytes_of(out.flux) + bytes_of(out.ivar) + bytes_of(out.resolution) +
-           bytes_of(out.chi2pix) + bytes_of(out.pixmask) + bytes_of(model) + bytes_of(model_photons);
+           bytes_of(out.chi2pix) + bytes_of(out.pixmask) + bytes_of(out.unsolved) + bytes_of(model) +
+           bytes_of(model_photons);
   }
 };
 
@@ -263,7 +267,7 @@ std::size_t FrameExtractor::working_bytes() const { return m_impl->working_bytes
 
 std::size_t FrameExtractor::chunk_values(int chunk) const {
   const Impl& m = *m_impl;
-  return static_cast<std::size_t>(m.fibers(chunk)) * m.nwave * (4 + 2 * m.options.extraction.ndiag + 1);
+  return static_cast<std::size_t>(m.fibers(chunk)) * m.nwave * (5 + 2 * m.options.extraction.ndiag + 1);
 }
 
 void FrameExtractor::begin(const ImageInput& image, FrameStorage storage) {
@@ -315,16 +319,22 @@ namespace {
 // The views of one chunk's rows in read_chunk's layout, on the host over `values`.
 using Unmanaged2 = Kokkos::View<double**, Kokkos::LayoutRight, HostSpace, Kokkos::MemoryUnmanaged>;
 using Unmanaged3 = Kokkos::View<double***, Kokkos::LayoutRight, HostSpace, Kokkos::MemoryUnmanaged>;
+using UnmanagedFlags = Kokkos::View<std::uint8_t**, Kokkos::LayoutRight, HostSpace, Kokkos::MemoryUnmanaged>;
 
-template <class F>
-void for_each_plane(const detail::PatchOutputs& out, int row0, int nfiber, double* values, F&& f) {
+// Calls f(device rows, host view over `values`) for each double plane of the layout, and g(device rows,
+// host view over the unsolved plane) for the flags, which travel as doubles 0 and 1.
+template <class F, class G>
+void for_each_plane(const detail::PatchOutputs& out, int row0, int nfiber, double* values, F&& f, G&& g) {
   const std::size_t nwave = out.flux.extent(1), ndiags = out.resolution.extent(1);
+  const std::size_t plane = static_cast<std::size_t>(nfiber) * nwave;
   const auto rows = std::make_pair(row0, row0 + nfiber);
   double* p = values;
   for (const DeviceView<double**>* v : {&out.flux, &out.ivar, &out.chi2pix, &out.pixmask}) {
     f(Kokkos::subview(*v, rows, Kokkos::ALL()), Unmanaged2(p, nfiber, nwave));
-    p += static_cast<std::size_t>(nfiber) * nwave;
+    p += plane;
   }
+  g(Kokkos::subview(out.unsolved, rows, Kokkos::ALL()), Unmanaged2(p, nfiber, nwave));
+  p += plane;
   f(Kokkos::subview(out.resolution, rows, Kokkos::ALL(), Kokkos::ALL()), Unmanaged3(p, nfiber, ndiags, nwave));
 }
 
@@ -333,8 +343,16 @@ void for_each_plane(const detail::PatchOutputs& out, int row0, int nfiber, doubl
 void FrameExtractor::read_chunk(int chunk, double* values) const {
   const Impl& m = *m_impl;
   m.check_chunk(chunk, "read_chunk");
-  for_each_plane(m.out, m.row_of(chunk), m.fibers(chunk), values,
-                 [&](const auto& device, const auto& host) { Kokkos::deep_copy(m.exec, host, device); });
+  std::vector<std::uint8_t> flags;
+  for_each_plane(
+      m.out, m.row_of(chunk), m.fibers(chunk), values,
+      [&](const auto& device, const auto& host) { Kokkos::deep_copy(m.exec, host, device); },
+      [&](const auto& device, const Unmanaged2& host) {
+        flags.resize(host.span());
+        Kokkos::deep_copy(m.exec, UnmanagedFlags(flags.data(), host.extent(0), host.extent(1)), device);
+        m.exec.fence();
+        for (std::size_t k = 0; k < flags.size(); ++k) host.data()[k] = flags[k] != 0 ? 1.0 : 0.0;
+      });
   m.exec.fence();
 }
 
@@ -342,9 +360,16 @@ void FrameExtractor::write_chunk(int chunk, const double* values) {
   Impl& m = *m_impl;
   m.check_chunk(chunk, "write_chunk");
   if (m.storage != FrameStorage::WholeFrame) throw_usage_error("FrameExtractor::write_chunk needs WholeFrame storage");
-  for_each_plane(m.out, m.row_of(chunk), m.fibers(chunk), const_cast<double*>(values),
-                 [&](const auto& device, const auto& host) { Kokkos::deep_copy(m.exec, device, host); });
-  m.exec.fence();  // `values` may be reused on return
+  std::vector<std::uint8_t> flags;
+  for_each_plane(
+      m.out, m.row_of(chunk), m.fibers(chunk), const_cast<double*>(values),
+      [&](const auto& device, const auto& host) { Kokkos::deep_copy(m.exec, device, host); },
+      [&](const auto& device, const Unmanaged2& host) {
+        flags.resize(host.span());
+        for (std::size_t k = 0; k < flags.size(); ++k) flags[k] = host.data()[k] != 0.0 ? 1 : 0;
+        Kokkos::deep_copy(m.exec, device, UnmanagedFlags(flags.data(), host.extent(0), host.extent(1)));
+      });
+  m.exec.fence();  // `values` and the flags may be reused on return
   m.done[static_cast<std::size_t>(chunk)] = 1;
 }
 
@@ -359,6 +384,7 @@ ExtractedFrame FrameExtractor::finish() {
   if (m.model.data() != nullptr)
     for (; m.model_next < m.chunks(); ++m.model_next) m.project_model(m.model_next);
   const DeviceView<std::uint32_t**> mask = frame_mask(m.exec, m.out.pixmask, m.out.chi2pix);
+  flag_unsolved(m.exec, m.out.unsolved, mask);  // BAD2DFIT where no solve succeeded
   ExtractedFrame f;
   FrameResult& r = f.result;
   r.specmin = m.specmin;
@@ -372,9 +398,11 @@ ExtractedFrame FrameExtractor::finish() {
   r.resolution = detail::copy_to_result(m.exec, m.out.resolution);
   r.chi2pix = detail::copy_to_result(m.exec, m.out.chi2pix);
   r.pixmask_fraction = detail::copy_to_result(m.exec, m.out.pixmask);
+  r.unsolved = detail::copy_to_result(m.exec, m.out.unsolved);
   f.mask = detail::copy_to_result(m.exec, mask);
   if (m.model.data() != nullptr) f.model = detail::copy_to_result(m.exec, m.model);
   m.exec.fence();
+  r.unsolved_bins = detail::count_unsolved(r.unsolved);
   // The frame's device arrays go with the results (on host backends they are the results).
   m.out = detail::PatchOutputs();
   m.model = DeviceView<double**>();

@@ -12,7 +12,7 @@
 namespace perfex::detail {
 
 // The arrays the patch kernels write, [nspec][nwave] ([nspec][2 ndiag + 1][nwave] for the resolution),
-// labelled `prefix` + "flux", ... and zeroed (bins no patch keeps stay 0). `status` is left empty: it is
+// labelled `prefix` + "flux", ..., "unsolved" and zeroed (bins no patch keeps stay 0). `status` is left empty: it is
 // per plan (solve_patch_batches).
 PatchOutputs allocate_outputs(const std::string& prefix, int nspec, int nwave, int ndiag);
 
@@ -24,8 +24,10 @@ void check_inputs(const ImageInput& input, const SpotCache& spots);
 
 // Solves every patch of `plan` (its table on the device: `patches`) in batches of the backend's size,
 // reusing `workspace` (grown when too small; a local one when null). The kernels write the kept bins of
-// fiber f at row f - out_specmin of `out`. Throws perfex::Error (data) naming the first patch that could
-// not be solved. Fences `exec`.
+// fiber f at row f - out_specmin of `out`. Patches that fail are solved again (wider fiber tiles, then a
+// stronger prior: README, "Degenerate patches"); the kept bins of those that still fail keep flux, ivar
+// and resolution 0 and get out.unsolved = 1. Throws perfex::Error (data) only when a patch needs more team
+// scratch than the backend allows. Fences `exec`.
 void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const SpotCache& spots, const PatchPlan& plan,
                          const DeviceView<const Patch*>& patches, const ExtractionOptions& options, int out_specmin,
                          PatchOutputs& out, SolvePhase last_phase, ExtractWorkspace* workspace);
@@ -47,6 +49,9 @@ ResultView<T> copy_to_result(const ExecSpace& exec, const DeviceView<T>& device)
   Kokkos::deep_copy(exec, host, device);
   return host;
 }
+
+// Bins flagged in an unsolved plane on the host.
+long count_unsolved(const ResultView<std::uint8_t**>& unsolved);
 
 // FrameResult of a solved and converted `out` (fences `exec`).
 FrameResult copy_result(const ExecSpace& exec, const PatchOutputs& out, const std::vector<double>& wavelengths,

@@ -100,6 +100,24 @@ void compute_mask(const Exec& exec, const In& pixmask, const In& chi2, const Out
       });
 }
 
+void check_unsolved_shape(std::size_t rows, std::size_t columns, std::size_t mask_rows, std::size_t mask_columns) {
+  if (rows != mask_rows || columns != mask_columns)
+    throw_usage_error("flag_unsolved: unsolved is " + std::to_string(rows) + " x " + std::to_string(columns) +
+                      ", the mask " + std::to_string(mask_rows) + " x " + std::to_string(mask_columns));
+}
+
+// mask |= BAD2DFIT where unsolved (views the execution space `exec` can read and write).
+template <class Exec, class In, class Out>
+void add_unsolved(const Exec& exec, const In& unsolved, const Out& mask) {
+  const int nspec = static_cast<int>(mask.extent(0)), nwave = static_cast<int>(mask.extent(1));
+  if (nspec == 0 || nwave == 0) return;
+  Kokkos::parallel_for(
+      "perfex::frame_mask::unsolved", Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {nspec, nwave}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        if (unsolved(i, j)) mask(i, j) |= specmask::bad2dfit;
+      });
+}
+
 }  // namespace
 
 double median_of(const double* values, int n, int stride) {
@@ -133,6 +151,24 @@ HostView<std::uint32_t**> detail::frame_mask_on_host(const double* pixmask_fract
                mask, options);
   host.fence();
   return mask;
+}
+
+void flag_unsolved(const ExecSpace& exec, const DeviceView<const std::uint8_t**>& unsolved,
+                   const DeviceView<std::uint32_t**>& mask) {
+  if (unsolved.extent(0) == 0) return;
+  check_unsolved_shape(unsolved.extent(0), unsolved.extent(1), mask.extent(0), mask.extent(1));
+  add_unsolved(exec, unsolved, mask);
+}
+
+void detail::flag_unsolved_on_host(const std::uint8_t* unsolved, std::size_t rows, std::size_t columns,
+                                   std::uint32_t* mask, std::size_t mask_rows, std::size_t mask_columns) {
+  if (rows == 0) return;
+  check_unsolved_shape(rows, columns, mask_rows, mask_columns);
+  using In = Kokkos::View<const std::uint8_t**, Kokkos::LayoutRight, HostSpace, Kokkos::MemoryUnmanaged>;
+  using Out = Kokkos::View<std::uint32_t**, Kokkos::LayoutRight, HostSpace, Kokkos::MemoryUnmanaged>;
+  const HostExecSpace host;
+  add_unsolved(host, In(unsolved, rows, columns), Out(mask, mask_rows, mask_columns));
+  host.fence();
 }
 
 }  // namespace perfex

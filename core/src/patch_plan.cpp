@@ -37,22 +37,59 @@ bool stamps_overlap(const HostView<const int**>& xc, const HostView<const int**>
   return std::abs(xc(f1, w1) - xc(f2, w2)) < stamp_nx && std::abs(yc(f1, w1) - yc(f2, w2)) < stamp_ny;
 }
 
-// Lower bandwidth of iCov in fiber-major order: within a fiber every pair of bins may couple (nwave - 1);
-// between fibers up to `coupled` apart, the largest index distance of two overlapping stamps. Fibers further
-// apart are left out of the band (for single-core spots, fibers two apart couple only through the far wings,
-// ~1e-16 relative).
-int patch_bandwidth(const HostView<const int**>& xc, const HostView<const int**>& yc, int f0, int nf, int w0, int nw,
-                    int stamp_ny, int stamp_nx, int coupled) {
-  int bw = nw - 1;
-  for (int f = f0; f + 1 < f0 + nf; ++f)
-    for (int d = 1; d <= coupled && f + d < f0 + nf; ++d)
-      for (int i = 0; i < nw; ++i)      // bin of fiber f
-        for (int k = nw - 1; k > i - d * nw && k >= 0; --k)  // bin of fiber f + d, index distance d nw + k - i
-          if (stamps_overlap(xc, yc, f, w0 + i, f + d, w0 + k, stamp_ny, stamp_nx)) {
-            bw = std::max(bw, d * nw + k - i);
-            break;
-          }
-  return bw;
+// How the unknowns of a patch couple: two unknowns couple when their stamps overlap (the pixel box does not
+// clip this test: a pair whose overlap lies outside the box is counted, which only widens the result).
+// Within a fiber every pair of bins may couple. Fibers d apart are scanned for every d; stamps of fibers two
+// apart do overlap for DESI spots (their wings share 2-3 columns), where the solver finds the coupling
+// negligible and keeps its tridiagonal tiles (see fiber_tiles.hpp).
+struct Coupling {
+  int fiber_coupling = 0;
+  int wave_skew = 0;
+  int bandwidth = 0;
+};
+
+// Smallest bin b of fiber `lo` whose stamp overlaps that of bin a of fiber `hi`, or -1. Candidates are scanned
+// from `from`; with `sorted` corners (rows ascending with wavelength) the scan stops above bin a's stamp.
+int first_overlap(const HostView<const int**>& xc, const HostView<const int**>& yc, int hi, int a, int lo, int w0,
+                  int nw, int from, bool sorted, int stamp_ny, int stamp_nx) {
+  for (int b = from; b < nw; ++b) {
+    if (sorted && yc(lo, w0 + b) >= yc(hi, w0 + a) + stamp_ny) break;
+    if (stamps_overlap(xc, yc, hi, w0 + a, lo, w0 + b, stamp_ny, stamp_nx)) return b;
+  }
+  return -1;
+}
+
+Coupling patch_coupling(const HostView<const int**>& xc, const HostView<const int**>& yc, int f0, int nf, int w0, int nw,
+                        int stamp_ny, int stamp_nx) {
+  Coupling c;
+  c.bandwidth = nw - 1;
+  for (int d = 1; d < nf; ++d)
+    for (int f = f0; f + d < f0 + nf; ++f) {
+      // Column ranges of the two fibers' stamps over the patch: most fiber pairs are rejected here.
+      int xlo1 = INT_MAX, xhi1 = INT_MIN, xlo2 = INT_MAX, xhi2 = INT_MIN;
+      bool y_sorted = true;
+      for (int w = w0; w < w0 + nw; ++w) {
+        xlo1 = std::min(xlo1, xc(f, w));
+        xhi1 = std::max(xhi1, xc(f, w));
+        xlo2 = std::min(xlo2, xc(f + d, w));
+        xhi2 = std::max(xhi2, xc(f + d, w));
+        if (w > w0 && (yc(f, w) < yc(f, w - 1) || yc(f + d, w) < yc(f + d, w - 1))) y_sorted = false;
+      }
+      if (xlo2 - xhi1 >= stamp_nx || xlo1 - xhi2 >= stamp_nx) continue;
+      // With rows ascending in wavelength (both fibers), bins of fiber f entirely below bin a's stamp stay
+      // below for a + 1.
+      int from = 0;
+      for (int a = 0; a < nw; ++a) {
+        if (y_sorted)
+          while (from < nw && yc(f, w0 + from) + stamp_ny <= yc(f + d, w0 + a)) ++from;
+        const int b = first_overlap(xc, yc, f + d, a, f, w0, nw, y_sorted ? from : 0, y_sorted, stamp_ny, stamp_nx);
+        if (b < 0) continue;
+        c.fiber_coupling = std::max(c.fiber_coupling, d);
+        c.wave_skew = std::max(c.wave_skew, a - b);
+        c.bandwidth = std::max(c.bandwidth, d * nw + a - b);
+      }
+    }
+  return c;
 }
 
 }  // namespace
@@ -135,7 +172,7 @@ int wavelength_padding(const GaussHermitePsf& psf, const std::vector<double>& gr
 
 PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<const int**>& ycorner,
                        int cache_fiber_begin, int stamp_ny, int stamp_nx, int specmin, int nspec, int nwave,
-                       const ExtractionOptions& options, int coupled_fibers) {
+                       const ExtractionOptions& options) {
   options.validate();
   const int bundlesize = options.bundlesize;
   if (specmin < 0 || nspec < 1)
@@ -188,14 +225,17 @@ PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<cons
         p.ymax = all.ymin + ypadhi;
         p.xmin = all.xmin;
         p.xmax = all.xmax;
-        p.bandwidth =
-            patch_bandwidth(xcorner, ycorner, f0, p.nfiber, p.wave_lo, nw, stamp_ny, stamp_nx, coupled_fibers);
+        const Coupling coupling = patch_coupling(xcorner, ycorner, f0, p.nfiber, p.wave_lo, nw, stamp_ny, stamp_nx);
+        p.fiber_coupling = coupling.fiber_coupling;
+        p.wave_skew = coupling.wave_skew;
+        p.bandwidth = coupling.bandwidth;
         plan.max_unknowns = std::max(plan.max_unknowns, p.unknowns());
         plan.max_bandwidth = std::max(plan.max_bandwidth, p.bandwidth);
         plan.max_box_pixels = std::max(plan.max_box_pixels, p.box_pixels());
         plan.max_nfiber = std::max(plan.max_nfiber, p.nfiber);
         plan.max_nwave = std::max(plan.max_nwave, p.nwave);
         plan.max_ncore_fiber = std::max(plan.max_ncore_fiber, p.ncore_fiber);
+        plan.max_fiber_coupling = std::max(plan.max_fiber_coupling, p.fiber_coupling);
         plan.patches.push_back(p);
       }
     }

@@ -1,10 +1,12 @@
 // The per-patch solve, written once for every execution space: one team per patch, phases separated by
-// team barriers. Internal to core (extract.cpp launches it in batches over the patch plan).
+// team barriers, the patch's pixels, weighted stamps and fiber tiles in the team's scratch. Internal to core
+// (extract.cpp launches it in batches over the patch plan, and again for the patches that failed).
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <cstdint>
 
-#include "perfex/core/linalg/band_cholesky.hpp"
+#include "fiber_tiles.hpp"
 #include "perfex/core/math.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/patch_plan.hpp"
@@ -12,19 +14,40 @@
 
 namespace perfex::detail {
 
-// Per-slot scratch in global memory (a slot is one patch of the current batch).
+// Per-slot results in global memory (a slot is one patch of the current batch), read by the decorrelation.
 struct PatchWorkspace {
-  DeviceView<double**> icov;        // [slot][max_n * ld]: iCov, then its Cholesky factor
-  DeviceView<double**> cinv;        // [slot][max_n * ldz]: selected inverse C inside the band (full band)
-  DeviceView<double**> vec;         // [slot][3 * max_n]: fluxweight | y -> xflux | column work
-  DeviceView<double**> box;         // [slot][3 * max_box]: weights | pixel values -> chi^2 | model -> totivar > 0
-  DeviceView<double**> cblocks;     // [slot][c * bstride + i * nwave + j]: C_bb(i, j) of core fiber c, both
-                                    // triangles (read by the decorrelation, core/src/decorrelate.hpp)
-  int ld = 0;   // lower band row length (max bandwidth + 1)
-  int ldz = 0;  // full band row length (2 max bandwidth + 1)
+  DeviceView<double**> cblocks;  // [slot][c * bstride + i * nwave + j]: C_bb(i, j) of core fiber c, both triangles
+                                 // (read by the decorrelation, core/src/decorrelate.hpp)
+  DeviceView<double**> vec;      // [slot][2 * max_n]: fluxweight | xflux
   int max_n = 0;
-  int max_box = 0;
   int bstride = 0;  // per C_bb block: max_nwave^2
+  // Team scratch (level 1) of one patch, in doubles: see SolverScratch.
+  int max_box = 0;
+  int stamp_px = 0;
+  int max_tile_ld = 0;  // largest tile (fibers per tile x bins)
+  int max_tiles = 0;    // FiberTiles::tile_count of the largest patch
+  // Tiles too large for team scratch: in tile_pool [slot][max_tiles * max_tile_ld^2] (global memory) instead.
+  bool tiles_in_pool = false;
+  DeviceView<double**> tile_pool;
+};
+
+// How a patch's team scratch is laid out (doubles from the start of the team's level-1 scratch).
+struct SolverScratch {
+  KOKKOS_INLINE_FUNCTION static long box(const PatchWorkspace&) { return 0; }
+  KOKKOS_INLINE_FUNCTION static long stamps(const PatchWorkspace& ws) { return 3L * ws.max_box; }
+  KOKKOS_INLINE_FUNCTION static long diag(const PatchWorkspace& ws, int team_size) {
+    return stamps(ws) + static_cast<long>(team_size) * ws.stamp_px;
+  }
+  KOKKOS_INLINE_FUNCTION static long work(const PatchWorkspace& ws, int team_size) {
+    return diag(ws, team_size) + ws.max_n;
+  }
+  KOKKOS_INLINE_FUNCTION static long tiles(const PatchWorkspace& ws, int team_size) {
+    return work(ws, team_size) + 2L * ws.max_tile_ld;
+  }
+  KOKKOS_INLINE_FUNCTION static long total(const PatchWorkspace& ws, int team_size) {
+    return tiles(ws, team_size) +
+           (ws.tiles_in_pool ? 0L : static_cast<long>(ws.max_tiles) * ws.max_tile_ld * ws.max_tile_ld);
+  }
 };
 
 struct PatchOutputs {
@@ -33,11 +56,31 @@ struct PatchOutputs {
   DeviceView<double***> resolution; // [nspec][2 ndiag + 1][nwave]
   DeviceView<double**> chi2pix;
   DeviceView<double**> pixmask;
-  DeviceView<int*> status;          // [patch]: 0 ok, otherwise a failure code
+  DeviceView<std::uint8_t**> unsolved;  // [nspec][nwave]: 1 on the kept bins of patches no pass could solve
+                                        // (written by extract.cpp after the passes, not by the solver)
+  DeviceView<int*> status;          // [patch of the launch's list]: PatchStatus
+};
+
+// Per patch, after a launch of the solver.
+enum PatchStatus : int {
+  solved = 0,
+  not_positive_definite = 1,  // a pivot of the tile factorisation fell to tau of its diagonal entry, or iCov is not finite
+  wide_coupling = 2,          // fibers further apart than the tiles hold couple: solve again with wider tiles
+  prior_dominates = 3,        // (with a ridge) the ridge supplies more than 1% of a reported bin's information
+};
+
+// The solver's numerical thresholds (README, "Degenerate patches").
+struct SolverThresholds {
+  static constexpr double pivot_tau = 1e-10;      // not positive definite below this scaled pivot
+  static constexpr double far_coupling = 1e-10;   // couplings of fibers beyond the tiles below this x max diagonal are dropped
+  static constexpr double retry_ridge = 1e-8;     // the retry's prior: iCov_jj (1 + retry_ridge)
+  static constexpr double prior_share = 0.01;     // a retried bin may take at most this share of its information from it
 };
 
 struct PatchSolver {
   DeviceView<const Patch*> patches;
+  DeviceView<const int*> group;       // [patch of the list]: fibers per tile (empty: 1)
+  DeviceView<const double*> ridge;    // [patch of the list]: extra prior, relative to iCov's diagonal (empty: 0)
   DeviceView<const double****> spots;  // [fiber][wave][iy][ix]
   DeviceView<const int**> xcorner;
   DeviceView<const int**> ycorner;
@@ -76,13 +119,17 @@ struct PatchSolver {
   template <class Member>
   KOKKOS_INLINE_FUNCTION void gather_pixels(const Member& team, const Patch& p, double* box) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void normal_equations(const Member& team, const Patch& p, const double* box, double* icov,
-                                               double* fluxweight, double* rhs) const;
+  KOKKOS_INLINE_FUNCTION void normal_equations(const Member& team, const Patch& p, const FiberTiles& t,
+                                               const double* box, double* stamps, double* fluxweight, double* rhs,
+                                               double* diag, double& farmax) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void copy_core_blocks(const Member& team, const Patch& p, const double* cinv,
-                                               double* cblocks) const;
+  KOKKOS_INLINE_FUNCTION void add_prior(const Member& team, const Patch& p, const FiberTiles& t, double relative_ridge,
+                                        const double* fluxweight, double* diag) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p, const double* xflux, double* box) const;
+  KOKKOS_INLINE_FUNCTION void copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t, double* cb) const;
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p, const double* xflux, double* box,
+                                               bool solved) const;
 };
 
 // ---- implementation -------------------------------------------------------------------------------------
@@ -90,155 +137,271 @@ struct PatchSolver {
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   const int slot = team.league_rank();
-  const Patch p = patches(batch_begin + slot);
+  const int index = batch_begin + slot;
+  const Patch p = patches(index);
   const int n = p.unknowns();
-  const int ld = ws.ld;
-  double* icov = &ws.icov(slot, 0);
-  double* cinv = &ws.cinv(slot, 0);
   double* fluxweight = &ws.vec(slot, 0);
   double* xflux = fluxweight + ws.max_n;
+  double* cb = &ws.cblocks(slot, 0);
 
-  double* box = &ws.box(slot, 0);
+  double* scratch = static_cast<double*>(team.team_scratch(1).get_shmem(
+      sizeof(double) * static_cast<std::size_t>(SolverScratch::total(ws, team.team_size()))));
+  double* box = scratch + SolverScratch::box(ws);
+  double* stamps = scratch + SolverScratch::stamps(ws);
+  double* diag = scratch + SolverScratch::diag(ws, team.team_size());
+  double* work = scratch + SolverScratch::work(ws, team.team_size());
+
+  FiberTiles t;
+  t.g = group.extent(0) > 0 ? group(index) : 1;
+  if (t.g > p.nfiber) t.g = p.nfiber;
+  t.m = p.nwave;
+  t.nfiber = p.nfiber;
+  t.ntile = (p.nfiber + t.g - 1) / t.g;
+  t.ld = t.g * t.m;
+  const int core_b0 = p.core_fiber_lo - p.fiber_lo;
+  t.first_core_tile = core_b0 / t.g;
+  t.last_core_tile = (core_b0 + p.ncore_fiber - 1) / t.g;
+  t.skew = p.wave_skew;
+  t.base = ws.tiles_in_pool ? &ws.tile_pool(slot, 0) : scratch + SolverScratch::tiles(ws, team.team_size());
+  const double relative_ridge = ridge.extent(0) > 0 ? ridge(index) : 0.0;
+
   gather_pixels(team, p, box);
-  normal_equations(team, p, box, icov, fluxweight, xflux);
+  double farmax = 0.0;
+  normal_equations(team, p, t, box, stamps, fluxweight, xflux, diag, farmax);
+  add_prior(team, p, t, relative_ridge, fluxweight, diag);
   if (last_phase < SolvePhase::Factorization) return;
-  double* col = xflux + ws.max_n;
-  const int info = linalg::team_band_cholesky(team, icov, n, p.bandwidth, ld, col);
-  if (info != 0) {
-    Kokkos::single(Kokkos::PerTeam(team), [&]() { out.status(batch_begin + slot) = info; });
+
+  int status = PatchStatus::solved;
+  if (farmax > 0.0) {
+    double maxdiag = 0.0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, 0, n), [&](const int i, double& mx) { mx = diag[i] > mx ? diag[i] : mx; },
+        Kokkos::Max<double>(maxdiag));
+    if (!(farmax <= SolverThresholds::far_coupling * maxdiag)) status = PatchStatus::wide_coupling;
+  }
+  if (status == PatchStatus::solved &&
+      detail::team_solve_fiber_tiles(team, t, diag, SolverThresholds::pivot_tau, xflux, work,
+                                     last_phase >= SolvePhase::SelectedInverse) != 0)
+    status = PatchStatus::not_positive_definite;
+  if (status == PatchStatus::solved && last_phase >= SolvePhase::SelectedInverse) {
+    copy_cblocks(team, p, t, cb);
+    if (relative_ridge > 0.0) {
+      // The ridge added r/(1+r) of iCov_jj to bin j: reject the patch if that is over prior_share of the
+      // bin's information 1/C_jj for a bin it reports.
+      const double share = relative_ridge / (1.0 + relative_ridge);
+      int dominated = 0;
+      Kokkos::parallel_reduce(
+          Kokkos::TeamThreadRange(team, 0, p.ncore_fiber * p.nkeep),
+          [&](const int idx, int& bad) {
+            const int c = idx / p.nkeep, k = p.core_offset + idx % p.nkeep;
+            const double cjj = cb[c * ws.bstride + k * p.nwave + k];
+            const double info = share * diag[(core_b0 + c) * p.nwave + k];
+            if (!(info * cjj <= SolverThresholds::prior_share)) bad = 1;
+          },
+          Kokkos::Max<int>(dominated));
+      if (dominated) status = PatchStatus::prior_dominates;
+    }
+  }
+  Kokkos::single(Kokkos::PerTeam(team), [&]() { out.status(index) = status; });
+  if (status != PatchStatus::solved) {
+    if (last_phase >= SolvePhase::All) chi2_and_pixmask(team, p, xflux, box, false);
     return;
   }
-  linalg::team_band_solve(team, icov, n, p.bandwidth, ld, xflux);
-  if (last_phase < SolvePhase::SelectedInverse) return;
-  linalg::team_band_selected_inverse(team, icov, n, p.bandwidth, ld, cinv, ws.ldz, col);
-  if (last_phase < SolvePhase::Decorrelation) return;
-  copy_core_blocks(team, p, cinv, &ws.cblocks(slot, 0));
+  // The decorrelation of the solved patches is a launch of its own after this one (core/src/decorrelate.hpp).
   if (last_phase < SolvePhase::All) return;
-  chi2_and_pixmask(team, p, xflux, box);
+  chi2_and_pixmask(team, p, xflux, box, true);
 }
 
-// Copies the box's pixels and weights into the workspace once (weights 0 for masked, off-image, off-CCD
-// or non-finite pixels), so the accumulation loops below read contiguous rows.
+// Copies the box's pixels and weights into scratch once (weights 0 for masked, off-image, off-CCD or
+// non-finite pixels), so the accumulation loops below read contiguous rows.
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::gather_pixels(const Member& team, const Patch& p, double* box) const {
   const int nx = p.xmax - p.xmin, ny = p.ymax - p.ymin;
   double* wbox = box;
   double* vbox = box + ws.max_box;
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, ny), [&](const int iy) {
-    for (int ix = 0; ix < nx; ++ix) {
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nx), [&](const int ix) {
       double v, w;
       pixel(p.ymin + iy, p.xmin + ix, v, w);
       wbox[iy * nx + ix] = w;
       vbox[iy * nx + ix] = v;
-    }
+    });
   });
   team.team_barrier();
 }
 
-// iCov = A^T W A + diag(alpha^2 + 1e-15) inside the band, y = A^T W p, fluxweight = A^T w, accumulated
-// from the sparse spots: entry (i, k) sums over the pixels where both stamps overlap the box.
+// iCov = A^T W A on the fiber tiles (upper triangles of D_s, B_s transposed), y = A^T W p, fluxweight = A^T w,
+// diag = iCov's diagonal, accumulated from the sparse spots. Threads take unknowns i; each first weights its
+// stamp (clipped to the box) into its own scratch row, then sums it against every partner k >= i whose stamp
+// overlaps (lanes over the columns of a stamp row). Pairs of fibers further apart than the tiles hold are
+// only measured: farmax = their largest |iCov(i, k)|.
 template <class Member>
-KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, const Patch& p, const double* box,
-                                                          double* icov, double* fluxweight, double* rhs) const {
+KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, const Patch& p, const FiberTiles& t,
+                                                          const double* box, double* stamps, double* fluxweight,
+                                                          double* rhs, double* diag, double& farmax) const {
   const int n = p.unknowns();
-  const int nw = p.nwave;
-  const int ld = ws.ld;
-  const int bw = p.bandwidth;
+  const int m = p.nwave;
+  const int g = t.g;
   const int f0 = p.fiber_lo - cache_fiber_begin;
   const int nx = p.xmax - p.xmin;
+  const int ld = t.ld;
   const double* wbox = box;
   const double* vbox = box + ws.max_box;
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, n), [&](const int i) {
-    const int fi = f0 + i / nw, wi = p.wave_lo + i % nw;
-    const int xi = xcorner(fi, wi), yi = ycorner(fi, wi);
-    // The stamp of i clipped to the box.
-    const int ylo = yi > p.ymin ? yi : p.ymin, yhi = yi + stamp_ny < p.ymax ? yi + stamp_ny : p.ymax;
-    const int xlo = xi > p.xmin ? xi : p.xmin, xhi = xi + stamp_nx < p.xmax ? xi + stamp_nx : p.xmax;
-    const double* spot_i = &spots(fi, wi, 0, 0);
-    double fw = 0.0, yy = 0.0;
-    for (int y = ylo; y < yhi; ++y) {
-      const double* wrow = wbox + (y - p.ymin) * nx - p.xmin;
-      const double* vrow = vbox + (y - p.ymin) * nx - p.xmin;
-      const double* srow = spot_i + (y - yi) * stamp_nx - xi;
-      for (int x = xlo; x < xhi; ++x) {
-        const double wa = wrow[x] * srow[x];
-        fw += wa;
-        yy += wa * vrow[x];
-      }
-    }
-    fluxweight[i] = fw;
-    rhs[i] = yy;
-    // Row i of the lower band: partners k = i - bw .. i, visited fiber by fiber without divisions; only
-    // pairs whose stamps overlap inside the box contribute.
-    double* row = icov + i * ld + (bw - i);  // row[k] = iCov(i, k)
-    for (int k = i - bw; k <= i; ++k)
-      if (k >= 0) row[k] = 0.0;
-    const int ilocal_f = i / nw;
-    for (int fl = ilocal_f; fl >= 0 && (fl + 1) * nw - 1 >= i - bw; --fl) {
-      const int kmin = (fl * nw > i - bw) ? fl * nw : i - bw;
-      const int kmax = (fl == ilocal_f) ? i : fl * nw + nw - 1;
-      const int fk = f0 + fl;
-      for (int k = kmin; k <= kmax; ++k) {
-        const int wk = p.wave_lo + (k - fl * nw);
-        const int yk = ycorner(fk, wk);
-        const int oylo = ylo > yk ? ylo : yk, oyhi = yhi < yk + stamp_ny ? yhi : yk + stamp_ny;
-        if (oylo >= oyhi) continue;
-        const int xk = xcorner(fk, wk);
-        const int oxlo = xlo > xk ? xlo : xk, oxhi = xhi < xk + stamp_nx ? xhi : xk + stamp_nx;
-        if (oxlo >= oxhi) continue;
-        const double* spot_k = &spots(fk, wk, 0, 0);
-        double sum = 0.0;
-        for (int y = oylo; y < oyhi; ++y) {
-          const double* wrow = wbox + (y - p.ymin) * nx - p.xmin;
-          const double* si = spot_i + (y - yi) * stamp_nx - xi;
-          const double* sk = spot_k + (y - yk) * stamp_nx - xk;
-          for (int x = oxlo; x < oxhi; ++x) sum += wrow[x] * si[x] * sk[x];
+  double* ws_i = stamps + team.team_rank() * ws.stamp_px;  // this thread's weighted stamp, rows of stamp_nx
+  const int coupling = p.fiber_coupling > 0 ? p.fiber_coupling : 0;
+  // Bit f: the stamp rows of padded fiber f ascend with the bin (always so for DESI PSFs).
+  unsigned rows_ascending = 0;
+  for (int f = 0; f < p.nfiber && f < 32; ++f) {
+    bool ascending = true;
+    for (int w = p.wave_lo + 1; w < p.wave_lo + m; ++w) ascending = ascending && ycorner(f0 + f, w) >= ycorner(f0 + f, w - 1);
+    if (ascending) rows_ascending |= 1u << f;
+  }
+  double far = 0.0;
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, 0, n),
+      [&](const int i, double& far_i) {
+        const int fl = i / m, c = i % m;
+        const int fi = f0 + fl, wi = p.wave_lo + c;
+        const int xi = xcorner(fi, wi), yi = ycorner(fi, wi);
+        // The stamp of i clipped to the box.
+        const int ylo = yi > p.ymin ? yi : p.ymin, yhi = yi + stamp_ny < p.ymax ? yi + stamp_ny : p.ymax;
+        const int xlo = xi > p.xmin ? xi : p.xmin, xhi = xi + stamp_nx < p.xmax ? xi + stamp_nx : p.xmax;
+        const int ny_i = yhi > ylo ? yhi - ylo : 0;
+        const int nx_i = xhi > xlo ? xhi - xlo : 0;
+        const double* spot_i = &spots(fi, wi, 0, 0);
+        for (int y = 0; y < ny_i; ++y) {
+          const double* wrow = wbox + (ylo + y - p.ymin) * nx + (xlo - p.xmin);
+          const double* srow = spot_i + (ylo + y - yi) * stamp_nx + (xlo - xi);
+          double* out = ws_i + y * stamp_nx;
+          Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nx_i), [&](const int x) { out[x] = wrow[x] * srow[x]; });
         }
-        row[k] = sum;
-      }
-    }
-  });
+        const double fw = linalg::lane_sum_rows(team, ny_i, 0, nx_i, [&](const int y, const int x) { return ws_i[y * stamp_nx + x]; });
+        const double yy = linalg::lane_sum_rows(team, ny_i, 0, nx_i, [&](const int y, const int x) {
+          return ws_i[y * stamp_nx + x] * vbox[(ylo + y - p.ymin) * nx + (xlo + x - p.xmin)];
+        });
+        // Row i of the tiles: D_s from bin i on, and B_s (transposed) when there is a next tile.
+        const int s = fl / g, r = (fl % g) * m + c;
+        const int ns = t.size(s);
+        double* drow = t.d(s) + r * ld;
+        double* brow = s + 1 < t.ntile ? t.bt(s) + r * ld : nullptr;
+        const int nnext = s + 1 < t.ntile ? t.size(s + 1) : 0;
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, r, ns), [&](const int j) { drow[j] = 0.0; });
+        if (brow) Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nnext), [&](const int j) { brow[j] = 0.0; });
+        double dii = 0.0;
+        const int fmax = fl + coupling < p.nfiber - 1 ? fl + coupling : p.nfiber - 1;
+        const bool full_row = xlo == xi && nx_i == stamp_nx;  // i's weighted rows are whole stamp rows
+        for (int fk = fl; fk <= fmax; ++fk) {
+          const int tk = fk / g;
+          const int wk0 = p.wave_lo;
+          const double* spot_f = &spots(f0 + fk, wk0, 0, 0);
+          // Partners whose stamp rows meet [ylo, yhi): with rows ascending in wavelength, a binary search for
+          // the first and a stop after the last; otherwise every bin is tested.
+          const bool sorted = fk < 32 && ((rows_ascending >> fk) & 1u);
+          int ck = fk == fl ? c : 0;
+          if (sorted) {
+            int hi = m;
+            while (ck < hi) {
+              const int mid = (ck + hi) / 2;
+              if (ycorner(f0 + fk, wk0 + mid) + stamp_ny <= ylo) ck = mid + 1; else hi = mid;
+            }
+          }
+          for (; ck < m; ++ck) {
+            const int yk = ycorner(f0 + fk, wk0 + ck);
+            if (sorted && yk >= yhi) break;
+            const int oylo = ylo > yk ? ylo : yk, oyhi = yhi < yk + stamp_ny ? yhi : yk + stamp_ny;
+            if (oylo >= oyhi) continue;
+            const int xk = xcorner(f0 + fk, wk0 + ck);
+            const int oxlo = xlo > xk ? xlo : xk, oxhi = xhi < xk + stamp_nx ? xhi : xk + stamp_nx;
+            if (oxlo >= oxhi) continue;
+            const double* wk = ws_i + (oylo - ylo) * stamp_nx - xlo;
+            const double* sk = spot_f + static_cast<long>(ck) * stamp_ny * stamp_nx + (oylo - yk) * stamp_nx - xk;
+            double sum;
+            if (full_row && xk == xi) {  // whole rows on both sides: one contiguous run of pixels
+              const double* w0 = wk + xlo;
+              const double* s0 = sk + xk;
+              sum = linalg::lane_sum(team, 0, (oyhi - oylo) * stamp_nx, [&](const int t) { return w0[t] * s0[t]; });
+            } else {
+              sum = linalg::lane_sum_rows(team, oyhi - oylo, oxlo, oxhi, [&](const int y, const int x) {
+                return wk[y * stamp_nx + x] * sk[y * stamp_nx + x];
+              });
+            }
+            const int rk = (fk % g) * m + ck;
+            if (tk == s) {
+              Kokkos::single(Kokkos::PerThread(team), [&]() { drow[rk] = sum; });
+              if (fk == fl && ck == c) dii = sum;
+            } else if (tk == s + 1) {
+              Kokkos::single(Kokkos::PerThread(team), [&]() { brow[rk] = sum; });
+            } else {
+              const double a = math::fabs(sum);
+              far_i = a > far_i ? a : far_i;
+            }
+          }
+        }
+        Kokkos::single(Kokkos::PerThread(team), [&]() {
+          fluxweight[i] = fw;
+          rhs[i] = yy;
+          diag[i] = dii;
+        });
+      },
+      Kokkos::Max<double>(far));
+  farmax = far;
   team.team_barrier();
-  // The prior: bins below 1e-4 of the largest fluxweight are pulled to zero flux (alpha = minweight -
-  // fluxweight), the others get `regularize`; a 1e-15 floor keeps iCov positive definite.
+}
+
+// The prior: bins below 1e-4 of the largest fluxweight are pulled to zero flux (alpha = minweight -
+// fluxweight), the others get `regularize`; a 1e-15 floor keeps iCov positive definite; a retry adds
+// relative_ridge x iCov_jj. diag becomes iCov's diagonal with the prior.
+template <class Member>
+KOKKOS_INLINE_FUNCTION void PatchSolver::add_prior(const Member& team, const Patch& p, const FiberTiles& t,
+                                                   double relative_ridge, const double* fluxweight,
+                                                   double* diag) const {
+  const int n = p.unknowns();
+  const int m = p.nwave;
   double maxweight = 0.0;
   Kokkos::parallel_reduce(
-      Kokkos::TeamThreadRange(team, 0, n), [&](const int i, double& m) { m = fluxweight[i] > m ? fluxweight[i] : m; },
+      Kokkos::TeamThreadRange(team, 0, n), [&](const int i, double& mx) { mx = fluxweight[i] > mx ? fluxweight[i] : mx; },
       Kokkos::Max<double>(maxweight));
   const double minweight = 1e-4 * maxweight;
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, n), [&](const int i) {
     const double alpha = fluxweight[i] < minweight ? minweight - fluxweight[i] : regularize;
-    icov[i * ld + p.bandwidth] += alpha * alpha + 1e-15;
+    const int fl = i / m, s = fl / t.g, r = (fl % t.g) * m + i % m;
+    double* dii = t.d(s) + r * t.ld + r;
+    const double value = (*dii + alpha * alpha + 1e-15) * (1.0 + relative_ridge);
+    Kokkos::single(Kokkos::PerThread(team), [&]() {
+      *dii = value;
+      diag[i] = value;
+    });
   });
   team.team_barrier();
 }
 
-// The core fibers' diagonal blocks C_bb of the selected inverse, row by row, for the decorrelation's launch
-// (core/src/decorrelate.hpp). Each row of C_bb is a contiguous piece of the full band (bandwidth >= nwave - 1).
-// (A stopgap until the factorisation writes the blocks itself.)
+// C_bb of the core fibers (diagonal blocks of the core tiles' C_ss, in team scratch) into the slot's cblocks,
+// both triangles, for the decorrelation's launch (core/src/decorrelate.hpp).
 template <class Member>
-KOKKOS_INLINE_FUNCTION void PatchSolver::copy_core_blocks(const Member& team, const Patch& p, const double* cinv,
-                                                          double* cblocks) const {
+KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t,
+                                                      double* cb) const {
   const int m = p.nwave;
-  const int ldz = ws.ldz;
-  const int bw = p.bandwidth;
   const int core_b0 = p.core_fiber_lo - p.fiber_lo;
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.ncore_fiber * m), [&](const int ci) {
-    const int c = ci / m, i = ci % m;
-    const int row = (core_b0 + c) * m + i;  // unknown of C_bb's row i
-    const double* band = cinv + row * ldz + (bw - i);  // band[j] = C(row, (core_b0 + c) m + j)
-    double* out = cblocks + c * ws.bstride + i * m;
-    for (int j = 0; j < m; ++j) out[j] = band[j];
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.ncore_fiber * m), [&](const int idx) {
+    const int c = idx / m, i = idx % m;
+    const int b = core_b0 + c, s = b / t.g, o = (b % t.g) * m;
+    const double* crow = t.mtile(s) + (o + i) * t.ld + o;
+    double* out = cb + c * ws.bstride;
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, i, m), [&](const int j) {
+      out[i * m + j] = crow[j];
+      out[j * m + i] = crow[j];
+    });
   });
   team.team_barrier();
 }
 
 // chi2pix over the whole padded patch, sliced to the core: model = A xflux (deconvolved flux of every
 // padded unknown), totivar = 1 / (1/modelivar + 1/w) with modelivar = (psferr model + 1e-32)^-2;
-// chi2pix = A^T chi^2 / A^T (totivar > 0). pixmask_fraction = A_core^T (w == 0).
+// chi2pix = A^T chi^2 / A^T (totivar > 0). pixmask_fraction = A_core^T (w == 0). A patch that was not
+// solved gets its pixmask_fraction and chi2pix 0.
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, const Patch& p, const double* xflux,
-                                                          double* box) const {
+                                                          double* box, bool solved) const {
   const int nx = p.xmax - p.xmin, ny = p.ymax - p.ymin;
   const int nw = p.nwave;
   const int n = p.unknowns();
@@ -247,7 +410,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
   double* chi2 = box + ws.max_box;  // overwrites the pixel values, row by row after use
   double* good = box + 2 * ws.max_box;
   // Model row by row (deterministic: each row sums its unknowns in a fixed order).
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, ny), [&](const int iy) {
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, solved ? ny : 0), [&](const int iy) {
     const int y = p.ymin + iy;
     double* model = good + iy * nx;
     for (int ix = 0; ix < nx; ++ix) model[ix] = 0.0;
@@ -286,8 +449,10 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
       const int b = (y - p.ymin) * nx - p.xmin;
       for (int x = xlo; x < xhi; ++x) {
         const double a = srow[x];
-        num += a * chi2[b + x];
-        den += a * good[b + x];
+        if (solved) {
+          num += a * chi2[b + x];
+          den += a * good[b + x];
+        }
         masked += wbox[b + x] == 0.0 ? a : 0.0;
       }
     }

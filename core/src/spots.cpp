@@ -680,7 +680,6 @@ void evaluate_spots(const ExecSpace& exec, const GaussHermitePsf& psf, int fiber
   cache.nwave = nwave;
   cache.stamp_ny = ny;
   cache.stamp_nx = nx;
-  cache.coupled_fibers = psf.coupled_fiber_distance();
   upload_wavelengths(exec, wavelengths, cache.wavelengths);
   fit_view(cache.spots, "perfex::spots::spots", nfiber, nwave, ny, nx);
   fit_view(cache.xcorner, "perfex::spots::xcorner", nfiber, nwave);

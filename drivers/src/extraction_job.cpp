@@ -207,10 +207,15 @@ void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long flagged = 0;
   for (std::size_t k = 0; k < frame.mask.size(); ++k) flagged += frame.mask.data()[k] != 0;
+  const long unsolved = extracted.result.unsolved_bins;
+  if (a.verbose && unsolved > 0)
+    fmt::print(stderr, "perfex extract: {} bins lie in patches whose normal matrix could not be solved: ivar 0, "
+               "BAD2DFIT\n", unsolved);
   fmt::print("wrote {}: {} fibers ({}..{}) x {} bins ({:.1f}..{:.1f} A), extraction {:.2f} s, total {:.2f} s, {} "
-             "bins masked{}\n",
+             "bins masked{}{}\n",
              a.output, nspec, specmin, specmin + nspec - 1, grid.size(), grid.front(), grid.back(), extracted.extract_s,
-             total, flagged, heliocor != 1.0 ? fmt::format(", HELIOCOR {:.9f}", heliocor) : std::string());
+             total, flagged, unsolved > 0 ? fmt::format(", {} bins unsolved", unsolved) : std::string(),
+             heliocor != 1.0 ? fmt::format(", HELIOCOR {:.9f}", heliocor) : std::string());
   if (!a.model.empty()) fmt::print("wrote {}: model image\n", a.model);
 }
 

@@ -111,7 +111,8 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
   d["resolution"] = to_numpy(out.result.resolution);
   d["chi2pix"] = to_numpy(out.result.chi2pix);
   d["pixmask_fraction"] = to_numpy(out.result.pixmask_fraction);
-  d["mask"] = to_numpy(out.mask);
+  d["mask"] = to_numpy(out.mask);  // BAD2DFIT on unsolved bins too (core's finish), as perfex extract writes it
+  d["unsolved_bins"] = out.result.unsolved_bins;
   d["wavelengths"] = vector_to_numpy(grid);
   d["specmin"] = specmin;
   d["nspec"] = nspec;
@@ -144,7 +145,8 @@ else 0.01. The frame goes through the same code as `perfex extract` (bitwise the
 
 Returns a dict of numpy arrays: flux [nspec, nwave] (electrons per Angstrom), ivar, resolution
 [nspec, 2 ndiag + 1, nwave] (DESI layout), chi2pix, pixmask_fraction, mask (uint32 specmask bits), and
-wavelengths, specmin, nspec, ndiag, psferr, and with model=True the model image [NPIX_Y, NPIX_X] of the
+wavelengths, specmin, nspec, ndiag, psferr, unsolved_bins (bins of patches whose normal matrix could not be
+solved: flux, ivar and resolution 0, BAD2DFIT in mask, as perfex extract's summary line counts them), and with model=True the model image [NPIX_Y, NPIX_X] of the
 CCD (every spot times the extracted, resolution-convolved flux of its bin: gpu_specter's modelimage). UsageError (a ValueError) for bad arguments, TypeError for a
 non-numeric array, DataError when the data cannot satisfy the request (same messages as perfex extract).)doc");
 

@@ -208,11 +208,37 @@ TEST_CASE("Frame pipeline in pieces: chunks extracted elsewhere, out of order, g
   root.extract_chunk(1);
   rank.extract_chunk(0);
   std::vector<double> values(rank.chunk_values(0));
-  CHECK(values.size() == 25u * c.grid.size() * (4 + 2 * c.psf.hsizey + 1));
+  CHECK(values.size() == 25u * c.grid.size() * (5 + 2 * c.psf.hsizey + 1));  // 5 planes: unsolved too
   rank.read_chunk(0, values.data());
   CHECK_THROWS_AS(root.finish(), perfex::Error);  // chunk 0 is missing
   root.write_chunk(0, values.data());
   check_same_frame(whole, root.finish());
+  CHECK(whole.result.unsolved_bins == 0);
+
+  // The unsolved plane travels with a chunk's values (0 or 1 after the four double planes): bins a rank's
+  // solver could not solve reach the root's frame, its count and its specmask's BAD2DFIT.
+  const std::size_t nw = c.grid.size(), plane = 25u * nw;
+  std::vector<double> flagged = values;
+  for (int j = 10; j < 20; ++j) {
+    const std::size_t k = 3 * nw + static_cast<std::size_t>(j);  // fiber 3, bin j
+    flagged[k] = flagged[plane + k] = 0.0;                        // flux and ivar 0, as the solver leaves them
+    flagged[4 * plane + k] = 1.0;
+  }
+  perfex::FrameExtractor with_unsolved(perfex::ExecSpace(), c.psf, c.grid, 0, 50, options);
+  with_unsolved.begin(input);
+  with_unsolved.extract_chunk(1);
+  with_unsolved.write_chunk(0, flagged.data());
+  const auto f = with_unsolved.finish();
+  CHECK(f.result.unsolved_bins == 10);
+  int wrong = 0, unflagged = 0;
+  for (int i = 0; i < 50; ++i)
+    for (std::size_t j = 0; j < nw; ++j) {
+      const bool expected = i == 3 && j >= 10 && j < 20;
+      wrong += (f.result.unsolved(i, j) != 0) != expected;
+      unflagged += expected && (f.mask(i, j) & perfex::specmask::bad2dfit) == 0;
+    }
+  CHECK(wrong == 0);
+  CHECK(unflagged == 0);
 
   // The same pipeline again (plans and workspace reused, fresh arrays): the same frame, and the first
   // results are not overwritten.

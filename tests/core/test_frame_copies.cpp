@@ -103,6 +103,7 @@ void check_copies(const std::vector<Copy>& copies, const perfex::ExtractedFrame&
                           {"resolution", r.resolution.data(), r.resolution.span() * sizeof(double)},
                           {"chi2pix", r.chi2pix.data(), r.chi2pix.span() * sizeof(double)},
                           {"pixmask_fraction", r.pixmask_fraction.data(), r.pixmask_fraction.span() * sizeof(double)},
+                          {"unsolved", r.unsolved.data(), r.unsolved.span() * sizeof(std::uint8_t)},
                           {"mask", f.mask.data(), f.mask.span() * sizeof(std::uint32_t)},
                           {"model", f.model.data(), f.model.span() * sizeof(double)}};
   std::map<std::string, int> to_result;  // copies into each finished array

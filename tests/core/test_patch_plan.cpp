@@ -3,6 +3,7 @@
 // wavelength padding that covers the spots.
 #include <catch2/catch_test_macros.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -106,19 +107,35 @@ TEST_CASE("plan_patches: partial bundles and uneven splits tile the requested fi
     }
 }
 
-TEST_CASE("plan_patches couples overlapping stamps of fibers up to coupled_fibers apart", "[plan]") {
-  // GAUSS-HERMITE2-like: 20-px stamps, fibers 6.8 px apart: the stamps of fibers two apart overlap.
+TEST_CASE("plan_patches measures how far apart fibers have overlapping stamps, whatever the layout", "[plan]") {
+  // One rule for every PSF layout: the plan records the largest fiber distance whose stamps overlap (the
+  // solver then measures those couplings and widens its fiber tiles when they matter).
   perfex::ExtractionOptions o;
   const int nwave = 60, nfull = nwave + 2 * o.wavepad() + o.nwavestep;
-  const auto c = toy_corners(25, nfull, 6.8, 1.75, 10, 10);
-  const auto near = perfex::plan_patches(c.x, c.y, 0, 20, 20, 0, 25, nwave, o, 1);
-  const auto all = perfex::plan_patches(c.x, c.y, 0, 20, 20, 0, 25, nwave, o, 25);
   const int nw = o.patch_nwave();
-  REQUIRE(near.patches.size() == all.patches.size());
-  for (std::size_t i = 0; i < near.patches.size(); ++i) {
-    CHECK(near.patches[i].bandwidth < 2 * nw);   // neighbours only
-    CHECK(all.patches[i].bandwidth >= 2 * nw);   // fibers two apart inside the band
-    CHECK(all.patches[i].bandwidth < 3 * nw);    // three apart (20.4 px) do not overlap
+  struct Geometry {
+    double pitch;
+    int stamp_ny, stamp_nx;
+    int coupling;  // expected fiber_coupling of patches with at least 3 fibers
+  };
+  // GAUSS-HERMITE2-like: 20-px stamps, fibers 6.8 px apart: two apart overlap, three apart (20.4 px) do not.
+  // DESI-like: 11 x 17 stamps, fibers 7.4 px apart: two apart overlap (14.8 px), as DESI's wings do.
+  // Fibers 10 px apart with 17-px stamps: neighbours only. 30 px apart: no fibers overlap.
+  for (const Geometry g : {Geometry{6.8, 20, 20, 2}, Geometry{7.4, 11, 17, 2}, Geometry{10.0, 11, 17, 1},
+                           Geometry{30.0, 11, 17, 0}}) {
+    INFO("pitch " << g.pitch << ", stamps " << g.stamp_ny << " x " << g.stamp_nx);
+    const auto c = toy_corners(25, nfull, g.pitch, 1.75, g.stamp_nx / 2, g.stamp_ny / 2);
+    const auto plan = perfex::plan_patches(c.x, c.y, 0, g.stamp_ny, g.stamp_nx, 0, 25, nwave, o);
+    REQUIRE(!plan.patches.empty());
+    for (const perfex::Patch& p : plan.patches) {
+      CHECK(p.nfiber >= 3);
+      CHECK(p.fiber_coupling == g.coupling);
+      CHECK(p.wave_skew >= 0);
+      CHECK(p.wave_skew < nw);
+      CHECK(p.bandwidth >= std::max(g.coupling * nw, nw - 1));  // fibers `coupling` apart inside the band
+      CHECK(p.bandwidth < (g.coupling + 1) * nw);               // farther ones not
+    }
+    CHECK(plan.max_fiber_coupling == g.coupling);
   }
 }
 

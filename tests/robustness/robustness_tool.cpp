@@ -26,6 +26,7 @@
 
 #include "perfex/backends/device.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/pixel_limits.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/io/frame_io.hpp"
 #include "perfex/io/preproc_io.hpp"
@@ -641,6 +642,91 @@ int check_frame(std::vector<std::string> args) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// make-degenerate DIR PSF PREPROC: inputs whose normal matrices are singular in some patches (issue #19):
+// psf-duplicate-fiber.fits, where fiber 2 is a copy of fiber 3 moved by 1e-6 pixel in x; and two inputs
+// that no longer degenerate any patch since pixels heavier than perfex::max_pixel_ivar are masked
+// (core/pixel_limits.hpp): preproc-huge-ivar.fits, where one pixel on fiber 12's trace at 6200 A has IVAR 1e20,
+// and preproc-max-ivar.fits, where it has the largest IVAR extraction uses.
+
+int make_degenerate(const std::vector<std::string>& args) {
+  if (args.size() != 3) fail("usage: make-degenerate DIR PSF PREPROC");
+  const fs::path dir = args[0];
+  fs::create_directories(dir);
+  perfex::GaussHermitePsf psf = perfex::io::read_psf(args[1]);
+  auto duplicate = [](perfex::LegendreSeries& s, int to, int from) {
+    for (int k = 0; k < s.ncoef; ++k) s.coeff[static_cast<std::size_t>(to) * s.ncoef + k] = s.at(from, k);
+  };
+  duplicate(psf.xtrace, 2, 3);
+  duplicate(psf.ytrace, 2, 3);
+  for (auto& p : psf.params) duplicate(p.series, 2, 3);
+  psf.xtrace.coeff[static_cast<std::size_t>(2) * psf.xtrace.ncoef] += 1e-6;  // P_0 = 1: the trace moves by 1e-6
+  perfex::io::write_psf(psf, (dir / "psf-duplicate-fiber.fits").string(), true);
+
+  perfex::io::PreprocImage image = perfex::io::read_preproc(args[2]);
+  const perfex::GaussHermitePsf original = perfex::io::read_psf(args[1]);
+  const long y = std::lround(original.ytrace.evaluate(12, 6200.0));
+  const long x = std::lround(original.xtrace.evaluate(12, 6200.0));
+  image.mask(y, x) = 0;
+  perfex::io::PreprocWriteOptions options;
+  options.overwrite = true;
+  for (const auto& [name, ivar] : {std::pair{"preproc-huge-ivar.fits", 1e20},
+                                   std::pair{"preproc-max-ivar.fits", perfex::max_pixel_ivar}}) {
+    image.ivar(y, x) = ivar;
+    perfex::io::write_preproc((dir / name).string(), image, options);
+    std::cout << "wrote " << (dir / name).string() << " (IVAR " << ivar << " at y " << y << ", x " << x << ")\n";
+  }
+  std::cout << "wrote " << (dir / "psf-duplicate-fiber.fits").string() << "\n";
+  return 0;
+}
+
+// check-unsolved FRAME REFERENCE LO HI [all]: FRAME completed with finite values (float32 and float64 HDUs);
+// its unsolved bins (ivar 0 and BAD2DFIT where REFERENCE, the same input without the defect, has ivar > 0;
+// REFERENCE "-" when there is none) exist, lie in fibers LO..HI only and have flux 0, and with `all` every
+// bin of those fibers is unsolved; every other fiber keeps ivar > 0 wherever REFERENCE has it.
+
+int check_unsolved(const std::vector<std::string>& args) {
+  if (args.size() != 4 && !(args.size() == 5 && args[4] == "all")) fail("usage: check-unsolved FRAME REFERENCE LO HI [all]");
+  for (bool float64 : {false, true}) {
+    const perfex::io::Frame f = perfex::io::read_frame(args[0], float64);
+    const auto& v = f.data;
+    if (count_bad(v.flux, false) + count_bad(v.ivar, true) + count_bad(v.resolution, false) + count_bad(v.chi2pix, true) > 0)
+      fail(args[0] + ": non-finite (or negative ivar/chi2pix) values in the " + (float64 ? "float64" : "float32") + " HDUs");
+  }
+  const perfex::io::Frame frame = perfex::io::read_frame(args[0], true);
+  const bool with_reference = args[1] != "-";
+  perfex::io::Frame reference;
+  if (with_reference) reference = perfex::io::read_frame(args[1], true);
+  const int lo = std::stoi(args[2]), hi = std::stoi(args[3]);
+  const bool all = args.size() == 5;
+  const auto& d = frame.data;
+  constexpr std::uint32_t bad2dfit = 1u << 7;
+  long unsolved = 0, lost = 0, misplaced = 0, missing = 0, nonzero_flux = 0;
+  for (int i = 0; i < d.nspec; ++i) {
+    const int fiber = d.specmin + i;
+    const bool affected = fiber >= lo && fiber <= hi;
+    for (int j = 0; j < d.nwave; ++j) {
+      const bool had = !with_reference || reference.data.ivar(i, j) > 0.0;
+      const bool is_unsolved = had && d.ivar(i, j) == 0.0 && (frame.mask(i, j) & bad2dfit) != 0;
+      if (is_unsolved) {
+        ++unsolved;
+        if (!affected) ++misplaced;
+        if (d.flux(i, j) != 0.0) ++nonzero_flux;
+      } else if (affected && all && had) {
+        ++missing;
+      }
+      if (!affected && had && !(d.ivar(i, j) > 0.0)) ++lost;
+    }
+  }
+  std::cout << args[0] << ": " << unsolved << " unsolved bins (fibers " << lo << ".." << hi << "), " << misplaced
+            << " elsewhere, " << missing << " of those fibers' bins not unsolved, " << lost
+            << " bins of other fibers lost their ivar\n";
+  if (unsolved == 0) fail(args[0] + ": no unsolved bin");
+  if (misplaced > 0 || lost > 0 || nonzero_flux > 0 || missing > 0)
+    fail(args[0] + ": unsolved bins outside fibers " + args[2] + ".." + args[3] + ", lost ivar, non-zero flux or solved bins");
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // same-data A B: the same HDUs (EXTNAMEs, in order) with byte-identical data units; headers may differ.
 
 int same_data(const std::vector<std::string>& args) {
@@ -792,8 +878,8 @@ int interrupt(const std::vector<std::string>& args) {
 
 int main(int argc, char* argv[]) {
   if (argc < 2) {
-    std::cerr << "usage: perfex_robustness_tool make-inputs|check-frame|check-preproc|same-data|interrupt|"
-                 "interrupt-sweep|make-special|full-disk|limit|as-user ...\n";
+    std::cerr << "usage: perfex_robustness_tool make-inputs|make-degenerate|check-frame|check-unsolved|check-preproc|"
+                 "same-data|interrupt|interrupt-sweep|make-special|full-disk|limit|as-user ...\n";
     return 2;
   }
   const std::string command = argv[1];
@@ -825,6 +911,8 @@ int main(int argc, char* argv[]) {
   try {
     if (command == "make-inputs") return make_inputs(args);
     if (command == "check-frame") return check_frame(args);
+    if (command == "make-degenerate") return make_degenerate(args);
+    if (command == "check-unsolved") return check_unsolved(args);
     std::cerr << "unknown command " << command << "\n";
     return 2;
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "perfex/core/extract_options.hpp"
@@ -37,22 +38,30 @@ struct FrameResult {
   ResultView<double***> resolution;      // [nspec][2 ndiag + 1][nwave], DESI layout
   ResultView<double**> chi2pix;          // [nspec][nwave]
   ResultView<double**> pixmask_fraction; // [nspec][nwave]
+  // Bins of patches whose normal matrix could not be solved, even again with the stronger prior (README,
+  // "Degenerate patches"): flux, ivar and resolution 0, chi2pix 0; the frame's specmask flags them BAD2DFIT.
+  ResultView<std::uint8_t**> unsolved;   // [nspec][nwave]: 1 for such a bin
+  long unsolved_bins = 0;                // bins with unsolved 1
 };
 
-// Scratch memory of the patch solver: one slot per patch of a launch (the backend's patch batch), ~1.6 MB
-// each for DESI patches, ~200 MB on host backends. Give successive extract() calls (a frame's bundles) the
-// same workspace so that it is allocated, and its pages first touched, once instead of once per call; it
-// grows when a call needs more. Without one, each call allocates its own.
+// Memory of the patch solver: one slot per patch of a launch (the backend's patch batch) for the results the
+// decorrelation reads (the core fibers' C_bb blocks and the patch's vectors: ~0.23 MB per DESI patch, ~30 MB on
+// host backends); the patch's pixels and fiber tiles live in Kokkos team scratch (~1.1 MB per team in flight),
+// the decorrelation's algebra in its own team scratch. Give successive extract() calls (a frame's bundles) the
+// same workspace so that it is allocated, and its pages first touched, once instead of once per call; it grows
+// when a call needs more. Without one, each call allocates its own.
 struct ExtractWorkspace {
-  DeviceView<double**> icov;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
-  DeviceView<double**> cinv;
+  DeviceView<double**> cblocks;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
   DeviceView<double**> vec;
-  DeviceView<double**> box;
-  DeviceView<double**> cblocks;  // the core fibers' C_bb blocks (core/src/decorrelate.hpp)
-  DeviceView<int*> pole_first;   // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
+  DeviceView<double**> tile_pool;  // fiber tiles too large for team scratch (only for such patches)
+  DeviceView<int*> pole_first;  // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
   DeviceView<double*> pole_shift;
   DeviceView<double*> pole_weight;
-  std::size_t bytes() const;  // memory held (progress reports)
+  std::size_t team_scratch_bytes = 0;  // per team of the patch solver, largest launch so far
+  std::size_t concurrent_teams = 0;    // teams the execution space runs at once in that launch
+  // Bytes held: the slots and the pole table, plus the solver's team scratch of the teams in flight (progress
+  // reports).
+  std::size_t bytes() const;
 };
 
 // Extracts fibers [specmin, specmin + nspec) on the requested grid `wavelengths` (linear). `spots` must be

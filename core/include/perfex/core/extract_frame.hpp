@@ -20,8 +20,10 @@
 // which process extracts it, so the frame is bitwise the same for any split.
 //
 // Errors: perfex::Error, usage (negative fibers, a grid that is not linear or has fewer than 2 bins,
-// invalid options) or data (fibers beyond the PSF, a PSF that cannot be evaluated, a patch that cannot be
-// solved). Nothing is printed; progress goes to FrameOptions::progress.
+// invalid options) or data (fibers beyond the PSF, a PSF that cannot be evaluated, a patch too large for the
+// backend's team scratch). A patch whose normal matrix cannot be solved does not fail the frame: its bins
+// are reported in FrameResult::unsolved / unsolved_bins and flagged BAD2DFIT in the specmask. Nothing is
+// printed; progress goes to FrameOptions::progress.
 #pragma once
 
 #include <cstddef>
@@ -109,17 +111,17 @@ class FrameExtractor {
   int chunks() const;
   int chunk_fiber_begin(int chunk) const;
   int chunk_fibers(int chunk) const;
-  // Doubles read_chunk writes: per fiber, nwave values of flux, ivar, chi2pix, pixmask_fraction, then
-  // (2 ndiag + 1) nwave of resolution (the layout of read_chunk).
+  // Doubles read_chunk writes: per fiber, nwave values of flux, ivar, chi2pix, pixmask_fraction, unsolved
+  // (0 or 1), then (2 ndiag + 1) nwave of resolution (the layout of read_chunk).
   std::size_t chunk_values(int chunk) const;
 
   // A frame in pieces. begin() allocates the frame's arrays (zeroed) for `image`; extract_chunk() fills a
   // chunk's rows (any order; the model image takes a chunk's flux right away when it is the next in order,
   // otherwise in finish()); read_chunk() copies them to `values` (chunk_values doubles, flux plane, ivar,
-  // chi2pix, pixmask_fraction, then resolution), write_chunk() the other way (WholeFrame storage), for
-  // chunks extracted elsewhere; finish() (WholeFrame storage, every chunk extracted or written) projects
-  // the model of the chunks not yet projected, computes the specmask and copies the finished arrays to
-  // the host, once each.
+  // chi2pix, pixmask_fraction, unsolved, then resolution), write_chunk() the other way (WholeFrame
+  // storage), for chunks extracted elsewhere; finish() (WholeFrame storage, every chunk extracted or
+  // written) projects the model of the chunks not yet projected, computes the specmask (BAD2DFIT also on
+  // unsolved bins), copies the finished arrays to the host, once each, and counts the unsolved bins.
   void begin(const ImageInput& image, FrameStorage storage = FrameStorage::WholeFrame);
   void extract_chunk(int chunk);
   void read_chunk(int chunk, double* values) const;

@@ -59,6 +59,30 @@ HostView<std::uint32_t**> frame_mask(const PixmaskView& pixmask_fraction, const 
                                     chi2pix.data(), chi2pix.extent(0), chi2pix.extent(1), options);
 }
 
+// BAD2DFIT also on the bins of patches the solver could not solve (FrameResult::unsolved, ivar 0): the 2D
+// extraction fit failed there. `unsolved` may be empty (no bin flagged); otherwise a usage error when its
+// shape differs from the mask's. On the execution space, for arrays there (the frame pipeline's finish).
+void flag_unsolved(const ExecSpace& exec, const DeviceView<const std::uint8_t**>& unsolved,
+                   const DeviceView<std::uint32_t**>& mask);
+
+namespace detail {
+void flag_unsolved_on_host(const std::uint8_t* unsolved, std::size_t rows, std::size_t columns, std::uint32_t* mask,
+                           std::size_t mask_rows, std::size_t mask_columns);
+}  // namespace detail
+
+// The same for host arrays (HostView, ResultView: any contiguous row-major host view), on the host.
+template <class UnsolvedView, class MaskView>
+void flag_unsolved(const UnsolvedView& unsolved, const MaskView& mask) {
+  static_assert(Kokkos::SpaceAccessibility<HostSpace, typename UnsolvedView::memory_space>::accessible &&
+                    Kokkos::SpaceAccessibility<HostSpace, typename MaskView::memory_space>::accessible,
+                "flag_unsolved(unsolved, mask): host arrays; flag_unsolved(exec, ...) for arrays on the device");
+  static_assert(std::is_same<typename UnsolvedView::array_layout, Kokkos::LayoutRight>::value &&
+                    std::is_same<typename MaskView::array_layout, Kokkos::LayoutRight>::value,
+                "flag_unsolved: row-major arrays");
+  detail::flag_unsolved_on_host(unsolved.data(), unsolved.extent(0), unsolved.extent(1), mask.data(), mask.extent(0),
+                                mask.extent(1));
+}
+
 // numpy.median of `n` values read with a stride (a copy is partially sorted); 0 for n == 0.
 double median_of(const double* values, int n, int stride = 1);
 

@@ -23,7 +23,15 @@ struct Patch {
   int out_wave = 0;       // index on the requested grid of the first kept bin
   int ymin = 0, ymax = 0; // pixel box rows [ymin, ymax), full-CCD coordinates
   int xmin = 0, xmax = 0; // pixel box columns [xmin, xmax)
-  int bandwidth = 0;      // lower bandwidth of iCov in fiber-major order (unknowns coupled by overlapping spots)
+  // Coupling of the unknowns through overlapping stamps, measured from the spot corners whatever the PSF's
+  // layout; the solver's fiber tiles follow it (core/src/fiber_tiles.hpp): tiles of one fiber, and when the
+  // couplings of fibers further apart are not negligible in the patch's normal matrix, tiles of
+  // fiber_coupling fibers (GAUSS-HERMITE2's second core reaches the fibers two away):
+  int fiber_coupling = 0;  // largest fiber distance d whose stamps overlap (2 for DESI spots, whose wings meet
+                           // two fibers apart; 0 when no two fibers overlap)
+  int wave_skew = 0;       // largest a - c over overlapping pairs (fiber f + d, bin a) and (fiber f, bin c), d >= 1
+                           // (>= 0): the coupling block of fibers f + 1 and f is zero for c < a - wave_skew
+  int bandwidth = 0;       // lower bandwidth of iCov in fiber-major order over every overlapping pair
 
   KOKKOS_INLINE_FUNCTION int unknowns() const { return nfiber * nwave; }
   KOKKOS_INLINE_FUNCTION int box_pixels() const { return (ymax - ymin) * (xmax - xmin); }
@@ -40,7 +48,8 @@ struct PatchPlan {
   int max_box_pixels = 0;
   int max_nfiber = 0;
   int max_nwave = 0;
-  int max_ncore_fiber = 0;  // the largest subbundle (uneven splits, partial bundles): size workspaces from it
+  int max_ncore_fiber = 0;     // the largest subbundle (uneven splits, partial bundles): size workspaces from it
+  int max_fiber_coupling = 0;  // the largest Patch::fiber_coupling
 };
 
 // The bundles of an extraction of fibers [specmin, specmin + nspec): DESI's bundles of `bundlesize` fibers
@@ -66,9 +75,9 @@ int wavelength_padding(const GaussHermitePsf& psf, const std::vector<double>& gr
 // Builds the plan for fibers [specmin, specmin + nspec) on a requested grid of `nwave` bins, from the spot
 // corners evaluated on the padded grid (see padded_wavelengths) for fibers [cache_fiber_begin, ...).
 // Bundles as bundle_ranges, subbundles as split_bundle; the corner tables must cover the fibers involved.
-// Stamps of fibers up to `coupled_fibers` apart that overlap are coupled in iCov's band.
+// Every patch records how its stamps overlap (Patch::fiber_coupling, wave_skew, bandwidth), for any layout.
 PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<const int**>& ycorner,
                        int cache_fiber_begin, int stamp_ny, int stamp_nx, int specmin, int nspec, int nwave,
-                       const ExtractionOptions& options, int coupled_fibers = 1);
+                       const ExtractionOptions& options);
 
 }  // namespace perfex

@@ -66,11 +66,6 @@ struct GaussHermitePsf {
   // A stamp's first column is floor(x - hsizex + corner_shift()), its first row likewise: centred on the
   // pixel nearest the trace for the odd stamps (0.5), floor(x) - hsizex for GAUSS-HERMITE2's even ones (0).
   double corner_shift() const { return two_cores() ? 0.0 : 0.5; }
-  // The largest fiber distance at which overlapping stamps enter the normal equations: 1 (nearest neighbours)
-  // for single-core Gauss-Hermite spots, whose light where the stamps of fibers two apart meet is ~1e-16 of
-  // the peak (iCov blocks of such fibers are 3e-16 relative in the golden case); every overlapping pair for
-  // GAUSS-HERMITE2, whose second core (sigma ~3 px) and tails reach the fibers two away.
-  int coupled_fiber_distance() const { return two_cores() ? nfiber : 1; }
   // The fractional PSF model error used in chi2pix when the user gives none: PSFERR, else 0.01.
   double default_psferr() const { return psferr_keyword.value_or(0.01); }
 

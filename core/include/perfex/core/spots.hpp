@@ -20,7 +20,6 @@ struct SpotCache {
   int nwave = 0;
   int stamp_ny = 0;
   int stamp_nx = 0;
-  int coupled_fibers = 1;  // the PSF's coupled_fiber_distance(): the plan couples overlapping stamps this far apart
   DeviceView<double*> wavelengths;  // [nwave]
   DeviceView<double****> spots;     // [fiber][wave][iy][ix], clipped at 0, unit sum
   DeviceView<int**> xcorner;        // [fiber][wave]: spot[iy][ix] lands on pixel (ycorner + iy, xcorner + ix)
