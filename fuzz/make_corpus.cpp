@@ -93,8 +93,7 @@ int main(int argc, char* argv[]) {
     plain.compress_mask = false;
     perfex::io::write_preproc((dir / "preproc" / "preproc-16x24-int32mask.fits").string(),
                               small_image(16, 24, false, 1 << 20), plain);
-    perfex::io::write_preproc((dir / "preproc" / "preproc-8x8-plain.fits").string(), small_image(8, 8, true, 2),
-                              plain);
+    perfex::io::write_preproc((dir / "preproc" / "preproc-8x8-plain.fits").string(), small_image(8, 8, true, 2), plain);
     std::cout << "wrote the seed corpus to " << dir.string() << "\n";
   } catch (const perfex::Error& e) {
     std::cerr << "perfex_fuzz_corpus: " << e.what() << "\n";

@@ -109,8 +109,8 @@ void BM_BundleUntilPhase(benchmark::State& state) {
                                          static_cast<int>(f.grid.size()), f.options);
   perfex::ExtractWorkspace workspace;  // kept between iterations, as the frame pipeline keeps it between bundles
   for (auto _ : state) {
-    auto r = perfex::detail::extract_until(perfex::ExecSpace(), f.input, spots, f.grid, plan, f.options, phase,
-                                           &workspace);
+    auto r =
+        perfex::detail::extract_until(perfex::ExecSpace(), f.input, spots, f.grid, plan, f.options, phase, &workspace);
     benchmark::DoNotOptimize(r.flux.data());
   }
   add_context_counters(state, static_cast<double>(plan.patches.size()) * state.iterations());

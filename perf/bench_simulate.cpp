@@ -85,8 +85,7 @@ void BM_ProjectBundle(benchmark::State& state) {
     state.SetIterationTime(timer.seconds());
     benchmark::DoNotOptimize(off);
   }
-  state.counters["spots_per_s"] =
-      benchmark::Counter(25.0 * nwave, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["spots_per_s"] = benchmark::Counter(25.0 * nwave, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 }  // namespace
@@ -98,8 +97,7 @@ int main(int argc, char** argv) {
   perfex::bench::BenchProgram program;
   program.smoke = &g_smoke;
   program.describe_frame = [](bool smoke) -> std::string {
-    return smoke ? "smoke: 50 fibers x 2326 bins (DESI r)"
-                 : "500 fibers x 2326 bins (DESI r), 4128 x 4114 pixels";
+    return smoke ? "smoke: 50 fibers x 2326 bins (DESI r)" : "500 fibers x 2326 bins (DESI r), 4128 x 4114 pixels";
   };
   program.release = [] { g_inputs.reset(); };
   return perfex::bench::run_benchmarks(argc, argv, program);

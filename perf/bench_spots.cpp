@@ -39,11 +39,13 @@ std::filesystem::path shared_data_dir() {
 // The PSF of `name` (a file in shared data/, or --psf), read once; nullptr with *why set when it is absent
 // or not a readable GAUSS-HERMITE PSF.
 const perfex::GaussHermitePsf* psf(const std::string& name, std::string* why) {
-  const std::filesystem::path path = g_psf_override.empty() ? shared_data_dir() / name : std::filesystem::path(g_psf_override);
+  const std::filesystem::path path = g_psf_override.empty() ? shared_data_dir() / name
+                                                            : std::filesystem::path(g_psf_override);
   auto& slot = g_psfs[path.string()];
   if (!slot) {
     if (!std::filesystem::exists(path)) {
-      *why = "PSF file absent: " + path.string() + " (place ../shared beside the project, set PERFEX_SHARED_DIR or pass --psf FILE)";
+      *why = "PSF file absent: " + path.string() +
+             " (place ../shared beside the project, set PERFEX_SHARED_DIR or pass --psf FILE)";
       return nullptr;
     }
     try {
@@ -108,15 +110,26 @@ void BM_SpotsLayout(benchmark::State& state, perfex::PsfLayout layout) {
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_SpotsLayout, psfver3_tails, perfex::PsfLayout::XtraceYtracePsf)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SpotsLayout, psfver2_tails, perfex::PsfLayout::OneTable)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SpotsLayout, gauss_hermite2_tails, perfex::PsfLayout::TwoCores)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SpotsRealPsf, r0_00051060, std::string("psf-r0-00051060.fits"))
-    ->ArgName("reuse")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->ArgName("reuse")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SpotsRealPsf, r0_00067784, std::string("psf-r0-00067784.fits"))
-    ->ArgName("reuse")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->ArgName("reuse")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 int main(int argc, char** argv) {
   std::vector<char*> args;

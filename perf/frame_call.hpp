@@ -14,10 +14,10 @@
 namespace perfex::bench {
 
 struct CliFrame {
-  FrameResult result;              // float64, per Angstrom, [nspec][nwave]
+  FrameResult result;                // float64, per Angstrom, [nspec][nwave]
   ResultView<std::uint32_t**> mask;  // specmask bits
   ResultView<double**> model;        // [npix_y][npix_x] with model_image, else empty
-  double extract_s = 0.0;          // the pipeline's own wall time (upload, spots, solve, assembly)
+  double extract_s = 0.0;            // the pipeline's own wall time (upload, spots, solve, assembly)
 };
 
 // The extraction options `perfex extract` uses for this PSF without options: the defaults of

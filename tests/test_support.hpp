@@ -27,7 +27,7 @@ class TempDir {
 }  // namespace perfex::test
 
 // Skips the current test with a clear message when a shared/ file is absent.
-#define PERFEX_REQUIRE_SHARED(var, relative)                                                       \
-  const auto var##_opt = perfex::test::shared_file(relative);                                      \
+#define PERFEX_REQUIRE_SHARED(var, relative)                                                               \
+  const auto var##_opt = perfex::test::shared_file(relative);                                              \
   if (!var##_opt) SKIP("shared material absent: " relative " (set PERFEX_SHARED_DIR or place ../shared)"); \
   const std::filesystem::path var = *var##_opt

@@ -20,13 +20,12 @@ struct Line {
 // Bright night-sky lines: mercury street lights, [O I] 5577/6300/6364, Na D, and the OH Meinel bands that
 // dominate the red and near-infrared. Electrons per line in a dark 900 s exposure, roughly.
 const Line k_sky_lines[] = {
-    {4047.7, 60},   {4358.3, 250},  {5460.7, 300},  {5577.3, 2500}, {5891.6, 500},  {5897.6, 400},
-    {6300.3, 1200}, {6363.8, 400},  {6498.7, 150},  {6553.6, 200},  {6604.3, 150},  {6863.9, 600},
-    {6923.2, 500},  {7276.4, 600},  {7316.3, 1200}, {7340.9, 1200}, {7369.2, 500},  {7401.7, 600},
-    {7750.6, 1300}, {7794.1, 1300}, {7821.5, 1500}, {7853.2, 900},  {7913.7, 1700}, {7964.7, 1500},
-    {7993.3, 2000}, {8344.6, 3000}, {8399.2, 2500}, {8430.2, 2500}, {8465.4, 1800}, {8504.6, 1500},
-    {8827.1, 4000}, {8885.8, 3500}, {8919.6, 1800}, {8943.4, 2200}, {8988.4, 2500}, {9375.9, 3500},
-    {9439.7, 3500}, {9476.9, 2000}, {9522.2, 2500}, {9793.4, 2500}, {9802.8, 2000},
+    {4047.7, 60},   {4358.3, 250},  {5460.7, 300},  {5577.3, 2500}, {5891.6, 500},  {5897.6, 400},  {6300.3, 1200},
+    {6363.8, 400},  {6498.7, 150},  {6553.6, 200},  {6604.3, 150},  {6863.9, 600},  {6923.2, 500},  {7276.4, 600},
+    {7316.3, 1200}, {7340.9, 1200}, {7369.2, 500},  {7401.7, 600},  {7750.6, 1300}, {7794.1, 1300}, {7821.5, 1500},
+    {7853.2, 900},  {7913.7, 1700}, {7964.7, 1500}, {7993.3, 2000}, {8344.6, 3000}, {8399.2, 2500}, {8430.2, 2500},
+    {8465.4, 1800}, {8504.6, 1500}, {8827.1, 4000}, {8885.8, 3500}, {8919.6, 1800}, {8943.4, 2200}, {8988.4, 2500},
+    {9375.9, 3500}, {9439.7, 3500}, {9476.9, 2000}, {9522.2, 2500}, {9793.4, 2500}, {9802.8, 2000},
 };
 
 // Rest-frame lines of star-forming galaxies: [O II], H-beta, [O III], H-alpha, [N II], [S II].
@@ -37,8 +36,8 @@ const Line k_emission_lines[] = {
 
 // Rest-frame absorption lines of stars and old galaxies: Ca II K/H, Balmer, G band, Mg b, Na D, Ca triplet.
 const Line k_absorption_lines[] = {
-    {3934.78, 0.5}, {3969.59, 0.45}, {4102.89, 0.25}, {4305.6, 0.2}, {4341.68, 0.25}, {4862.68, 0.25},
-    {5176.7, 0.2},  {5895.6, 0.2},   {6564.61, 0.3},  {8500.4, 0.15}, {8544.4, 0.2},  {8664.5, 0.18},
+    {3934.78, 0.5}, {3969.59, 0.45}, {4102.89, 0.25}, {4305.6, 0.2},  {4341.68, 0.25}, {4862.68, 0.25},
+    {5176.7, 0.2},  {5895.6, 0.2},   {6564.61, 0.3},  {8500.4, 0.15}, {8544.4, 0.2},   {8664.5, 0.18},
 };
 
 // Electrons of a Gaussian line (total `flux`, centre `mu`, width `sigma`) inside [lo, hi].
@@ -48,9 +47,7 @@ double integrated_line(double flux, double mu, double sigma, double lo, double h
 }
 
 // Sky continuum density, electrons per Angstrom: rising to the red with a gentle modulation.
-double sky_continuum(double lambda) {
-  return 4.0 + 8.0 * (lambda - 3600.0) / 6200.0 + 1.5 * std::sin(lambda / 270.0);
-}
+double sky_continuum(double lambda) { return 4.0 + 8.0 * (lambda - 3600.0) / 6200.0 + 1.5 * std::sin(lambda / 270.0); }
 
 double log_uniform(CounterRng& rng, double lo, double hi) { return lo * std::pow(hi / lo, rng.uniform()); }
 
@@ -127,7 +124,8 @@ BuiltinSpectra make_builtin_spectra(const std::vector<double>& wavelengths, int 
       const Line* begin_line = emission ? std::begin(k_emission_lines) : std::begin(k_absorption_lines);
       const Line* end_line = emission ? std::end(k_emission_lines) : std::end(k_absorption_lines);
       std::vector<double> strength;
-      for (const Line* l = begin_line; l != end_line; ++l) strength.push_back(l->strength * (0.6 + 0.8 * rng.uniform()));
+      for (const Line* l = begin_line; l != end_line; ++l)
+        strength.push_back(l->strength * (0.6 + 0.8 * rng.uniform()));
       const double sigma = width * (1.0 + z);
       for (int i = 0; i < nwave; ++i) {
         const double lambda = wavelengths[i];
@@ -159,7 +157,8 @@ BuiltinSpectra make_builtin_spectra(const std::vector<double>& wavelengths, int 
     out.spectype.push_back(spectype);
     out.redshift.push_back(z);
     out.targetid.push_back(39600000000000000LL +
-                           static_cast<long long>(CounterRng::mix(options.seed * 1000003ULL + fiber) % 1000000000000ULL));
+                           static_cast<long long>(CounterRng::mix(options.seed * 1000003ULL + fiber) %
+                                                  1000000000000ULL));
   }
   return out;
 }

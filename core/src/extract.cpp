@@ -71,8 +71,9 @@ void mark_unsolved(const ExecSpace& exec, const DeviceView<const Patch*>& list, 
 }
 
 // The solver's inputs and its output views, everything but the workspace and the batch.
-detail::PatchSolver make_solver(const ImageInput& input, const SpotCache& spots, const DeviceView<const Patch*>& patches,
-                                const ExtractionOptions& options, int out_specmin, detail::SolvePhase last_phase) {
+detail::PatchSolver make_solver(const ImageInput& input, const SpotCache& spots,
+                                const DeviceView<const Patch*>& patches, const ExtractionOptions& options,
+                                int out_specmin, detail::SolvePhase last_phase) {
   detail::PatchSolver solver;
   solver.patches = patches;
   solver.spots = spots.spots;
@@ -147,8 +148,8 @@ void make_decorrelator(const ExecSpace& exec, const PatchPlan& plan, const Extra
   d.shape.max_nd = options.ndiag;
   // Within the thread pool first: a host TeamPolicy larger than the pool aborts (a PERFEX_LAUNCH_SHAPE=gpu
   // build's 32 on 2 threads).
-  d.shape.lanes = backends::fitted_team_size<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>(
-      exec, Config::decorrelate_team_size);
+  d.shape.lanes =
+      backends::fitted_team_size<ExecSpace, Kokkos::Schedule<Kokkos::Dynamic>>(exec, Config::decorrelate_team_size);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const int level0 = DecorrelatePolicy(exec, 1, d.shape.lanes, Config::decorrelate_vector_length).scratch_size_max(0);
     d.near_level = d.near_bytes() <= static_cast<std::size_t>(level0) ? 0 : 1;
@@ -259,8 +260,8 @@ DeviceView<Patch*> upload_patch_table(const ExecSpace& exec, const PatchPlan& pl
 void check_inputs(const ImageInput& input, const SpotCache& spots) {
   if (input.image.extent(0) != input.weights.extent(0) || input.image.extent(1) != input.weights.extent(1))
     throw_data_error("image and weights differ in shape: " + std::to_string(input.image.extent(0)) + " x " +
-                     std::to_string(input.image.extent(1)) + " and " + std::to_string(input.weights.extent(0)) +
-                     " x " + std::to_string(input.weights.extent(1)));
+                     std::to_string(input.image.extent(1)) + " and " + std::to_string(input.weights.extent(0)) + " x " +
+                     std::to_string(input.weights.extent(1)));
   if (input.ccd_ny <= 0 || input.ccd_nx <= 0) throw_data_error("the CCD shape must be positive");
   if (spots.nfiber <= 0 || spots.nwave <= 0) throw_data_error("the spot cache is empty");
 }

@@ -12,10 +12,10 @@
 
 #include "extract_internal.hpp"
 #include "perfex/core/ccd_mask.hpp"
-#include "perfex/core/pixel_limits.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_mask.hpp"
 #include "perfex/core/patch_plan.hpp"
+#include "perfex/core/pixel_limits.hpp"
 #include "perfex/core/profiling.hpp"
 #include "perfex/core/simulate.hpp"
 
@@ -41,8 +41,8 @@ void check_request(const GaussHermitePsf& psf, const std::vector<double>& wavele
   if (specmin < 0 || nspec < 1)
     throw_usage_error("--specmin must be >= 0 and --nspec >= 1, got " + text(specmin) + " and " + text(nspec));
   if (specmin + nspec > psf.nfiber)
-    throw_data_error("fibers " + text(specmin) + ".." + text(specmin + nspec - 1) + " requested, the PSF has fibers 0.." +
-                     text(psf.nfiber - 1));
+    throw_data_error("fibers " + text(specmin) + ".." + text(specmin + nspec - 1) +
+                     " requested, the PSF has fibers 0.." + text(psf.nfiber - 1));
 }
 
 // A chunk's patch plan and its table on the device, made the first time the chunk is extracted.
@@ -72,7 +72,9 @@ void flux_to_photons(const ExecSpace& exec, const DeviceView<double**>& flux, co
 ImageInput upload_image(const ExecSpace& exec, const HostImage& host) {
   ScopedRegion region("perfex::upload_image");
   const std::size_t ny = host.image.extent(0), nx = host.image.extent(1);
-  auto shape = [](const auto& v) { return text(static_cast<int>(v.extent(0))) + " x " + text(static_cast<int>(v.extent(1))); };
+  auto shape = [](const auto& v) {
+    return text(static_cast<int>(v.extent(0))) + " x " + text(static_cast<int>(v.extent(1)));
+  };
   if (host.ivar.extent(0) != ny || host.ivar.extent(1) != nx)
     throw_usage_error("ivar: shape " + shape(host.ivar) + " differs from the image's " + shape(host.image));
   const bool masked = host.mask.data() != nullptr;
@@ -83,8 +85,8 @@ ImageInput upload_image(const ExecSpace& exec, const HostImage& host) {
   if (host.origin_y < 0 || host.origin_x < 0 || host.origin_y + static_cast<long long>(ny) > host.ccd_ny ||
       host.origin_x + static_cast<long long>(nx) > host.ccd_nx)
     throw_usage_error("a cutout of " + shape(host.image) + " pixels at origin (" + text(host.origin_y) + ", " +
-                      text(host.origin_x) + ") does not fit the CCD of " + text(host.ccd_ny) + " x " + text(host.ccd_nx) +
-                      " pixels (rows x columns)");
+                      text(host.origin_x) + ") does not fit the CCD of " + text(host.ccd_ny) + " x " +
+                      text(host.ccd_nx) + " pixels (rows x columns)");
   ImageInput input;
   input.origin_y = host.origin_y;
   input.origin_x = host.origin_x;
@@ -203,8 +205,9 @@ struct FrameExtractor::Impl {
     const int nfiber = fibers(c), row0 = row_of(c), pad = options.extraction.wavepad();
     const int npadded = static_cast<int>(padded.size()), nw = nwave;
     if (model_photons.extent(0) < static_cast<std::size_t>(nfiber))
-      model_photons = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::model_photons"),
-                                           nfiber, npadded);
+      model_photons =
+          DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::frame::model_photons"), nfiber,
+                               npadded);
     const auto photons = Kokkos::subview(model_photons, std::make_pair(0, nfiber), Kokkos::ALL());
     flux_to_photons(exec, out.flux, dwave, row0, pad, nw, photons);
     add_spots(exec, spots, photons, model);
@@ -228,8 +231,9 @@ struct FrameExtractor::Impl {
   }
 };
 
-FrameExtractor::FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf, const std::vector<double>& wavelengths,
-                               int specmin, int nspec, const FrameOptions& options)
+FrameExtractor::FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf,
+                               const std::vector<double>& wavelengths, int specmin, int nspec,
+                               const FrameOptions& options)
     : m_impl(std::make_unique<Impl>()) {
   ScopedRegion region("perfex::FrameExtractor");
   check_request(psf, wavelengths, specmin, nspec, options);
@@ -247,8 +251,8 @@ FrameExtractor::FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf
   m.nspec = nspec;
   m.nwave = static_cast<int>(wavelengths.size());
   m.bundles = bundle_ranges(specmin, nspec, o.bundlesize);
-  m.bundles_per_chunk =
-      options.bundles_per_chunk > 0 ? options.bundles_per_chunk : backends::FramePolicy<ExecSpace>::bundles_per_chunk;
+  m.bundles_per_chunk = options.bundles_per_chunk > 0 ? options.bundles_per_chunk
+                                                      : backends::FramePolicy<ExecSpace>::bundles_per_chunk;
   m.dwave = detail::upload_gradient(exec, wavelengths);
   m.plans.resize(static_cast<std::size_t>(m.chunks()));
 }

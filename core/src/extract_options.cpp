@@ -35,8 +35,10 @@ void ExtractionOptions::validate() const {
   // contribution to that diagonal (about its inverse variance, <= 1) times double's 1/eps: the data no longer
   // enter the solution at all, and the bins' IVAR (~alpha^2) heads for float32's limit (1e20 gave inf).
   if (!(regularize >= 0.0 && regularize <= max_regularize))
-    throw_usage_error("--regularize must be a finite number >= 0 and <= 1e8 (alpha^2 is added to the normal "
-                      "matrix; beyond 1e8 it swamps the data in double precision), got " + number_text(regularize));
+    throw_usage_error(
+        "--regularize must be a finite number >= 0 and <= 1e8 (alpha^2 is added to the normal "
+        "matrix; beyond 1e8 it swamps the data in double precision), got " +
+        number_text(regularize));
   if (!(psferr > 0.0) || !std::isfinite(psferr))
     throw_usage_error("--psferr must be a finite number > 0, got " + std::to_string(psferr));
   if (ndiag < 0 || ndiag > 64) throw_usage_error("ndiag must be in 0..64, got " + std::to_string(ndiag));
@@ -66,8 +68,8 @@ std::vector<double> padded_wavelengths(const std::vector<double>& wavelengths, c
   for (std::size_t i = 1; i < wavelengths.size(); ++i) {
     const double step = wavelengths[i] - wavelengths[i - 1];
     if (std::fabs(step - dw) > 1e-6 * dw)
-      throw_usage_error("the wavelength grid must be linear (uniform step); bin " + std::to_string(i) +
-                        " has step " + std::to_string(step) + " instead of " + std::to_string(dw));
+      throw_usage_error("the wavelength grid must be linear (uniform step); bin " + std::to_string(i) + " has step " +
+                        std::to_string(step) + " instead of " + std::to_string(dw));
   }
   const int pad = options.wavepad();
   const int nwave = static_cast<int>(wavelengths.size());

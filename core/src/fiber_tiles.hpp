@@ -30,13 +30,13 @@ namespace perfex::detail {
 
 // A patch's tiles in team scratch (or any memory the team shares).
 struct FiberTiles {
-  int g = 1;        // fibers per tile
-  int m = 0;        // bins per fiber
-  int nfiber = 0;   // fibers of the patch
-  int ntile = 0;    // tiles: ceil(nfiber / g)
+  int g = 1;       // fibers per tile
+  int m = 0;       // bins per fiber
+  int nfiber = 0;  // fibers of the patch
+  int ntile = 0;   // tiles: ceil(nfiber / g)
   int first_core_tile = 0, last_core_tile = 0;
-  int ld = 0;       // leading dimension of every tile (g m)
-  int skew = 0;     // B_s(a, c) = 0 for c < a - skew
+  int ld = 0;              // leading dimension of every tile (g m)
+  int skew = 0;            // B_s(a, c) = 0 for c < a - skew
   double* base = nullptr;  // tile_count() tiles of ld * ld doubles
 
   // Tiles and their order in memory: D/R (ntile), B/W (ntile - 1), M/C (core tiles), three work tiles.
@@ -82,7 +82,8 @@ KOKKOS_INLINE_FUNCTION void reversed_copy(const Member& team, const double* in, 
 // The coupling of tile s - 1 (rows) with tile s (columns) in reversed bin order, transposed for
 // team_tile_trsm: out[j][i] = B_{s-1}(ns - 1 - j, nr - 1 - i) read from bt[c][a] = B_{s-1}(a, c).
 template <class Member>
-KOKKOS_INLINE_FUNCTION void reversed_coupling(const Member& team, const double* bt, double* out, int nr, int ns, int ld) {
+KOKKOS_INLINE_FUNCTION void reversed_coupling(const Member& team, const double* bt, double* out, int nr, int ns,
+                                              int ld) {
   thread_for(team, 0, ns, [&](const int j) {
     lane_for(team, 0, nr, [&](const int i) { out[j * ld + i] = bt[(nr - 1 - i) * ld + (ns - 1 - j)]; });
   });
@@ -90,9 +91,8 @@ KOKKOS_INLINE_FUNCTION void reversed_coupling(const Member& team, const double* 
 
 template <class Member>
 KOKKOS_INLINE_FUNCTION void copy_tile(const Member& team, const double* in, double* out, int rows, int cols, int ld) {
-  thread_for(team, 0, rows, [&](const int i) {
-    lane_for(team, 0, cols, [&](const int j) { out[i * ld + j] = in[i * ld + j]; });
-  });
+  thread_for(team, 0, rows,
+             [&](const int i) { lane_for(team, 0, cols, [&](const int j) { out[i * ld + j] = in[i * ld + j]; }); });
 }
 
 template <class Member>
@@ -214,9 +214,8 @@ KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const Fibe
   // C_ss = M_s^{-1} = R^{-1} R^{-T}: W = I R^{-1} by the tile solve, then C = W W^T over mtile(s).
   for (int s = sc; inverse && s <= sl; ++s) {
     const int ns = t.size(s);
-    thread_for(team, 0, ns, [&](const int i) {
-      lane_for(team, 0, ns, [&](const int j) { x1[i * ld + j] = i == j ? 1.0 : 0.0; });
-    });
+    thread_for(team, 0, ns,
+               [&](const int i) { lane_for(team, 0, ns, [&](const int j) { x1[i * ld + j] = i == j ? 1.0 : 0.0; }); });
     barrier(team);
     team_tile_trsm(team, t.mtile(s), ld, x1, ld, ns, ns, 0);
     team_tile_syrk(team, x1, ld, ns, ns, 0, t.mtile(s), ld, false);

@@ -65,7 +65,9 @@ void compute_mask(const Exec& exec, const In& pixmask, const In& chi2, const Out
   const int nspec = static_cast<int>(pixmask.extent(0));
   const int nwave = static_cast<int>(pixmask.extent(1));
   if (nspec == 0 || nwave == 0) return;
-  const auto no_init = [](const char* label) { return Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)); };
+  const auto no_init = [](const char* label) {
+    return Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label));
+  };
   // Medians over fibers (one per wavelength) and over wavelengths (one per fiber), each selected in its own
   // row of `work`.
   Kokkos::View<double*, Memory> work(no_init("perfex::frame_mask::work"), static_cast<std::size_t>(nspec) * nwave);

@@ -61,7 +61,8 @@ FrameScores frame_score_band(const std::vector<double>& wavelengths) {
   return s;
 }
 
-std::optional<FrameScores> raw_frame_scores(const std::vector<double>& wavelengths, const HostView<const double**>& flux,
+std::optional<FrameScores> raw_frame_scores(const std::vector<double>& wavelengths,
+                                            const HostView<const double**>& flux,
                                             const HostView<const double**>& ivar) {
   const std::size_t nspec = flux.extent(0), nwave = flux.extent(1);
   if (wavelengths.size() != nwave || ivar.extent(0) != nspec || ivar.extent(1) != nwave || nwave < 2)
@@ -74,7 +75,8 @@ std::optional<FrameScores> raw_frame_scores(const std::vector<double>& wavelengt
   const std::vector<double> dwave = gradient(wavelengths);
 
   const std::string band(1, static_cast<char>(std::toupper(static_cast<unsigned char>(s.band))));
-  const std::string range = std::to_string(static_cast<int>(s.wave_lo)) + "," + std::to_string(static_cast<int>(s.wave_hi)) + "A";
+  const std::string range = std::to_string(static_cast<int>(s.wave_lo)) + "," +
+                            std::to_string(static_cast<int>(s.wave_hi)) + "A";
   FrameScoreColumn sum{"SUM_RAW_COUNT_" + band, "sum counts in wave. range " + range, {}};
   FrameScoreColumn count{"MEDIAN_RAW_COUNT_" + band, "median counts/A in wave. range " + range, {}};
   FrameScoreColumn snr{"MEDIAN_RAW_SNR_" + band, "median SNR/sqrt(A) in wave. range " + range, {}};

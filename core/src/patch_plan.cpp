@@ -59,8 +59,8 @@ int first_overlap(const HostView<const int**>& xc, const HostView<const int**>& 
   return -1;
 }
 
-Coupling patch_coupling(const HostView<const int**>& xc, const HostView<const int**>& yc, int f0, int nf, int w0, int nw,
-                        int stamp_ny, int stamp_nx) {
+Coupling patch_coupling(const HostView<const int**>& xc, const HostView<const int**>& yc, int f0, int nf, int w0,
+                        int nw, int stamp_ny, int stamp_nx) {
   Coupling c;
   c.bandwidth = nw - 1;
   for (int d = 1; d < nf; ++d)
@@ -219,8 +219,7 @@ PatchPlan plan_patches(const HostView<const int**>& xcorner, const HostView<cons
         // Rows: keep (1 - pixpad_frac) of the padding below the core rows and pixpad_frac above, with the
         // references' truncating conversions (in double, 1 - 0.8 is 0.19999999999999996).
         const int ypadlo = static_cast<int>((core.ymin - all.ymin) * (1.0 - options.pixpad_frac));
-        const int ypadhi =
-            static_cast<int>((core.ymax - all.ymin) + (all.ymax - core.ymax) * options.pixpad_frac);
+        const int ypadhi = static_cast<int>((core.ymax - all.ymin) + (all.ymax - core.ymax) * options.pixpad_frac);
         p.ymin = all.ymin + ypadlo;
         p.ymax = all.ymin + ypadhi;
         p.xmin = all.xmin;

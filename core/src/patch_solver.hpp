@@ -7,8 +7,8 @@
 #include <cstdint>
 
 #include "fiber_tiles.hpp"
-#include "perfex/core/math.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
+#include "perfex/core/math.hpp"
 #include "perfex/core/patch_plan.hpp"
 #include "perfex/core/types.hpp"
 
@@ -51,36 +51,38 @@ struct SolverScratch {
 };
 
 struct PatchOutputs {
-  DeviceView<double**> flux;        // [nspec][nwave] per bin (converted per Angstrom on the host)
+  DeviceView<double**> flux;  // [nspec][nwave] per bin (converted per Angstrom on the host)
   DeviceView<double**> ivar;
-  DeviceView<double***> resolution; // [nspec][2 ndiag + 1][nwave]
+  DeviceView<double***> resolution;  // [nspec][2 ndiag + 1][nwave]
   DeviceView<double**> chi2pix;
   DeviceView<double**> pixmask;
   DeviceView<std::uint8_t**> unsolved;  // [nspec][nwave]: 1 on the kept bins of patches no pass could solve
                                         // (written by extract.cpp after the passes, not by the solver)
-  DeviceView<int*> status;          // [patch of the launch's list]: PatchStatus
+  DeviceView<int*> status;              // [patch of the launch's list]: PatchStatus
 };
 
 // Per patch, after a launch of the solver.
 enum PatchStatus : int {
   solved = 0,
-  not_positive_definite = 1,  // a pivot of the tile factorisation fell to tau of its diagonal entry, or iCov is not finite
-  wide_coupling = 2,          // fibers further apart than the tiles hold couple: solve again with wider tiles
-  prior_dominates = 3,        // (with a ridge) the ridge supplies more than 1% of a reported bin's information
+  not_positive_definite =
+      1,                // a pivot of the tile factorisation fell to tau of its diagonal entry, or iCov is not finite
+  wide_coupling = 2,    // fibers further apart than the tiles hold couple: solve again with wider tiles
+  prior_dominates = 3,  // (with a ridge) the ridge supplies more than 1% of a reported bin's information
 };
 
 // The solver's numerical thresholds (README, "Degenerate patches").
 struct SolverThresholds {
-  static constexpr double pivot_tau = 1e-10;      // not positive definite below this scaled pivot
-  static constexpr double far_coupling = 1e-10;   // couplings of fibers beyond the tiles below this x max diagonal are dropped
-  static constexpr double retry_ridge = 1e-8;     // the retry's prior: iCov_jj (1 + retry_ridge)
-  static constexpr double prior_share = 0.01;     // a retried bin may take at most this share of its information from it
+  static constexpr double pivot_tau = 1e-10;  // not positive definite below this scaled pivot
+  static constexpr double far_coupling =
+      1e-10;  // couplings of fibers beyond the tiles below this x max diagonal are dropped
+  static constexpr double retry_ridge = 1e-8;  // the retry's prior: iCov_jj (1 + retry_ridge)
+  static constexpr double prior_share = 0.01;  // a retried bin may take at most this share of its information from it
 };
 
 struct PatchSolver {
   DeviceView<const Patch*> patches;
-  DeviceView<const int*> group;       // [patch of the list]: fibers per tile (empty: 1)
-  DeviceView<const double*> ridge;    // [patch of the list]: extra prior, relative to iCov's diagonal (empty: 0)
+  DeviceView<const int*> group;        // [patch of the list]: fibers per tile (empty: 1)
+  DeviceView<const double*> ridge;     // [patch of the list]: extra prior, relative to iCov's diagonal (empty: 0)
   DeviceView<const double****> spots;  // [fiber][wave][iy][ix]
   DeviceView<const int**> xcorner;
   DeviceView<const int**> ycorner;
@@ -253,7 +255,8 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
   unsigned rows_ascending = 0;
   for (int f = 0; f < p.nfiber && f < 32; ++f) {
     bool ascending = true;
-    for (int w = p.wave_lo + 1; w < p.wave_lo + m; ++w) ascending = ascending && ycorner(f0 + f, w) >= ycorner(f0 + f, w - 1);
+    for (int w = p.wave_lo + 1; w < p.wave_lo + m; ++w)
+      ascending = ascending && ycorner(f0 + f, w) >= ycorner(f0 + f, w - 1);
     if (ascending) rows_ascending |= 1u << f;
   }
   double far = 0.0;
@@ -273,9 +276,11 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
           const double* wrow = wbox + (ylo + y - p.ymin) * nx + (xlo - p.xmin);
           const double* srow = spot_i + (ylo + y - yi) * stamp_nx + (xlo - xi);
           double* out = ws_i + y * stamp_nx;
-          Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nx_i), [&](const int x) { out[x] = wrow[x] * srow[x]; });
+          Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nx_i),
+                               [&](const int x) { out[x] = wrow[x] * srow[x]; });
         }
-        const double fw = linalg::lane_sum_rows(team, ny_i, 0, nx_i, [&](const int y, const int x) { return ws_i[y * stamp_nx + x]; });
+        const double fw = linalg::lane_sum_rows(team, ny_i, 0, nx_i,
+                                                [&](const int y, const int x) { return ws_i[y * stamp_nx + x]; });
         const double yy = linalg::lane_sum_rows(team, ny_i, 0, nx_i, [&](const int y, const int x) {
           return ws_i[y * stamp_nx + x] * vbox[(ylo + y - p.ymin) * nx + (xlo + x - p.xmin)];
         });
@@ -302,7 +307,10 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
             int hi = m;
             while (ck < hi) {
               const int mid = (ck + hi) / 2;
-              if (ycorner(f0 + fk, wk0 + mid) + stamp_ny <= ylo) ck = mid + 1; else hi = mid;
+              if (ycorner(f0 + fk, wk0 + mid) + stamp_ny <= ylo)
+                ck = mid + 1;
+              else
+                hi = mid;
             }
           }
           for (; ck < m; ++ck) {
@@ -359,8 +367,8 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::add_prior(const Member& team, const Pat
   const int m = p.nwave;
   double maxweight = 0.0;
   Kokkos::parallel_reduce(
-      Kokkos::TeamThreadRange(team, 0, n), [&](const int i, double& mx) { mx = fluxweight[i] > mx ? fluxweight[i] : mx; },
-      Kokkos::Max<double>(maxweight));
+      Kokkos::TeamThreadRange(team, 0, n),
+      [&](const int i, double& mx) { mx = fluxweight[i] > mx ? fluxweight[i] : mx; }, Kokkos::Max<double>(maxweight));
   const double minweight = 1e-4 * maxweight;
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, n), [&](const int i) {
     const double alpha = fluxweight[i] < minweight ? minweight - fluxweight[i] : regularize;

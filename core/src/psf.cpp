@@ -110,8 +110,8 @@ void validate_series(const LegendreSeries& s, int nfiber, const std::string& wha
   if (s.ncoef < 1 || s.coeff.size() != static_cast<std::size_t>(s.nfiber) * s.ncoef)
     throw_data_error(source + ": " + what + " has an inconsistent number of Legendre coefficients");
   if (!(std::isfinite(s.wavemin) && std::isfinite(s.wavemax) && s.wavemax > s.wavemin))
-    throw_data_error(source + ": " + what + " needs WAVEMIN < WAVEMAX, found " + std::to_string(s.wavemin) +
-                     " and " + std::to_string(s.wavemax));
+    throw_data_error(source + ": " + what + " needs WAVEMIN < WAVEMAX, found " + std::to_string(s.wavemin) + " and " +
+                     std::to_string(s.wavemax));
   for (double c : s.coeff)
     if (!std::isfinite(c)) throw_data_error(source + ": " + what + " has non-finite Legendre coefficients");
 }
@@ -122,14 +122,14 @@ void GaussHermitePsf::validate(const std::string& source) const {
   const std::string table = tables ? "the PSF table" : "HDU PSF";
   if (nfiber < 1) throw_data_error(source + ": the PSF has no fibers");
   if (npix_x < 1 || npix_y < 1)
-    throw_data_error(source + ": keywords NPIX_X/NPIX_Y must be positive, found " + std::to_string(npix_x) +
-                     " x " + std::to_string(npix_y));
+    throw_data_error(source + ": keywords NPIX_X/NPIX_Y must be positive, found " + std::to_string(npix_x) + " x " +
+                     std::to_string(npix_y));
   if (hsizex < 1 || hsizex > 64 || hsizey < 1 || hsizey > 64)
-    throw_data_error(source + ": keywords HSIZEX/HSIZEY must be in 1..64, found " + std::to_string(hsizex) +
-                     " and " + std::to_string(hsizey));
+    throw_data_error(source + ": keywords HSIZEX/HSIZEY must be in 1..64, found " + std::to_string(hsizex) + " and " +
+                     std::to_string(hsizey));
   if (ghdegx < 0 || ghdegx > 20 || ghdegy < 0 || ghdegy > 20)
-    throw_data_error(source + ": keywords GHDEGX/GHDEGY must be in 0..20, found " + std::to_string(ghdegx) +
-                     " and " + std::to_string(ghdegy));
+    throw_data_error(source + ": keywords GHDEGX/GHDEGY must be in 0..20, found " + std::to_string(ghdegx) + " and " +
+                     std::to_string(ghdegy));
   if (two_cores() && (ghdegx2 < 0 || ghdegx2 > 20 || ghdegy2 < 0 || ghdegy2 > 20))
     throw_data_error(source + ": keywords GHDEGX2/GHDEGY2 must be in 0..20, found " + std::to_string(ghdegx2) +
                      " and " + std::to_string(ghdegy2));

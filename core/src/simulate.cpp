@@ -21,8 +21,8 @@ namespace {
 // One pixel a defect touches; merged per pixel on the host so the kernel applying them has no races.
 struct DefectPixel {
   std::int64_t pixel = 0;
-  double add = 0.0;     // electrons added
-  int zero = 0;         // the pixel reads 0 (dead)
+  double add = 0.0;  // electrons added
+  int zero = 0;      // the pixel reads 0 (dead)
   std::int32_t bits = 0;
 };
 
@@ -111,7 +111,8 @@ std::vector<DefectPixel> make_defects(const SimulationOptions& options, int npix
     d.xmin = std::max(0, xc - 1);
     d.xmax = std::min(npix_x - 1, xc + 1);
     for (int y = d.ymin; y <= d.ymax; ++y)
-      for (int x = d.xmin; x <= d.xmax; ++x) pixels.push_back({static_cast<std::int64_t>(y) * npix_x + x, 0.0, 0, ccd_mask::bad});
+      for (int x = d.xmin; x <= d.xmax; ++x)
+        pixels.push_back({static_cast<std::int64_t>(y) * npix_x + x, 0.0, 0, ccd_mask::bad});
     d.npix = (d.ymax - d.ymin + 1) * (d.xmax - d.xmin + 1);
     defects.push_back(d);
   }
@@ -139,10 +140,14 @@ std::vector<DefectPixel> make_defects(const SimulationOptions& options, int npix
 
 const char* defect_kind_name(DefectKind kind) {
   switch (kind) {
-    case DefectKind::Cosmic: return "COSMIC";
-    case DefectKind::HotColumn: return "HOTCOL";
-    case DefectKind::DeadColumn: return "DEADCOL";
-    case DefectKind::BadCluster: return "BADPIX";
+    case DefectKind::Cosmic:
+      return "COSMIC";
+    case DefectKind::HotColumn:
+      return "HOTCOL";
+    case DefectKind::DeadColumn:
+      return "DEADCOL";
+    case DefectKind::BadCluster:
+      return "BADPIX";
   }
   return "UNKNOWN";
 }
@@ -295,16 +300,18 @@ SimulatedFrame simulate_frame(const ExecSpace& exec, const GaussHermitePsf& psf,
   frame.npix_x = nx;
   frame.readnoise = options.readnoise;
   frame.photons_in = photons_in;
-  frame.model = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::model"), ny, nx);
+  frame.model =
+      DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::model"), ny, nx);
   Kokkos::deep_copy(exec, frame.model, 0.0);
-  frame.image = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::image"), ny, nx);
+  frame.image =
+      DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::image"), ny, nx);
   frame.ivar = DeviceView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::ivar"), ny, nx);
   frame.mask =
       DeviceView<std::int32_t**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::mask"), ny, nx);
 
   // Projection, a batch of fibers at a time (the spots of a whole frame would need ~1.7 GB).
-  DeviceView<double**> photons_dev(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::photons"),
-                                   nfiber, nwave);
+  DeviceView<double**> photons_dev(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::simulate::photons"), nfiber,
+                                   nwave);
   {
     auto staging = Kokkos::create_mirror_view(photons_dev);
     for (int f = 0; f < nfiber; ++f)
@@ -319,12 +326,10 @@ SimulatedFrame simulate_frame(const ExecSpace& exec, const GaussHermitePsf& psf,
   }
   for (int b0 = 0; b0 < nfiber; b0 += batch) {
     const int nb = std::min(batch, nfiber - b0);
-    const SpotCache cache =
-        evaluate_spots(exec, psf, options.fiber_begin + b0, nb, wavelengths, options.spots);
+    const SpotCache cache = evaluate_spots(exec, psf, options.fiber_begin + b0, nb, wavelengths, options.spots);
     const auto batch = Kokkos::subview(photons_dev, std::make_pair(b0, b0 + nb), Kokkos::ALL());
     frame.photons_off_ccd += project_spots(exec, cache, batch, frame.model);
   }
-
 
   // Noise and inverse variance, pixel by pixel.
   {

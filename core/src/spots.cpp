@@ -91,12 +91,12 @@ ParamPlan plan_params(const GaussHermitePsf& psf, TailRows tails) {
 // wavelength's arithmetic is the same whatever W.
 template <int W>
 struct LegendreKernel {
-  DeviceView<const double***> coeff;     // [param][fiber in the cache][term], zero padded
-  DeviceView<const int*> nterm;          // [param] terms actually present
-  DeviceView<const int*> order;          // params grouped by domain
-  DeviceView<const int*> domain_begin;   // [ndomain + 1] ranges of `order`
-  DeviceView<const int*> domain_nterm;   // [ndomain] most terms of a series of that domain
-  DeviceView<const double**> domain;     // [ndomain][2]: WAVEMIN, WAVEMAX
+  DeviceView<const double***> coeff;    // [param][fiber in the cache][term], zero padded
+  DeviceView<const int*> nterm;         // [param] terms actually present
+  DeviceView<const int*> order;         // params grouped by domain
+  DeviceView<const int*> domain_begin;  // [ndomain + 1] ranges of `order`
+  DeviceView<const int*> domain_nterm;  // [ndomain] most terms of a series of that domain
+  DeviceView<const double**> domain;    // [ndomain][2]: WAVEMIN, WAVEMAX
   DeviceView<const double*> wavelengths;
   DeviceView<double***> params;  // [fiber in the chunk][wave][param]
   int fiber_offset = 0;          // first fiber of the chunk, relative to the cache
@@ -121,8 +121,7 @@ struct LegendreKernel {
         leg[1][l] = w;  // (unused when n = 1)
       }
       for (int k = 2; k < n; ++k)
-        for (int l = 0; l < W; ++l)
-          leg[k][l] = (leg[k - 1][l] * leg[1][l] * (2 * k - 1) - leg[k - 2][l] * (k - 1)) / k;
+        for (int l = 0; l < W; ++l) leg[k][l] = (leg[k - 1][l] * leg[1][l] * (2 * k - 1) - leg[k - 2][l] * (k - 1)) / k;
       for (int j = domain_begin(d); j < domain_begin(d + 1); ++j) {
         const int p = order(j);
         const int nt = nterm(p);
@@ -169,8 +168,7 @@ class ParamEvaluator {
                                   m_ndomain + 1);
     DeviceView<int*> domain_nterm(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::spots::domain_nterm"),
                                   m_ndomain);
-    DeviceView<double**> domain(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::spots::domain"),
-                                m_ndomain, 2);
+    DeviceView<double**> domain(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::spots::domain"), m_ndomain, 2);
     auto h_coeff = Kokkos::create_mirror_view(coeff);
     auto h_nterm = Kokkos::create_mirror_view(nterm);
     auto h_order = Kokkos::create_mirror_view(order);
@@ -219,11 +217,9 @@ class ParamEvaluator {
     constexpr int W = backends::LaunchConfig<ExecSpace>::wavelengths_per_item;
     const int nwave = static_cast<int>(m_wavelengths.extent(0));
     const int nblock = (nwave + W - 1) / W;
-    LegendreKernel<W> kernel{m_coeff,  m_nterm,       m_order, m_domain_begin, m_domain_nterm,
-                             m_domain, m_wavelengths, params,  fiber_offset,   nwave,
-                             nblock,   m_ndomain};
-    Kokkos::parallel_for("perfex::spots::legendre", Kokkos::RangePolicy<ExecSpace>(m_exec, 0, nchunk * nblock),
-                         kernel);
+    LegendreKernel<W> kernel{m_coeff,       m_nterm, m_order,      m_domain_begin, m_domain_nterm, m_domain,
+                             m_wavelengths, params,  fiber_offset, nwave,          nblock,         m_ndomain};
+    Kokkos::parallel_for("perfex::spots::legendre", Kokkos::RangePolicy<ExecSpace>(m_exec, 0, nchunk * nblock), kernel);
   }
 
  private:
@@ -395,11 +391,10 @@ struct SpotKernel {
     const double x = params(fc, iw, int{k_slot_x}), y = params(fc, iw, int{k_slot_y});
     const double sigx = params(fc, iw, int{k_slot_sigx}), sigy = params(fc, iw, int{k_slot_sigy});
     double* const out = &spots(f, iw, 0, 0);  // the stamp is contiguous: [iy][ix] at iy * nx + ix
-    constexpr double max_coordinate = 1e9;     // keeps the corners representable as int
+    constexpr double max_coordinate = 1e9;    // keeps the corners representable as int
 
     // Every thread of the team reaches the same verdict, so an early return keeps barriers consistent.
-    bool bad_input = !(sigx > 0.0 && sigy > 0.0 && math::fabs(x) < max_coordinate &&
-                       math::fabs(y) < max_coordinate);
+    bool bad_input = !(sigx > 0.0 && sigy > 0.0 && math::fabs(x) < max_coordinate && math::fabs(y) < max_coordinate);
     [[maybe_unused]] double nsig = 0.0, sigx2 = 1.0, sigy2 = 1.0;
     if constexpr (TwoCores) {
       nsig = params(fc, iw, core2_slot);
@@ -592,8 +587,9 @@ void launch_spots(const ExecSpace& exec, const ParamEvaluator& evaluator, const 
   using Kernel = SpotKernel<NX, NY, NG, TwoCores>;
   const int nx = TwoCores ? 2 * kernel.hsizex : 2 * kernel.hsizex + 1;
   const int ny = TwoCores ? 2 * kernel.hsizey : 2 * kernel.hsizey + 1;
-  const std::size_t scratch_bytes = Kernel::Scratch::shmem_size(Kernel::scratch_doubles(
-      nx, ny, kernel.gh_terms_x, kernel.gh_terms_y, kernel.gh2_terms_x, kernel.gh2_terms_y));
+  const std::size_t scratch_bytes =
+      Kernel::Scratch::shmem_size(Kernel::scratch_doubles(nx, ny, kernel.gh_terms_x, kernel.gh_terms_y,
+                                                          kernel.gh2_terms_x, kernel.gh2_terms_y));
   // Level 0 (GPU shared memory) when the tables fit comfortably, else level 1 (global).
   kernel.scratch_level = scratch_bytes <= 32 * 1024 ? 0 : 1;
   for (int f0 = 0; f0 < nfiber; f0 += chunk) {
@@ -692,9 +688,7 @@ void evaluate_spots(const ExecSpace& exec, const GaussHermitePsf& psf, int fiber
   // Fibers go through in chunks so the parameter grid stays small whatever the request.
   const std::size_t per_fiber = static_cast<std::size_t>(nwave) * evaluator.nparam();
   const int chunk = static_cast<int>(std::clamp<std::size_t>(k_param_chunk_doubles / per_fiber, 1, nfiber));
-  const auto no_init = [](const std::string& label) {
-    return Kokkos::view_alloc(Kokkos::WithoutInitializing, label);
-  };
+  const auto no_init = [](const std::string& label) { return Kokkos::view_alloc(Kokkos::WithoutInitializing, label); };
   DeviceView<double***> params(no_init("perfex::spots::params"), chunk, nwave, evaluator.nparam());
   DeviceView<int> first_bad(no_init("perfex::spots::first_bad"));
   Kokkos::deep_copy(exec, first_bad, INT_MAX);
@@ -733,8 +727,8 @@ PsfParamGrid evaluate_psf_params(const ExecSpace& exec, const GaussHermitePsf& p
 
   PsfParamGrid grid;
   grid.names = plan.names;
-  DeviceView<double***> params(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::spots::params"), nfiber,
-                               nwave, nparam);
+  DeviceView<double***> params(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::spots::params"), nfiber, nwave,
+                               nparam);
   if (nfiber > 0 && nwave > 0) {
     DeviceView<double*> d_wavelengths;
     upload_wavelengths(exec, wavelengths, d_wavelengths);

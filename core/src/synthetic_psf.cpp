@@ -18,7 +18,7 @@ constexpr int k_nbundle = k_nfiber / k_bundle_size;
 constexpr int k_trace_terms = 6;  // Legendre degree 5
 constexpr int k_param_terms = 4;  // Legendre degree 3
 constexpr int k_ghdeg = 6;
-constexpr int k_ghdeg2 = 3;  // the second core of the TwoCores layout
+constexpr int k_ghdeg2 = 3;            // the second core of the TwoCores layout
 constexpr double k_fiber_pitch = 7.4;  // pixels between fibers of a bundle (DESI: about 7.3)
 constexpr double k_first_fiber_x = 120.0;
 constexpr double k_last_fiber_x = 3945.0;
@@ -33,8 +33,7 @@ Arm parse_camera(const std::string& camera) {
   const bool arm_ok = !camera.empty() && (camera[0] == 'b' || camera[0] == 'r' || camera[0] == 'z');
   const bool digit_ok = camera.size() == 1 || (camera.size() == 2 && camera[1] >= '0' && camera[1] <= '9');
   if (!arm_ok || !digit_ok)
-    throw_usage_error("synthetic PSF: camera must be b, r or z, optionally followed by a digit (got '" + camera +
-                      "')");
+    throw_usage_error("synthetic PSF: camera must be b, r or z, optionally followed by a digit (got '" + camera + "')");
   return {camera[0], camera.size() == 2 ? camera[1] - '0' : 0};
 }
 
@@ -44,7 +43,7 @@ class PortableRandom {
  public:
   explicit PortableRandom(std::uint64_t seed) : m_engine(seed) {}
   double uniform() { return static_cast<double>(m_engine() >> 11) * 0x1.0p-53; }  // [0, 1)
-  double symmetric() { return 2.0 * uniform() - 1.0; }                               // [-1, 1)
+  double symmetric() { return 2.0 * uniform() - 1.0; }                            // [-1, 1)
 
  private:
   std::mt19937_64 m_engine;
@@ -194,8 +193,7 @@ GaussHermitePsf make_synthetic_psf(const SyntheticPsfOptions& options) {
       const double tilt = 0.3 * rng.symmetric();
       for (int i = 0; i < k_nfiber; ++i) {
         const double scale = 1.0 + tilt * field[i];
-        for (int k = 0; k < k_param_terms; ++k)
-          coef(gh, i, k) = (a == 0 && b == 0 && k == 0) ? 1.0 : amp[k] * scale;
+        for (int k = 0; k < k_param_terms; ++k) coef(gh, i, k) = (a == 0 && b == 0 && k == 0) ? 1.0 : amp[k] * scale;
       }
     }
   if (two_cores) {

@@ -7,8 +7,8 @@
 #include <erfa.h>
 #include <erfam.h>
 
-#include <cmath>
 #include <fmt/core.h>
+#include <cmath>
 
 #include "perfex/core/error.hpp"
 
@@ -18,13 +18,13 @@ namespace {
 
 // astropy.constants (IAU 2015 nominal and CODATA 2018 values), as astropy's gravitational_redshift uses them.
 constexpr double speed_of_light = 299792458.0;  // m/s
-constexpr double gm_sun = 1.3271244e20;          // m^3/s^2
+constexpr double gm_sun = 1.3271244e20;         // m^3/s^2
 constexpr double gm_jupiter = 1.2668653e17;
 constexpr double gm_earth = 3.986004e14;
 constexpr double gm_moon = 6.6743e-11 * 7.34767309e22;  // G times the Moon's mass in astropy's table
 // Earth's rotation rate (rad/s) astropy uses for the site's velocity (1.002737909350795 turns per UT1 day).
 constexpr double earth_rotation = 7.292115855306589e-5;
-constexpr double au_m = ERFA_DAU;                 // ERFA's astronomical unit, metres
+constexpr double au_m = ERFA_DAU;                      // ERFA's astronomical unit, metres
 constexpr double au_per_day = ERFA_DAU / ERFA_DAYSEC;  // AU/day -> m/s
 
 // (ERFA's C API takes non-const arrays.)
@@ -90,10 +90,10 @@ BarycentricTerms barycentric_terms(double ra_deg, double dec_deg, double mjd_utc
   t.gamma = 1.0 / std::sqrt(1.0 - eraPdp(beta, beta));
   // Gravitational redshift at the site (m/s, negative): the Sun, Jupiter and the Moon at their distances from
   // the Earth's centre, the Earth at the site's geocentric distance, summed from the smallest term as astropy.
-  t.gravitational_redshift_ms =
-      -(gm_earth / norm(itrs) + gm_moon / distance_m(moon, earth_bary[0]) +
-        gm_jupiter / distance_m(jupiter, earth_bary[0]) + gm_sun / distance_m(sun, earth_bary[0])) /
-      speed_of_light;
+  t.gravitational_redshift_ms = -(gm_earth / norm(itrs) + gm_moon / distance_m(moon, earth_bary[0]) +
+                                  gm_jupiter / distance_m(jupiter, earth_bary[0]) +
+                                  gm_sun / distance_m(sun, earth_bary[0])) /
+                                speed_of_light;
   return t;
 }
 
@@ -130,13 +130,15 @@ double barycentric_correction_factor(const PointingHeader& h, const Observatory&
     throw_data_error(fmt::format("--barycentric-correction: {}: keyword {} is {}, not a declination in -90..90 degrees",
                                  where, h.dec_key, *h.dec));
   if (!(std::isfinite(*h.mjd) && *h.mjd > 15020.0 && *h.mjd < 88069.0))  // 1900 .. 2100, eraEpv00's range
-    throw_data_error(fmt::format("--barycentric-correction: {}: keyword {} is {}, not a date in 1900..2100 (MJD "
-                                 "15020..88069)",
-                                 where, h.mjd_key, *h.mjd));
+    throw_data_error(
+        fmt::format("--barycentric-correction: {}: keyword {} is {}, not a date in 1900..2100 (MJD "
+                    "15020..88069)",
+                    where, h.mjd_key, *h.mjd));
   if (h.exptime && !(std::isfinite(*h.exptime) && *h.exptime >= 0.0 && *h.exptime <= 86400.0))
-    throw_data_error(fmt::format("--barycentric-correction: {}: keyword EXPTIME is {}, not an exposure time in "
-                                 "0..86400 s",
-                                 where, *h.exptime));
+    throw_data_error(
+        fmt::format("--barycentric-correction: {}: keyword EXPTIME is {}, not an exposure time in "
+                    "0..86400 s",
+                    where, *h.exptime));
   const double mid = *h.mjd + h.exptime.value_or(0.0) / 2.0 / 86400.0;
   return barycentric_correction_factor(*h.ra, *h.dec, mid, site);
 }

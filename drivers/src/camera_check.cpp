@@ -34,10 +34,10 @@ bool same_camera(const std::string& a, const std::string& b) {
 void check_same_camera(const std::string& image_camera, const std::string& image_name, const std::string& psf_camera,
                        const std::string& psf_name, const std::string& override_option) {
   if (same_camera(image_camera, psf_camera)) return;
-  throw_data_error(fmt::format("the image {} is camera {} (CAMERA), the PSF {} is camera {}: extract each image with "
-                               "its own camera's PSF ({} extracts anyway)",
-                               image_name, normalized(image_camera), psf_name, normalized(psf_camera),
-                               override_option));
+  throw_data_error(
+      fmt::format("the image {} is camera {} (CAMERA), the PSF {} is camera {}: extract each image with "
+                  "its own camera's PSF ({} extracts anyway)",
+                  image_name, normalized(image_camera), psf_name, normalized(psf_camera), override_option));
 }
 
 std::string image_camera(const std::string& path) {

@@ -2,12 +2,12 @@
 // turning every error into a one-line message and the documented exit code.
 #include "perfex/drivers/cli.hpp"
 
+#include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
-#include <fmt/core.h>
 #include <string>
 #include <vector>
 
@@ -15,11 +15,11 @@
 #include "perfex/backends/thread_limits.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
-#include "perfex/io/atomic_output.hpp"
 #include "perfex/drivers/argparse_prefix.hpp"
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/error_lines.hpp"
 #include "perfex/drivers/errors.hpp"
+#include "perfex/io/atomic_output.hpp"
 
 namespace perfex::drivers {
 
@@ -52,8 +52,7 @@ void check_kokkos_arguments(int argc, char* argv[]) {
     }
   }
   // Kokkos reads these itself and crashes on counts its OpenMP backend cannot hold.
-  if (const std::string problem = backends::environment_thread_problem(); !problem.empty())
-    throw_usage_error(problem);
+  if (const std::string problem = backends::environment_thread_problem(); !problem.empty()) throw_usage_error(problem);
 }
 
 // Parses the command line into `action`; returns -1 to go on, else the exit code (help, version, errors).

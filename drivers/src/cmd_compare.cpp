@@ -1,7 +1,7 @@
 // `perfex compare A B` (two frames: flux pulls, ivar, resolution and mask differences) and
 // `perfex pulls FRAME TRUTH` (the frame against the simulation truth through each fiber's resolution).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <memory>
@@ -43,7 +43,8 @@ std::optional<FiberRange> parse_fibers(const std::string& text) {
   if (r.lo < 0 || r.hi < 0)
     throw_usage_error("--fibers '" + text + "': fiber numbers must be >= 0 (LO:HI selects fibers LO .. HI-1)");
   if (r.hi <= r.lo)
-    throw_usage_error("--fibers '" + text + "': the range is empty (HI must be above LO: LO:HI selects fibers LO .. HI-1)");
+    throw_usage_error("--fibers '" + text +
+                      "': the range is empty (HI must be above LO: LO:HI selects fibers LO .. HI-1)");
   return r;
 }
 
@@ -92,8 +93,9 @@ int run_compare(const CompareArgs& args) {
   print_keyword_differences(compare_keywords(extraction_keywords(args.a, A), extraction_keywords(args.b, B)));
   fmt::print("A: {}\n", describe(args.a, A));
   fmt::print("B: {}\n", describe(args.b, B));
-  fmt::print("compared: fibers {}..{} x {} bins = {} bins; good in both (ivar > 0, chi2pix < 100, pixmask <= 0.5): {}\n",
-             c.fibers.lo, c.fibers.hi - 1, A.data.nwave, c.bins, c.pulls.size());
+  fmt::print(
+      "compared: fibers {}..{} x {} bins = {} bins; good in both (ivar > 0, chi2pix < 100, pixmask <= 0.5): {}\n",
+      c.fibers.lo, c.fibers.hi - 1, A.data.nwave, c.bins, c.pulls.size());
   fmt::print("  {:<44} {:>12} {:>12} {:>12}\n", "quantity", "median", "99%", "max");
   fmt::print("  {:<44} {:>12.3e} {:>12.3e} {:>12.3e}\n", "|dflux| / sqrt(var_a + var_b), good bins",
              percentile(c.pulls, 50), percentile(c.pulls, 99), max_pull);
@@ -104,8 +106,8 @@ int run_compare(const CompareArgs& args) {
   if (A.has_pixmask_fraction && B.has_pixmask_fraction)
     fmt::print("  {:<44} {:>12} {:>12} {:>12.3e}\n", "|dPIXMASK_FRACTION|, all bins", "", "", c.max_dpixmask);
   fmt::print("ivar = 0: {} bins in both, {} bins in one frame only\n", c.ivar_zero_both, c.ivar_zero_one);
-  fmt::print("mask disagreements: {} bins (SOMEBADPIX {}, ALLBADPIX {}, BAD2DFIT {})\n", c.mask_differ,
-             c.bit_differ[0], c.bit_differ[1], c.bit_differ[2]);
+  fmt::print("mask disagreements: {} bins (SOMEBADPIX {}, ALLBADPIX {}, BAD2DFIT {})\n", c.mask_differ, c.bit_differ[0],
+             c.bit_differ[1], c.bit_differ[2]);
   return 0;
 }
 
@@ -127,9 +129,10 @@ int run_pulls(const PullsArgs& args) {
   fmt::print("truth: {} ({} fibers, {} bins {:.2f}..{:.2f} A){}\n", args.truth, truth.fiber.size(),
              truth.wavelengths.size(), truth.wavelengths.front(), truth.wavelengths.back(),
              p.grids_matched ? "" : "; grids differ: truth flux density interpolated");
-  fmt::print("pulls (flux - R truth) sqrt(ivar): {} fibers, {} bins (ivar > 0, pixmask <= 0.5, >= {} bins from the "
-             "ends): mean {:+.4f}, std {:.4f}\n",
-             p.fibers, p.pulls.size(), f.data.ndiag, p.mean, p.sd);
+  fmt::print(
+      "pulls (flux - R truth) sqrt(ivar): {} fibers, {} bins (ivar > 0, pixmask <= 0.5, >= {} bins from the "
+      "ends): mean {:+.4f}, std {:.4f}\n",
+      p.fibers, p.pulls.size(), f.data.ndiag, p.mean, p.sd);
   return 0;
 }
 
@@ -148,8 +151,9 @@ void add_compare_command(CLI::App& app, Action& action) {
   });
 
   auto pargs = std::make_shared<PullsArgs>();
-  auto* pulls = app.add_subcommand(
-      "pulls", "Pulls of a frame against the simulation truth: (flux - R truth) sqrt(ivar), mean and std");
+  auto* pulls =
+      app.add_subcommand("pulls",
+                         "Pulls of a frame against the simulation truth: (flux - R truth) sqrt(ivar), mean and std");
   pulls->add_option("FRAME", pargs->frame, "frame file")->required();
   pulls->add_option("TRUTH", pargs->truth, "truth file (perfex simulate --truth)")->required();
   pulls->add_option("--fibers", pargs->fibers, "restrict to fibers LO:HI (LO .. HI-1) or one fiber");

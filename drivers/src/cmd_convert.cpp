@@ -113,7 +113,9 @@ void add_convert_command(CLI::App& app, Action& action) {
   auto* cmd =
       app.add_subcommand("convert", "Convert a frame file between FITS and HDF5 (every array and keyword kept)");
   cmd->add_option("IN", args->input, "input frame (FITS or HDF5, recognised by its content)")->required();
-  cmd->add_option("OUT", args->output, "output frame (HDF5 for a .h5 or .hdf5 name, else FITS, gzip-compressed for a .gz name)")->required();
+  cmd->add_option("OUT", args->output,
+                  "output frame (HDF5 for a .h5 or .hdf5 name, else FITS, gzip-compressed for a .gz name)")
+      ->required();
   cmd->add_option("--format", args->format, "output format: fits or hdf5 (default: by OUT's extension)");
   cmd->add_option("--group", args->group, "HDF5 input: the frame group of an exposure file (e.g. r0)");
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing OUT");

@@ -2,9 +2,9 @@
 // with desi_extract_spectra's options; usage errors are found before any file is read. One downward path:
 // the arguments (extract_args.cpp), the inputs read (extraction_job.cpp, io), core's extract_frame (or
 // the ranks' units, distributed_extract.cpp), the frame written (extraction_job.cpp, io).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -111,10 +111,13 @@ void add_extract_command(CLI::App& app, Action& action, std::shared_ptr<ExtractA
   auto args = std::make_shared<ExtractArgs>();
   if (parsed) *parsed = args;
   auto* cmd = app.add_subcommand(
-      "extract", "Extract spectra from a preprocessed CCD image into a DESI frame file (desi_extract_spectra's options)");
+      "extract",
+      "Extract spectra from a preprocessed CCD image into a DESI frame file (desi_extract_spectra's options)");
   cmd->add_option("-i,--input", args->input, "input preprocessed image (preproc-CAMERA-EXPID.fits)")->required();
   cmd->add_option("-p,--psf", args->psf, "input PSF (GAUSS-HERMITE, psf-CAMERA-EXPID.fits)")->required();
-  cmd->add_option("-o,--output", args->output, "output frame file (FITS, gzip-compressed for a .gz name; HDF5 for a .h5 or .hdf5 name)")->required();
+  cmd->add_option("-o,--output", args->output,
+                  "output frame file (FITS, gzip-compressed for a .gz name; HDF5 for a .h5 or .hdf5 name)")
+      ->required();
   cmd->add_option("--format", args->format, "output format: fits or hdf5 (default: by -o's extension)");
   cmd->add_option("-f,--fibermap", args->fibermap, "take the FIBERMAP from this file (default: the input's, if any)");
   cmd->add_option("-m,--model", args->model,
@@ -133,7 +136,8 @@ void add_extract_command(CLI::App& app, Action& action, std::shared_ptr<ExtractA
   cmd->add_option("--nwavestep", args->options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", args->options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", args->options.pixpad_frac, "pixel padding fraction")->capture_default_str();
-  cmd->add_option("--psferr", args->psferr, "fractional PSF model error in chi2pix (default: the PSF's PSFERR, else 0.01)");
+  cmd->add_option("--psferr", args->psferr,
+                  "fractional PSF model error in chi2pix (default: the PSF's PSFERR, else 0.01)");
   cmd->add_flag("--barycentric-correction", args->barycentric,
                 "extract on grid / HELIOCOR, HELIOCOR from the header's TARGTRA/TARGTDEC and MJD-OBS (+ EXPTIME/2)");
   cmd->add_option("--heliocor", args->heliocor, "apply this HELIOCOR factor instead of computing it");
@@ -153,8 +157,9 @@ void add_extract_command(CLI::App& app, Action& action, std::shared_ptr<ExtractA
   add_desi_options(*cmd, args->desi, args->no_scores);
   // An empty -w, -f or -m (an unset shell variable...) is a mistake, not a request for the default.
   for (const char* name : {"--wavelength", "--fibermap", "--model"})
-    cmd->get_option(name)->check(
-        [](const std::string& v) { return v.empty() ? std::string("expected a value, got an empty string") : std::string(); });
+    cmd->get_option(name)->check([](const std::string& v) {
+      return v.empty() ? std::string("expected a value, got an empty string") : std::string();
+    });
   cmd->callback([&action, args] {
     check_extract_args(*args);  // usage errors before Kokkos starts or any file is read
     request_mpi(args->mpi);

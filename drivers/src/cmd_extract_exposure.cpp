@@ -1,12 +1,12 @@
 // `perfex extract-exposure`: its arguments and their checks, the frames of a manifest or a directory of
 // DESI files; the run over the frames is exposure_run.cpp.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -18,13 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "exposure_run.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_request.hpp"
 #include "perfex/drivers/cli.hpp"
 #include "perfex/drivers/comm.hpp"
 #include "perfex/drivers/errors.hpp"
 #include "perfex/drivers/exposure.hpp"
-#include "exposure_run.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/file_checks.hpp"
 #include "perfex/io/frame_format.hpp"
@@ -64,7 +64,8 @@ std::vector<FrameTask> read_manifest(const std::string& path, const std::string&
     for (std::string w; fields >> w;) f.push_back(w);
     if (f.empty()) continue;
     if (f.size() != 3)
-      throw_data_error(fmt::format("{}:{}: expected three fields 'input psf output', found {}", path, number, f.size()));
+      throw_data_error(fmt::format("{}:{}: expected three fields 'input psf output', found {}", path, number,
+                                   f.size()));
     FrameTask t{f[0], f[1], f[2]};
     if (!output_dir.empty() && fs::path(t.output).is_relative()) t.output = (fs::path(output_dir) / t.output).string();
     tasks.push_back(std::move(t));
@@ -154,7 +155,8 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
   cmd->add_option("-f,--fibermap", e.fibermap, "take every frame's FIBERMAP from this file (default: each input's)");
   cmd->add_option("-w,--wavelength", e.wavelength,
                   "wmin,wmax,dw in Angstrom (default: the range every fiber covers on the CCD, step 0.8)");
-  cmd->add_option("-s,--specmin", e.specmin, "first fiber (bundles at either end may be partial)")->capture_default_str();
+  cmd->add_option("-s,--specmin", e.specmin, "first fiber (bundles at either end may be partial)")
+      ->capture_default_str();
   cmd->add_option("-n,--nspec", e.nspec, "number of fibers (default 500, or the PSF's fibers from --specmin)");
   cmd->add_option("-r,--regularize", e.options.regularize, "regularization (alpha) of well-constrained bins")
       ->capture_default_str();
@@ -165,7 +167,8 @@ void add_extract_exposure_command(CLI::App& app, Action& action) {
   cmd->add_option("--nwavestep", e.options.nwavestep, "core wavelength bins per patch")->capture_default_str();
   cmd->add_option("--wavepad-frac", e.options.wavepad_frac, "wavelength padding fraction")->capture_default_str();
   cmd->add_option("--pixpad-frac", e.options.pixpad_frac, "pixel padding fraction")->capture_default_str();
-  cmd->add_option("--psferr", e.psferr, "fractional PSF model error in chi2pix (default: each PSF's PSFERR, else 0.01)");
+  cmd->add_option("--psferr", e.psferr,
+                  "fractional PSF model error in chi2pix (default: each PSF's PSFERR, else 0.01)");
   cmd->add_flag("--barycentric-correction", e.barycentric, "extract on grid / HELIOCOR, from each input's header");
   cmd->add_option("--heliocor", e.heliocor, "apply this HELIOCOR factor to every frame instead of computing it");
   cmd->add_flag("--decorrelate-fibers", e.decorrelate_fibers, "not supported (biased; DESI advises against it)");

@@ -1,8 +1,8 @@
 // `perfex info`: versions and the parallel configuration this build runs with.
-#include <CLI/CLI.hpp>
-#include <Kokkos_Core.hpp>
 #include <fitsio.h>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
+#include <Kokkos_Core.hpp>
 #include <string>
 #if defined(KOKKOS_ENABLE_CUDA)
 #include <cuda_runtime_api.h>

@@ -1,12 +1,12 @@
 // `perfex psf info|spot|synth`: summarise a PSF file, print one evaluated spot, write a synthetic PSF.
+#include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
-#include <fmt/core.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -129,13 +129,11 @@ int run_psf_info(const PsfInfoArgs& args) {
     hi = std::min(hi, r->second);
   }
   if (off_ccd > 0 || lo > hi)
-    fmt::print("on the CCD for every fiber (rows 0..{}): none ({} fibers never on the CCD)\n", psf.npix_y - 1,
-               off_ccd);
+    fmt::print("on the CCD for every fiber (rows 0..{}): none ({} fibers never on the CCD)\n", psf.npix_y - 1, off_ccd);
   else
     fmt::print("on the CCD for every fiber (rows 0..{}): {:.1f}..{:.1f} A\n", psf.npix_y - 1, lo, hi);
 
-  fmt::print("stamp: {} x {} pixels (HSIZEY {}, HSIZEX {})\n", psf.stamp_ny(), psf.stamp_nx(), psf.hsizey,
-             psf.hsizex);
+  fmt::print("stamp: {} x {} pixels (HSIZEY {}, HSIZEX {})\n", psf.stamp_ny(), psf.stamp_nx(), psf.hsizey, psf.hsizex);
   if (psf.two_cores())
     fmt::print("Gauss-Hermite degrees: GHDEGX {}, GHDEGY {}; second core GHDEGX2 {}, GHDEGY2 {}\n", psf.ghdegx,
                psf.ghdegy, psf.ghdegx2, psf.ghdegy2);
@@ -152,7 +150,8 @@ int run_psf_info(const PsfInfoArgs& args) {
   std::string rows;
   for (const auto& p : psf.params)
     if (p.name.rfind("GH-", 0) != 0) rows += " " + p.name;
-  fmt::print("PSF table rows: {} ({}{} GH-a-b and{})\n", psf.params.size() + (psf.layout == PsfLayout::XtraceYtracePsf ? 0 : 2),
+  fmt::print("PSF table rows: {} ({}{} GH-a-b and{})\n",
+             psf.params.size() + (psf.layout == PsfLayout::XtraceYtracePsf ? 0 : 2),
              psf.layout == PsfLayout::XtraceYtracePsf ? "" : "X, Y, ",
              std::count_if(psf.params.begin(), psf.params.end(),
                            [](const NamedSeries& p) { return p.name.rfind("GH-", 0) == 0; }),
@@ -229,7 +228,6 @@ int run_psf_synth(const PsfSynthArgs& args) {
   return 0;
 }
 
-
 // Numeric checks with short messages (CLI11's ranges print the full double range).
 const CLI::Validator non_negative(
     [](std::string& value) -> std::string {
@@ -280,9 +278,10 @@ void add_psf_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   synth->add_option("--seed", synth_args->seed, "random seed")->capture_default_str();
   synth->add_flag("--tails", synth_args->tails, "give the PSF tails (TAILAMP > 0)");
-  synth->add_option("--layout", synth_args->layout,
-                    "file layout: psfver3 (DESI: HDUs XTRACE, YTRACE, PSF), psfver2 (one table, traces as rows X, Y) "
-                    "or gauss-hermite2 (one table, two Gaussian cores, 20 x 20 stamps)")
+  synth
+      ->add_option("--layout", synth_args->layout,
+                   "file layout: psfver3 (DESI: HDUs XTRACE, YTRACE, PSF), psfver2 (one table, traces as rows X, Y) "
+                   "or gauss-hermite2 (one table, two Gaussian cores, 20 x 20 stamps)")
       ->check(CLI::IsMember({"psfver3", "psfver2", "gauss-hermite2"}))
       ->capture_default_str();
   synth->add_flag("--overwrite", synth_args->overwrite, "replace an existing output file");

@@ -1,8 +1,8 @@
 // `perfex simulate`: project spectra (built-in or from a file) through a PSF (a file or the synthetic one)
 // into a DESI preproc image with noise and optional defects, plus a truth file.
+#include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
-#include <fmt/core.h>
 
 #include <array>
 #include <cctype>
@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "perfex/core/builtin_spectra.hpp"
 #include "camera_validator.hpp"
+#include "perfex/core/builtin_spectra.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/psf.hpp"
 #include "perfex/core/simulate.hpp"
@@ -55,8 +55,8 @@ struct SimulateArgs {
   long long night = 20201215;
   double exptime = 900.0;
   long long tileid = 1000;
-  double ra = 150.0;   // TARGTRA (and SKYRA, TELRA)
-  double dec = 2.0;    // TARGTDEC (and SKYDEC, TELDEC)
+  double ra = 150.0;  // TARGTRA (and SKYRA, TELRA)
+  double dec = 2.0;   // TARGTDEC (and SKYDEC, TELDEC)
   bool overwrite = false;
 };
 
@@ -136,8 +136,7 @@ std::string iso_of_mjd(double mjd) {
 // DATE-OBS, EXPTIME, TILEID, TARGTRA/TARGTDEC for the barycentric correction, FLAVOR/OBSTYPE, the amplifiers'
 // CCDSEC, GAIN (1: the image is in electrons), RDNOISE and OBSRDN).
 std::vector<io::HeaderKeyword> desi_image_keywords(const SimulateArgs& args, const std::string& camera, double mjd_obs,
-                                                   int npix_y, int npix_x,
-                                                   const std::array<double, 4>& readnoise) {
+                                                   int npix_y, int npix_x, const std::array<double, 4>& readnoise) {
   std::vector<io::HeaderKeyword> k;
   if (camera.size() == 2 && std::isdigit(static_cast<unsigned char>(camera[1])))
     k.push_back({"SPECGRPH", static_cast<long long>(camera[1] - '0'), "spectrograph (0-9)"});
@@ -222,7 +221,8 @@ InputSpectra builtin_spectra(const SimulateArgs& args, const GaussHermitePsf& ps
                              std::optional<Grid> grid) {
   const int specmin = args.specmin;
   if (!grid) {
-    if (camera.empty()) throw_data_error(args.psf + ": the PSF has no CAMERA keyword to choose the default grid; pass -w");
+    if (camera.empty())
+      throw_data_error(args.psf + ": the PSF has no CAMERA keyword to choose the default grid; pass -w");
     CameraGrid g;
     try {
       g = desi_camera_grid(camera);
@@ -415,12 +415,15 @@ void add_simulate_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<SimulateArgs>();
   auto* cmd = app.add_subcommand(
       "simulate", "Simulate a DESI preproc image: spectra projected through a PSF, Poisson + read noise, defects");
-  cmd->add_option("-o,--output", args->output, "output preproc file (IMAGE, IVAR, READNOISE, MASK, FIBERMAP; gzip-compressed for a .gz name)")->required();
+  cmd->add_option("-o,--output", args->output,
+                  "output preproc file (IMAGE, IVAR, READNOISE, MASK, FIBERMAP; gzip-compressed for a .gz name)")
+      ->required();
   cmd->add_option("--truth", args->truth, "also write the truth: input photons, fiber types, defects");
   auto* psf = cmd->add_option("-p,--psf", args->psf, "GAUSS-HERMITE PSF file (default: the synthetic PSF)");
-  auto* camera = cmd->add_option("--camera", args->camera, "camera of the synthetic PSF: b, r or z, optionally with a digit")
-                     ->check(camera_name)
-                     ->capture_default_str();
+  auto* camera =
+      cmd->add_option("--camera", args->camera, "camera of the synthetic PSF: b, r or z, optionally with a digit")
+          ->check(camera_name)
+          ->capture_default_str();
   auto* psf_seed = cmd->add_option("--psf-seed", args->psf_seed, "seed of the synthetic PSF")->capture_default_str();
   psf->excludes(camera)->excludes(psf_seed);
   auto* wave = cmd->add_option("-w,--wavelength", args->wavelength,
@@ -431,7 +434,9 @@ void add_simulate_command(CLI::App& app, Action& action) {
                                   "(default: built-in sky, emission- and absorption-line objects)");
   spectra->excludes(wave);
   cmd->add_option("--seed", args->seed, "random seed of the spectra, noise and defects")->capture_default_str();
-  cmd->add_option("-s,--specmin", args->specmin, "first fiber with light")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("-s,--specmin", args->specmin, "first fiber with light")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   auto* nspec = cmd->add_option("-n,--nspec", args->nspec, "fibers with light (default: all from specmin)")
                     ->check(CLI::PositiveNumber);
   nspec->excludes(spectra);

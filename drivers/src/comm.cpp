@@ -2,10 +2,10 @@
 // one-process communicator exists and the session does nothing.
 #include "perfex/drivers/comm.hpp"
 
-#include <Kokkos_Core.hpp>
 #include <fmt/core.h>
 #include <sched.h>
 #include <unistd.h>
+#include <Kokkos_Core.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -26,8 +26,8 @@ namespace perfex::drivers {
 
 namespace {
 
-bool g_requested = false;  // a command may run under MPI
-bool g_forced = false;     // --mpi
+bool g_requested = false;                // a command may run under MPI
+bool g_forced = false;                   // --mpi
 [[maybe_unused]] bool g_active = false;  // MPI_Init done, MPI_Finalize not yet
 
 // Environment variables the common launchers set in every process they start.
@@ -47,7 +47,8 @@ bool g_forced = false;     // --mpi
   return false;
 }
 
-[[maybe_unused]] constexpr std::size_t max_piece = std::size_t(1) << 30;  // bytes per MPI call (int counts); MPI builds only
+[[maybe_unused]] constexpr std::size_t max_piece = std::size_t(1)
+                                                   << 30;  // bytes per MPI call (int counts); MPI builds only
 
 }  // namespace
 
@@ -204,7 +205,8 @@ MpiSession::MpiSession(int& argc, char**& argv) {
   if (provided < MPI_THREAD_SERIALIZED) {
     // The group root answers work requests from a second thread while its main thread computes.
     if (world.is_root())
-      fmt::print(stderr, "perfex: error: the MPI library provides thread level {}, perfex needs MPI_THREAD_SERIALIZED\n",
+      fmt::print(stderr,
+                 "perfex: error: the MPI library provides thread level {}, perfex needs MPI_THREAD_SERIALIZED\n",
                  provided);
     world.abort(1);
   }

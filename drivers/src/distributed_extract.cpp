@@ -186,7 +186,9 @@ void share_inputs(const Comm& group, const ExtractionJob* job, GroupInputs& in) 
   group.broadcast(in.grid, 0);
   group.broadcast(in.psf_path, 0);
   if (!job) {
-    const auto no_init = [](const char* label) { return Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)); };
+    const auto no_init = [](const char* label) {
+      return Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label));
+    };
     in.received.npix_y = in.setup.npix_y;
     in.received.npix_x = in.setup.npix_x;
     in.received.image = HostView<double**>(no_init("perfex::preproc::image"), in.setup.npix_y, in.setup.npix_x);
@@ -258,7 +260,8 @@ Failure extract_units_on_member(const Comm& group, FrameExtractor& fx, bool verb
 void gather_units(const Comm& group, FrameExtractor& fx, UnitValues& parts, const std::vector<int>& owners) {
   if (!group.is_root()) {
     std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [unit, values] : parts) group.send_bytes(values.data(), values.size() * sizeof(double), 0, tag_result);
+    for (const auto& [unit, values] : parts)
+      group.send_bytes(values.data(), values.size() * sizeof(double), 0, tag_result);
     return;
   }
   std::vector<double> values;

@@ -26,7 +26,8 @@ bool parse_kokkos_report(const std::string& text, std::string& label, std::strin
   label = text.substr(marker.size(), end == std::string::npos ? 0 : end - marker.size());
   const auto at = text.find("Allocation of size ");
   const auto failed = text.find(" failed", at == std::string::npos ? 0 : at);
-  size = at == std::string::npos || failed == std::string::npos ? std::string() : text.substr(at + 19, failed - at - 19);
+  size = at == std::string::npos || failed == std::string::npos ? std::string()
+                                                                : text.substr(at + 19, failed - at - 19);
   return true;
 }
 
@@ -73,8 +74,9 @@ std::string out_of_memory(const std::string& size, const std::string& label) {
     if (!bytes.empty() && (bytes.back() == 'K' || bytes.back() == 'M' || bytes.back() == 'G')) bytes += "B";
     s += ": allocating " + bytes + (label.empty() ? std::string() : " for " + label) + " failed";
   }
-  return s + " (perfex extract holds the spots of --bundles-per-chunk bundles at once, ~90 MB each for a DESI "
-             "frame: a smaller value, or more memory, lets it run)";
+  return s +
+         " (perfex extract holds the spots of --bundles-per-chunk bundles at once, ~90 MB each for a DESI "
+         "frame: a smaller value, or more memory, lets it run)";
 }
 
 }  // namespace
@@ -100,7 +102,7 @@ std::string error_line(const std::exception& e) {
   const std::string text = e.what() ? e.what() : "";
   std::string label, size;
   if (parse_kokkos_report(text, label, size)) return out_of_memory(size, label);  // the report is the message
-  const bool kokkos_failure = text.rfind("Memory allocation failure", 0) == 0;  // the report went to std::cerr
+  const bool kokkos_failure = text.rfind("Memory allocation failure", 0) == 0;    // the report went to std::cerr
   if (kokkos_failure || dynamic_cast<const std::bad_alloc*>(&e)) {
     std::lock_guard<std::mutex> lock(g_mutex);
     if (kokkos_failure || !g_failed_size.empty()) return out_of_memory(g_failed_size, g_failed_label);

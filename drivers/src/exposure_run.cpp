@@ -65,7 +65,9 @@ struct PendingWrite {
 class ExposureRun {
  public:
   ExposureRun(const Comm& world, const ExposureArgs& args)
-      : m_world(world), m_args(args), m_hdf5(!args.hdf5_exposure.empty()),
+      : m_world(world),
+        m_args(args),
+        m_hdf5(!args.hdf5_exposure.empty()),
         m_collective(m_hdf5 && io::hdf5_parallel_available() && world.uses_mpi()) {}
 
   int run() {
@@ -86,7 +88,7 @@ class ExposureRun {
   const bool m_hdf5;        // --hdf5-exposure
   const bool m_collective;  // a parallel HDF5 build under MPI: every rank takes part in writing the file
   std::vector<FrameTask> m_tasks;
-  std::unique_ptr<io::Hdf5ExposureWriter> m_writer;                  // world rank 0 with --hdf5-exposure
+  std::unique_ptr<io::Hdf5ExposureWriter> m_writer;                   // world rank 0 with --hdf5-exposure
   std::unique_ptr<io::Hdf5CollectiveExposureWriter> m_shared_writer;  // every rank, collective writes
   Comm m_group;
   int m_group_size = 1, m_ngroups = 1;
@@ -112,8 +114,8 @@ class ExposureRun {
     m_world.broadcast(f.code, 0);
     if (!f && m_collective)  // the same outcome on every rank
       f = frame_failure([&] {
-        m_shared_writer = std::make_unique<io::Hdf5CollectiveExposureWriter>(m_args.hdf5_exposure,
-                                                                             m_args.extract.overwrite, m_world);
+        m_shared_writer =
+            std::make_unique<io::Hdf5CollectiveExposureWriter>(m_args.hdf5_exposure, m_args.extract.overwrite, m_world);
       });
     if (f) return f;
     std::vector<std::string> flat;
@@ -175,8 +177,8 @@ class ExposureRun {
     PreparedFrame current;
     if (root && !m_mine.empty()) current = prepare_frame(frame_args(m_mine[0]));
     // Collective writes need every rank in every round, also the groups with fewer frames.
-    const std::size_t rounds =
-        m_collective ? static_cast<std::size_t>((nframes() + m_ngroups - 1) / m_ngroups) : m_mine.size();
+    const std::size_t rounds = m_collective ? static_cast<std::size_t>((nframes() + m_ngroups - 1) / m_ngroups)
+                                            : m_mine.size();
     for (std::size_t k = 0; k < rounds; ++k) {
       if (k >= m_mine.size()) {
         collective_round(k, nullptr, nullptr);
@@ -306,8 +308,9 @@ class ExposureRun {
         if (f) report(i, f.message);
         have = !f;
       }
-      const io::Hdf5CollectiveExposureWriter::Added added = m_shared_writer->add(
-          owner, have ? &frame : nullptr, fibermap, m_args.extract.float64, fs::path(m_tasks[i].output).stem().string());
+      const io::Hdf5CollectiveExposureWriter::Added added =
+          m_shared_writer->add(owner, have ? &frame : nullptr, fibermap, m_args.extract.float64,
+                               fs::path(m_tasks[i].output).stem().string());
       if (!added.refused.empty()) report(i, added.refused);
       if (added.group.empty()) continue;
       if (m_world.rank() == owner) ++m_written;
@@ -337,8 +340,8 @@ class ExposureRun {
       const int n = m_shared_writer->frames();
       const Failure f = n > 0 ? frame_failure([&] { m_shared_writer->commit(); }) : Failure{1, "no frame succeeded"};
       if (m_world.is_root() && !f)
-        fmt::print("wrote {}: {} frame{} (collective writes, {} rank{})\n", path, n, n == 1 ? "" : "s",
-                   m_world.size(), m_world.size() == 1 ? "" : "s");
+        fmt::print("wrote {}: {} frame{} (collective writes, {} rank{})\n", path, n, n == 1 ? "" : "s", m_world.size(),
+                   m_world.size() == 1 ? "" : "s");
       if (m_world.is_root() && f) fmt::print(stderr, "perfex extract-exposure: {} not written: {}\n", path, f.message);
       if (f && n > 0) {
         m_failed += m_written;
@@ -353,10 +356,11 @@ class ExposureRun {
     const long long failed = m_world.allreduce_sum(m_failed);
     if (m_world.is_root()) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - m_t0).count();
-      fmt::print("extract-exposure: {} frames, {} written, {} failed; {} rank{} in {} group{} of {}; {:.1f} s, {:.0f} "
-                 "frames/hour\n",
-                 nframes(), written, failed, m_world.size(), m_world.size() == 1 ? "" : "s", m_ngroups,
-                 m_ngroups == 1 ? "" : "s", m_group_size, elapsed, elapsed > 0 ? written * 3600.0 / elapsed : 0.0);
+      fmt::print(
+          "extract-exposure: {} frames, {} written, {} failed; {} rank{} in {} group{} of {}; {:.1f} s, {:.0f} "
+          "frames/hour\n",
+          nframes(), written, failed, m_world.size(), m_world.size() == 1 ? "" : "s", m_ngroups,
+          m_ngroups == 1 ? "" : "s", m_group_size, elapsed, elapsed > 0 ? written * 3600.0 / elapsed : 0.0);
     }
     return failed > 0 ? 1 : 0;
   }

@@ -70,8 +70,7 @@ void check_extract_args(const ExtractArgs& a) {
   if (a.psferr) o.psferr = *a.psferr;
   o.validate();
   check_fiber_options(a.specmin, a.nspec, o.bundlesize);
-  if (a.barycentric && a.heliocor)
-    throw_usage_error("--barycentric-correction and --heliocor are exclusive: give one");
+  if (a.barycentric && a.heliocor) throw_usage_error("--barycentric-correction and --heliocor are exclusive: give one");
   if (a.heliocor && !(std::isfinite(*a.heliocor) && *a.heliocor > 0.9 && *a.heliocor < 1.1))
     throw_usage_error(fmt::format("--heliocor {} must be a factor close to 1 (1 + v/c)", *a.heliocor));
   if (a.bundles_per_chunk < 0) throw_usage_error("--bundles-per-chunk must be >= 0");

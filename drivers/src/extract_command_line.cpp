@@ -1,8 +1,8 @@
 // perfex extract's command line parsed and run in-process.
 #include "perfex/drivers/extract_command_line.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <memory>

@@ -19,8 +19,8 @@
 #include "perfex/drivers/desi_options.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/desi_provenance.hpp"
-#include "perfex/io/frame_scores_table.hpp"
 #include "perfex/io/frame_format.hpp"
+#include "perfex/io/frame_scores_table.hpp"
 #include "perfex/io/pointing_header.hpp"
 #include "perfex/io/psf_io.hpp"
 
@@ -82,7 +82,8 @@ void print_settings(const ExtractionJob& job) {
   // I/O thread, and the first frame on the master thread.
   static const int concurrency = ExecSpace().concurrency();
   fmt::print(stderr, "perfex extract: execution space {} (concurrency {})\n", ExecSpace::name(), concurrency);
-  for (const std::string& note : desi_option_notes(a.desi, a.no_scores)) fmt::print(stderr, "perfex extract: {}\n", note);
+  for (const std::string& note : desi_option_notes(a.desi, a.no_scores))
+    fmt::print(stderr, "perfex extract: {}\n", note);
 }
 
 }  // namespace
@@ -107,9 +108,10 @@ ExtractionJob prepare_extraction(const ExtractArgs& a) {
   job.image = io::read_preproc(a.input);
   const io::PreprocImage& image = job.image;
   if (image.npix_y != psf.npix_y || image.npix_x != psf.npix_x)
-    throw_data_error(fmt::format("{}: the image is {} x {} pixels (rows x columns), the PSF's CCD is {} x {} "
-                                 "(NPIX_Y x NPIX_X)",
-                                 image.source, image.npix_y, image.npix_x, psf.npix_y, psf.npix_x));
+    throw_data_error(
+        fmt::format("{}: the image is {} x {} pixels (rows x columns), the PSF's CCD is {} x {} "
+                    "(NPIX_Y x NPIX_X)",
+                    image.source, image.npix_y, image.npix_x, psf.npix_y, psf.npix_x));
   if (!a.allow_camera_mismatch)
     check_same_camera(image.header.camera, image.source, psf.camera, a.psf, "--allow-camera-mismatch");
 
@@ -174,8 +176,10 @@ io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io
     if (image.fibermap->size() >= specmin + nspec)
       fibermap.table = &*image.fibermap;
     else
-      fmt::print(stderr, "perfex extract: warning: the FIBERMAP of {} has {} rows, fewer than the {} the frame needs; "
-                 "the frame gets no FIBERMAP\n", a.input, image.fibermap->size(), specmin + nspec);
+      fmt::print(stderr,
+                 "perfex extract: warning: the FIBERMAP of {} has {} rows, fewer than the {} the frame needs; "
+                 "the frame gets no FIBERMAP\n",
+                 a.input, image.fibermap->size(), specmin + nspec);
   }
   // desispec's FIBERMIN: the first fiber of the frame's fibermap rows, else the image's FIBERMIN + specmin.
   h.fibermin = io::fibermap_first_fiber(fibermap, nspec);
@@ -183,8 +187,10 @@ io::Frame frame_of(const ExtractionJob& job, const ExtractedFrame& extracted, io
   if (a.no_scores) return frame;  // --no-scores, as desi_extract_spectra
   frame.scores = io::frame_scores_table(frame);
   if (!frame.scores)
-    fmt::print(stderr, "perfex extract: warning: no bin of {:.1f}..{:.1f} A lies in desispec's SCORES band for this grid "
-               "(b 4000..5800, r 5800..7600, z 7600..9800 A); the frame gets no SCORES\n", grid.front(), grid.back());
+    fmt::print(stderr,
+               "perfex extract: warning: no bin of {:.1f}..{:.1f} A lies in desispec's SCORES band for this grid "
+               "(b 4000..5800, r 5800..7600, z 7600..9800 A); the frame gets no SCORES\n",
+               grid.front(), grid.back());
   return frame;
 }
 
@@ -209,13 +215,16 @@ void write_extraction(const ExtractionJob& job, const ExtractedFrame& extracted,
   for (std::size_t k = 0; k < frame.mask.size(); ++k) flagged += frame.mask.data()[k] != 0;
   const long unsolved = extracted.result.unsolved_bins;
   if (a.verbose && unsolved > 0)
-    fmt::print(stderr, "perfex extract: {} bins lie in patches whose normal matrix could not be solved: ivar 0, "
-               "BAD2DFIT\n", unsolved);
-  fmt::print("wrote {}: {} fibers ({}..{}) x {} bins ({:.1f}..{:.1f} A), extraction {:.2f} s, total {:.2f} s, {} "
-             "bins masked{}{}\n",
-             a.output, nspec, specmin, specmin + nspec - 1, grid.size(), grid.front(), grid.back(), extracted.extract_s,
-             total, flagged, unsolved > 0 ? fmt::format(", {} bins unsolved", unsolved) : std::string(),
-             heliocor != 1.0 ? fmt::format(", HELIOCOR {:.9f}", heliocor) : std::string());
+    fmt::print(stderr,
+               "perfex extract: {} bins lie in patches whose normal matrix could not be solved: ivar 0, "
+               "BAD2DFIT\n",
+               unsolved);
+  fmt::print(
+      "wrote {}: {} fibers ({}..{}) x {} bins ({:.1f}..{:.1f} A), extraction {:.2f} s, total {:.2f} s, {} "
+      "bins masked{}{}\n",
+      a.output, nspec, specmin, specmin + nspec - 1, grid.size(), grid.front(), grid.back(), extracted.extract_s, total,
+      flagged, unsolved > 0 ? fmt::format(", {} bins unsolved", unsolved) : std::string(),
+      heliocor != 1.0 ? fmt::format(", HELIOCOR {:.9f}", heliocor) : std::string());
   if (!a.model.empty()) fmt::print("wrote {}: model image\n", a.model);
 }
 

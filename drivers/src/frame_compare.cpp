@@ -1,9 +1,9 @@
 // Frame comparisons: pulls between two frames, and against the truth through the resolution matrices.
 #include "perfex/drivers/frame_compare.hpp"
 
+#include <fmt/core.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/core.h>
 #include <limits>
 
 #include "perfex/core/error.hpp"
@@ -30,8 +30,7 @@ double percentile(std::vector<double> v, double q) {
 FrameComparison compare_frames(const io::Frame& A, const io::Frame& B, const FiberRange* range) {
   const FrameResult& a = A.data;
   const FrameResult& b = B.data;
-  if (a.nwave != b.nwave)
-    throw_data_error(fmt::format("the frames have {} and {} wavelength bins", a.nwave, b.nwave));
+  if (a.nwave != b.nwave) throw_data_error(fmt::format("the frames have {} and {} wavelength bins", a.nwave, b.nwave));
   for (int j = 0; j < a.nwave; ++j)
     if (std::fabs(a.wavelengths[j] - b.wavelengths[j]) > 1e-6)
       throw_data_error(fmt::format("the frames' wavelength grids differ at bin {} ({} and {} A)", j, a.wavelengths[j],
@@ -61,8 +60,8 @@ FrameComparison compare_frames(const io::Frame& A, const io::Frame& B, const Fib
         c.bit_differ[2] += (x & specmask::bad2dfit) != 0;
       }
       for (int d = -nd; d <= nd; ++d)
-        c.max_dresolution = std::max(
-            c.max_dresolution, std::fabs(a.resolution(ia, a.ndiag + d, j) - b.resolution(ib, b.ndiag + d, j)));
+        c.max_dresolution =
+            std::max(c.max_dresolution, std::fabs(a.resolution(ia, a.ndiag + d, j) - b.resolution(ib, b.ndiag + d, j)));
       c.max_dchi2pix = std::max(c.max_dchi2pix, std::fabs(a.chi2pix(ia, j) - b.chi2pix(ib, j)));
       if (A.has_pixmask_fraction && B.has_pixmask_fraction)
         c.max_dpixmask = std::max(c.max_dpixmask, std::fabs(a.pixmask_fraction(ia, j) - b.pixmask_fraction(ib, j)));

@@ -17,12 +17,12 @@ struct Spec {
   const char* name;
   Kind kind;
 };
-const Spec k_keywords[] = {{"CAMERA", Kind::Text},    {"HELIOCOR", Kind::Number}, {"PSFERR", Kind::Number},
-                           {"WAVEMIN", Kind::Number}, {"WAVEMAX", Kind::Number},  {"WAVESTEP", Kind::Number},
-                           {"BUNDLESZ", Kind::Number}, {"NSUBBUN", Kind::Number}, {"NWAVSTEP", Kind::Number},
-                           {"WAVEPADF", Kind::Number}, {"PIXPADF", Kind::Number}, {"REGULARI", Kind::Number},
-                           {"NDIAG", Kind::Number},   {"PSFTAILS", Kind::Logical}, {"IN_PSF", Kind::Text},
-                           {"IN_IMG", Kind::Text},    {"PERFEXV", Kind::Text}};
+const Spec k_keywords[] = {{"CAMERA", Kind::Text},     {"HELIOCOR", Kind::Number},  {"PSFERR", Kind::Number},
+                           {"WAVEMIN", Kind::Number},  {"WAVEMAX", Kind::Number},   {"WAVESTEP", Kind::Number},
+                           {"BUNDLESZ", Kind::Number}, {"NSUBBUN", Kind::Number},   {"NWAVSTEP", Kind::Number},
+                           {"WAVEPADF", Kind::Number}, {"PIXPADF", Kind::Number},   {"REGULARI", Kind::Number},
+                           {"NDIAG", Kind::Number},    {"PSFTAILS", Kind::Logical}, {"IN_PSF", Kind::Text},
+                           {"IN_IMG", Kind::Text},     {"PERFEXV", Kind::Text}};
 
 FrameKeyword number(const char* name, double v) { return {name, fmt::format("{}", v), v}; }
 FrameKeyword text(const char* name, const std::string& v) { return {name, v, std::nullopt}; }
@@ -30,22 +30,14 @@ FrameKeyword text(const char* name, const std::string& v) { return {name, v, std
 // HDF5 frames are perfex's: every keyword is in the header read back.
 std::vector<FrameKeyword> from_header(const io::FrameHeader& h) {
   const ExtractionOptions& o = h.options;
-  return {text("CAMERA", h.camera),
-          number("HELIOCOR", h.heliocor),
-          number("PSFERR", o.psferr),
-          number("WAVEMIN", h.wavemin),
-          number("WAVEMAX", h.wavemax),
-          number("WAVESTEP", h.wavestep),
-          number("BUNDLESZ", o.bundlesize),
-          number("NSUBBUN", o.nsubbundles),
-          number("NWAVSTEP", o.nwavestep),
-          number("WAVEPADF", o.wavepad_frac),
-          number("PIXPADF", o.pixpad_frac),
-          number("REGULARI", o.regularize),
-          number("NDIAG", o.ndiag),
-          text("PSFTAILS", h.psf_tails ? "T" : "F"),
-          text("IN_PSF", h.in_psf),
-          text("IN_IMG", h.in_img),
+  return {text("CAMERA", h.camera),         number("HELIOCOR", h.heliocor),
+          number("PSFERR", o.psferr),       number("WAVEMIN", h.wavemin),
+          number("WAVEMAX", h.wavemax),     number("WAVESTEP", h.wavestep),
+          number("BUNDLESZ", o.bundlesize), number("NSUBBUN", o.nsubbundles),
+          number("NWAVSTEP", o.nwavestep),  number("WAVEPADF", o.wavepad_frac),
+          number("PIXPADF", o.pixpad_frac), number("REGULARI", o.regularize),
+          number("NDIAG", o.ndiag),         text("PSFTAILS", h.psf_tails ? "T" : "F"),
+          text("IN_PSF", h.in_psf),         text("IN_IMG", h.in_img),
           text("PERFEXV", h.version)};
 }
 

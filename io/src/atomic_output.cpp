@@ -181,7 +181,6 @@ std::string reserve_temporary_name(const fs::path& dir, const std::string& prefi
   return {};
 }
 
-
 // Why `path` cannot take an output now ("" when it can): what is there, and whether it may be replaced.
 // Checked before any work, and again just before the rename.
 std::string destination_problem(const std::string& path, bool overwrite) {
@@ -200,7 +199,8 @@ std::string destination_problem(const std::string& path, bool overwrite) {
   }
   if (S_ISDIR(st.st_mode)) return "is a directory, expected a file name";
   if (!S_ISREG(st.st_mode))
-    return "is " + detail::file_kind(st.st_mode) + ", not a regular file; perfex replaces regular files only, also with "
+    return "is " + detail::file_kind(st.st_mode) +
+           ", not a regular file; perfex replaces regular files only, also with "
            "--overwrite";
   if (!overwrite) return "the file exists (use --overwrite to replace it)";
   return {};
@@ -273,7 +273,8 @@ void rename_all(std::vector<OutputSet::Pending>& outputs) {
     }
     struct stat st {};
     const bool exists = lstat(o.path.c_str(), &st) == 0;
-    int status = renameat2(AT_FDCWD, o.temp.c_str(), AT_FDCWD, o.path.c_str(), exists ? RENAME_EXCHANGE : RENAME_NOREPLACE);
+    int status =
+        renameat2(AT_FDCWD, o.temp.c_str(), AT_FDCWD, o.path.c_str(), exists ? RENAME_EXCHANGE : RENAME_NOREPLACE);
     Done how = exists ? Done::Swapped : Done::Created;
     if (status != 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {  // no renameat2 flags here
       status = std::rename(o.temp.c_str(), o.path.c_str());
@@ -354,7 +355,8 @@ AtomicOutput::AtomicOutput(const std::string& path, bool overwrite) : m_path(pat
   if (prefix.empty()) throw_usage_error(path + ": the path is too long for a temporary file beside it");
   m_temp = reserve_temporary_name(dir, prefix, m_slot);
   if (m_temp.empty())
-    throw_data_error(path + ": cannot create a temporary file in " + dir.string() + " (" + file_error_text(errno) + ")");
+    throw_data_error(path + ": cannot create a temporary file in " + dir.string() + " (" + file_error_text(errno) +
+                     ")");
 }
 
 AtomicOutput::~AtomicOutput() {

@@ -17,19 +17,16 @@ namespace perfex::io {
 
 using detail::has_suffix_nocase;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 OutputCompression output_compression(const std::string& path, const std::string& option) {
   if (has_suffix_nocase(path, ".gz")) return OutputCompression::Gzip;
   // Suffixes (lower case) of compressions perfex does not write, with the compression's name for the message.
   static const std::pair<const char*, const char*> refused[] = {
-      {".fz", "fpack"},   {".bz2", "bzip2"},   {".bz", "bzip2"},   {".xz", "xz"},         {".z", "compress"},
-      {".zip", "zip"},    {".zst", "zstd"},    {".zstd", "zstd"},  {".lz", "lzip"},       {".lz4", "lz4"},
-      {".lzma", "lzma"},  {".lzo", "lzop"},    {".7z", "7-zip"},   {".tgz", "tar+gzip"},  {".tbz2", "tar+bzip2"},
-      {".txz", "tar+xz"}, {".br", "brotli"},   {".sz", "snappy"}};
+      {".fz", "fpack"},   {".bz2", "bzip2"}, {".bz", "bzip2"},  {".xz", "xz"},        {".z", "compress"},
+      {".zip", "zip"},    {".zst", "zstd"},  {".zstd", "zstd"}, {".lz", "lzip"},      {".lz4", "lz4"},
+      {".lzma", "lzma"},  {".lzo", "lzop"},  {".7z", "7-zip"},  {".tgz", "tar+gzip"}, {".tbz2", "tar+bzip2"},
+      {".txz", "tar+xz"}, {".br", "brotli"}, {".sz", "snappy"}};
   for (const auto& [suffix, kind] : refused)
     if (has_suffix_nocase(path, suffix))
       throw_usage_error(option + " " + path + ": perfex does not write " +

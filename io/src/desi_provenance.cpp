@@ -2,9 +2,9 @@
 // desiutil.depend.add_dependencies/setdep, desispec.scripts.extract's ORIG_PSF).
 #include "perfex/io/desi_provenance.hpp"
 
-#include <Kokkos_Core.hpp>
 #include <fitsio.h>
 #include <sys/stat.h>
+#include <Kokkos_Core.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -94,8 +94,9 @@ std::optional<std::string> original_psf(const std::string& psf_path) {
 std::vector<Dependency> perfex_dependencies() {
   std::vector<Dependency> deps;
   deps.emplace_back("perfex", PERFEX_VERSION_STRING);
-  deps.emplace_back("kokkos", std::to_string(KOKKOS_VERSION / 10000) + "." + std::to_string(KOKKOS_VERSION / 100 % 100) +
-                                  "." + std::to_string(KOKKOS_VERSION % 100));
+  deps.emplace_back("kokkos", std::to_string(KOKKOS_VERSION / 10000) + "." +
+                                  std::to_string(KOKKOS_VERSION / 100 % 100) + "." +
+                                  std::to_string(KOKKOS_VERSION % 100));
   float cfitsio = 0;
   fits_get_version(&cfitsio);
   char text[32];

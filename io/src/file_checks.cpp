@@ -18,7 +18,6 @@ namespace perfex::io {
 namespace {
 namespace fs = std::filesystem;
 
-
 // One way of telling two files apart: a device and inode, or (name non-empty) a directory's device and inode
 // and a name in it.
 struct FileKey {
@@ -71,7 +70,8 @@ void check_input_file(const std::string& path, const std::string& expected) {
   }
   if (S_ISDIR(st.st_mode)) throw_data_error(path + ": is a directory, expected " + expected);
   if (!S_ISREG(st.st_mode))
-    throw_data_error(path + ": is " + detail::file_kind(st.st_mode) + ", not a regular file (perfex reads regular files only)");
+    throw_data_error(path + ": is " + detail::file_kind(st.st_mode) +
+                     ", not a regular file (perfex reads regular files only)");
   // Regular: opening cannot block. This is where a file without read permission is found (root reads any).
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) throw_data_error(path + ": cannot be opened for reading (" + file_error_text(errno) + ")");
@@ -85,12 +85,12 @@ void check_distinct_files(const std::vector<NamedFile>& inputs, const std::vecto
   for (std::size_t o = 0; o < outputs.size(); ++o) {
     for (std::size_t i = 0; i < inputs.size(); ++i)
       if (share_a_key(out_keys[o], in_keys[i]))
-        throw_usage_error(outputs[o].option + " " + outputs[o].path + " is the same file as " + inputs[i].option +
-                          " " + inputs[i].path + " (perfex never overwrites an input)");
+        throw_usage_error(outputs[o].option + " " + outputs[o].path + " is the same file as " + inputs[i].option + " " +
+                          inputs[i].path + " (perfex never overwrites an input)");
     for (std::size_t p = 0; p < o; ++p)
       if (share_a_key(out_keys[o], out_keys[p]))
-        throw_usage_error(outputs[o].option + " and " + outputs[p].option + " name the same file (" +
-                          outputs[o].path + (outputs[o].path == outputs[p].path ? "" : ", " + outputs[p].path) + ")");
+        throw_usage_error(outputs[o].option + " and " + outputs[p].option + " name the same file (" + outputs[o].path +
+                          (outputs[o].path == outputs[p].path ? "" : ", " + outputs[p].path) + ")");
   }
 }
 

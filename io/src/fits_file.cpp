@@ -15,11 +15,11 @@
 #include <optional>
 #include <utility>
 
+#include "fits_header_check.hpp"
+#include "gunzip.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/file_checks.hpp"
-#include "fits_header_check.hpp"
-#include "gunzip.hpp"
 #include "rice_check.hpp"
 
 namespace perfex::io {
@@ -75,8 +75,9 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
         open_checked_memory(detail::gunzip(path));
         return;
       case FileStart::OtherCompression:
-        throw_data_error(path + ": cannot be opened as a FITS file (it is compressed with compress, pack or zip; "
-                                "perfex reads FITS files plain or gzip-compressed)");
+        throw_data_error(path +
+                         ": cannot be opened as a FITS file (it is compressed with compress, pack or zip; "
+                         "perfex reads FITS files plain or gzip-compressed)");
       case FileStart::Other:
         throw_data_error(path + ": cannot be opened as a FITS file (it starts with neither SIMPLE nor a gzip header)");
       case FileStart::Fits: {
@@ -439,7 +440,8 @@ void FitsFile::check_compressed_image() {
     return;
   }
   const long long znaxis = require_key_int("ZNAXIS");
-  if (znaxis < 1 || znaxis > 999) throw_data_error(where() + ": keyword ZNAXIS is out of range (" + std::to_string(znaxis) + ")");
+  if (znaxis < 1 || znaxis > 999)
+    throw_data_error(where() + ": keyword ZNAXIS is out of range (" + std::to_string(znaxis) + ")");
   for (long long i = 1; i <= znaxis; ++i) {
     const std::string n = std::to_string(i);
     const long long size = require_key_int("ZNAXIS" + n);
@@ -503,7 +505,8 @@ void FitsFile::check_rice_tiles() {
     for (long long t = row - 1, i = 0; i < znaxis; ++i) {
       const long long index = t % count[static_cast<std::size_t>(i)];
       t /= count[static_cast<std::size_t>(i)];
-      npix *= std::min(tile[static_cast<std::size_t>(i)], size[static_cast<std::size_t>(i)] - index * tile[static_cast<std::size_t>(i)]);
+      npix *= std::min(tile[static_cast<std::size_t>(i)],
+                       size[static_cast<std::size_t>(i)] - index * tile[static_cast<std::size_t>(i)]);
     }
     LONGLONG length = 0, offset = 0;
     fits_read_descriptll(f, *column, row, &length, &offset, &status);
@@ -513,8 +516,7 @@ void FitsFile::check_rice_tiles() {
     int anynul = 0;
     fits_read_col(f, TBYTE, *column, row, 1, length, nullptr, bytes.data(), &anynul, &status);
     check(status, "reading compressed tile " + std::to_string(row));
-    const std::string problem =
-        detail::rice_tile_problem(bytes.data(), bytes.size(), npix, nblock, bytepix);
+    const std::string problem = detail::rice_tile_problem(bytes.data(), bytes.size(), npix, nblock, bytepix);
     if (!problem.empty())
       throw_data_error(where() + ": compressed tile " + std::to_string(row) + " is corrupt: " + problem);
   }
@@ -629,7 +631,8 @@ std::vector<std::string> FitsFile::read_column_string(const std::string& name) {
   if (unit_width > std::max<long>(repeat, 1))
     throw_data_error(where() + ": column " + name + " has strings of " + std::to_string(unit_width) +
                      " characters (TDIM) in a field of " + std::to_string(repeat) + " (TFORM)");
-  const std::size_t len = static_cast<std::size_t>(std::max<long>({repeat, static_cast<long>(dispwidth), unit_width})) + 1;
+  const std::size_t len = static_cast<std::size_t>(std::max<long>({repeat, static_cast<long>(dispwidth), unit_width})) +
+                          1;
   std::vector<std::vector<char>> buffers(static_cast<std::size_t>(nrows), std::vector<char>(len, 0));
   std::vector<char*> ptrs;
   for (auto& b : buffers) ptrs.push_back(b.data());
@@ -671,16 +674,16 @@ std::vector<long long> FitsFile::read_column_int(const std::string& name) {
   return std::vector<long long>(raw.begin(), raw.end());
 }
 
-void FitsFile::create_table(const std::string& extname,
-                            const std::vector<std::pair<std::string, std::string>>& columns, long nrows) {
+void FitsFile::create_table(const std::string& extname, const std::vector<std::pair<std::string, std::string>>& columns,
+                            long nrows) {
   std::vector<char*> names, forms;
   for (const auto& c : columns) {
     names.push_back(const_cast<char*>(c.first.c_str()));
     forms.push_back(const_cast<char*>(c.second.c_str()));
   }
   int status = 0;
-  fits_create_tbl(fp(m_fptr), BINARY_TBL, nrows, static_cast<int>(columns.size()), names.data(), forms.data(),
-                  nullptr, extname.empty() ? nullptr : extname.c_str(), &status);
+  fits_create_tbl(fp(m_fptr), BINARY_TBL, nrows, static_cast<int>(columns.size()), names.data(), forms.data(), nullptr,
+                  extname.empty() ? nullptr : extname.c_str(), &status);
   check(status, "creating table HDU " + extname);
   m_hdu = extname;
 }

@@ -146,8 +146,9 @@ void check_tile_compression(const HeaderCheck& h) {
     // CFITSIO divides by the tile size; without ZTILE1 it takes ZNAXIS1, which may be 0 (found by the fuzz lane).
     const long long tile = h.integer("ZTILE" + n, 1, std::max(size, 1LL), i == 1 ? size : 1);
     if (tile < 1)
-      throw_data_error(h.where() + ": keyword ZTILE1 is missing and ZNAXIS1 is 0 (CFITSIO would divide by a tile "
-                                   "size of 0)");
+      throw_data_error(h.where() +
+                       ": keyword ZTILE1 is missing and ZNAXIS1 is 0 (CFITSIO would divide by a tile "
+                       "size of 0)");
     tile_pixels *= static_cast<long double>(tile);
   }
   // CFITSIO sizes its tile buffers from the pixels of a tile as an int.
@@ -158,7 +159,8 @@ void check_tile_compression(const HeaderCheck& h) {
   // overflow its own message buffer (ffc2j, found by the fuzz lane), so they must be plain integers.
   const long long zbitpix = h.integer("ZBITPIX", -64, 64);
   if (zbitpix != 8 && zbitpix != 16 && zbitpix != 32 && zbitpix != 64 && zbitpix != -32 && zbitpix != -64)
-    throw_data_error(h.where() + ": keyword ZBITPIX must be 8, 16, 32, 64, -32 or -64, found " + std::to_string(zbitpix));
+    throw_data_error(h.where() + ": keyword ZBITPIX must be 8, 16, 32, 64, -32 or -64, found " +
+                     std::to_string(zbitpix));
   for (const char* key : {"ZDITHER0", "ZBLANK", "BLANK"})
     if (h.has(key)) h.integer(key, INT_MIN, INT_MAX);
   // Rice parameters are positional for CFITSIO, whatever ZNAME1/ZNAME2 say: ZVAL1 the block size (required),
@@ -242,11 +244,12 @@ int check_fits_structure(const std::string& name, unsigned long long size,
       }
     }
     const std::string extname = keys.count("EXTNAME") ? keys["EXTNAME"] : "";
-    const HeaderCheck h(name + "[" + (extname.empty() ? "HDU " + std::to_string(hdu) : extname) + "]", keys,
-                        repeated, unparsed);
+    const HeaderCheck h(name + "[" + (extname.empty() ? "HDU " + std::to_string(hdu) : extname) + "]", keys, repeated,
+                        unparsed);
     const long long bitpix = h.integer("BITPIX", -64, 64);
     if (bitpix != 8 && bitpix != 16 && bitpix != 32 && bitpix != 64 && bitpix != -32 && bitpix != -64)
-      throw_data_error(h.where() + ": keyword BITPIX must be 8, 16, 32, 64, -32 or -64, found " + std::to_string(bitpix));
+      throw_data_error(h.where() + ": keyword BITPIX must be 8, 16, 32, 64, -32 or -64, found " +
+                       std::to_string(bitpix));
     const long long naxis = h.integer("NAXIS", 0, 999);
     const long long pcount = h.integer("PCOUNT", 0, 1LL << 50, 0);
     const long long gcount = h.integer("GCOUNT", 0, 1LL << 50, 1);

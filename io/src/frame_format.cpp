@@ -22,7 +22,6 @@ bool named_hdf5(const std::string& path) {
   return detail::has_suffix_nocase(path, ".h5") || detail::has_suffix_nocase(path, ".hdf5");
 }
 
-
 void put_be(unsigned char* p, unsigned long long v, int bytes) {
   for (int k = bytes - 1; k >= 0; --k, v >>= 8) p[k] = static_cast<unsigned char>(v & 0xff);
 }

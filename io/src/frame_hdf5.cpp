@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "perfex/core/error.hpp"
-#include "perfex/core/version.hpp"
-#include "perfex/io/atomic_output.hpp"
-#include "hdf5_file.hpp"
 #include "frame_hdf5_internal.hpp"
 #include "frame_header_internal.hpp"
 #include "frame_values.hpp"
+#include "hdf5_file.hpp"
+#include "perfex/core/error.hpp"
+#include "perfex/core/version.hpp"
+#include "perfex/io/atomic_output.hpp"
 
 namespace perfex::io {
 
@@ -463,7 +463,8 @@ Frame read_frame_group(Hdf5File& f, const std::string& group_in, bool prefer_flo
   o.nsubbundles = static_cast<int>(f.read_attribute_int(g, group, "NSUBBUN").value_or(o.nsubbundles));
   o.nwavestep = static_cast<int>(f.read_attribute_int(g, group, "NWAVSTEP").value_or(o.nwavestep));
   o.wavepad_frac = f.read_attribute_double(g, group, "WAVEPADF").value_or(o.wavepad_frac);
-  if (auto pad = f.read_attribute_int(g, group, "WAVEPADT")) o.wavepad_bins = static_cast<int>(*pad);  // the padding used
+  if (auto pad = f.read_attribute_int(g, group, "WAVEPADT"))
+    o.wavepad_bins = static_cast<int>(*pad);  // the padding used
   o.pixpad_frac = f.read_attribute_double(g, group, "PIXPADF").value_or(o.pixpad_frac);
   o.regularize = f.read_attribute_double(g, group, "REGULARI").value_or(o.regularize);
   o.psferr = f.read_attribute_double(g, group, "PSFERR").value_or(o.psferr);

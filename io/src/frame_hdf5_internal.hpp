@@ -5,8 +5,8 @@
 #include <set>
 #include <string>
 
-#include "perfex/io/frame_hdf5.hpp"
 #include "hdf5_file.hpp"
+#include "perfex/io/frame_hdf5.hpp"
 
 namespace perfex::io::detail {
 
@@ -32,8 +32,8 @@ void write_exposure_attributes(Hdf5File& f);
 
 // The group name of the next frame of an exposure: `name` (the camera), else `fallback`, else "frame-N"
 // (N from `frames` up), the first one that is a valid name not in `used`.
-std::string exposure_group_name(const std::string& name, const std::string& fallback,
-                                const std::set<std::string>& used, int frames);
+std::string exposure_group_name(const std::string& name, const std::string& fallback, const std::set<std::string>& used,
+                                int frames);
 
 // The end of the data of a closed HDF5 file (HDF5's end of allocation, read from the file), where a file
 // written with disk space allocated ahead is cut; 0 with `reason` when the file cannot be read.

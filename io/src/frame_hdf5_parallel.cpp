@@ -23,8 +23,8 @@
 #include <filesystem>
 
 #include "frame_hdf5_internal.hpp"
-#include "perfex/io/atomic_output.hpp"
 #include "hdf5_file.hpp"
+#include "perfex/io/atomic_output.hpp"
 #include "perfex/io/file_checks.hpp"
 #endif
 
@@ -274,7 +274,7 @@ long long frame_bytes_bound(const Frame& f, const std::optional<RawTable>& fiber
   const long long bins = static_cast<long long>(f.data.nspec) * f.data.nwave;
   const long long nd = 2LL * f.data.ndiag + 1;
   long long raw = bins * (4 * 4 + 4 * nd) + 8LL * f.data.nwave;  // FLUX IVAR CHI2PIX MASK, RESOLUTION, WAVELENGTH
-  if (float64) raw += bins * (8 * 4 + 8 * nd);                     // FLUX64 IVAR64 CHI2PIX64 PIXMASK_FRACTION, RES64
+  if (float64) raw += bins * (8 * 4 + 8 * nd);                   // FLUX64 IVAR64 CHI2PIX64 PIXMASK_FRACTION, RES64
   if (fibermap) raw += static_cast<long long>(fibermap->row_bytes) * fibermap->nrows;
   return raw + raw / 20 + (256LL << 10);  // deflate's worst case adds < 0.1 %; chunk indexes, attributes
 }
@@ -465,17 +465,19 @@ bool hdf5_parallel_available() { return false; }
 
 struct Hdf5CollectiveExposureWriter::Impl {};
 Hdf5CollectiveExposureWriter::Hdf5CollectiveExposureWriter(const std::string& path, bool, const Communicator&) {
-  throw_usage_error(path + ": this perfex was built without collective HDF5 writes (configure with "
-                           "-DPERFEX_HDF5_PARALLEL=ON and libhdf5-openmpi-dev installed)");
+  throw_usage_error(path +
+                    ": this perfex was built without collective HDF5 writes (configure with "
+                    "-DPERFEX_HDF5_PARALLEL=ON and libhdf5-openmpi-dev installed)");
 }
 Hdf5CollectiveExposureWriter::~Hdf5CollectiveExposureWriter() = default;
-Hdf5CollectiveExposureWriter::Added Hdf5CollectiveExposureWriter::add(int, const Frame*,
-                                                                      const std::optional<RawTable>&, bool,
-                                                                      const std::string&) {
+Hdf5CollectiveExposureWriter::Added Hdf5CollectiveExposureWriter::add(int, const Frame*, const std::optional<RawTable>&,
+                                                                      bool, const std::string&) {
   throw_usage_error("collective HDF5 writes are not built");
 }
 int Hdf5CollectiveExposureWriter::frames() const { return 0; }
-const std::string& Hdf5CollectiveExposureWriter::path() const { throw_usage_error("collective HDF5 writes are not built"); }
+const std::string& Hdf5CollectiveExposureWriter::path() const {
+  throw_usage_error("collective HDF5 writes are not built");
+}
 void Hdf5CollectiveExposureWriter::commit() { throw_usage_error("collective HDF5 writes are not built"); }
 
 #endif

@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "frame_header_internal.hpp"
+#include "frame_values.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/atomic_output.hpp"
-#include "perfex/io/fits_file.hpp"
 #include "perfex/io/fits_checksum.hpp"
+#include "perfex/io/fits_file.hpp"
 #include "perfex/io/header_cards.hpp"
-#include "frame_header_internal.hpp"
-#include "frame_values.hpp"
 
 namespace perfex::io {
 
@@ -102,7 +102,6 @@ void detail::write_frame_keywords(FitsFile& f, const Frame& frame) {
 }
 
 namespace {
-
 
 // Rows [first, first + count) of the FIBERMAP HDU of another file: the whole HDU is copied (header, columns
 // and heap unchanged), then the other rows are deleted.

@@ -233,9 +233,9 @@ void Hdf5File::delete_link(const std::string& name) {
 void Hdf5File::write_dataset(hid_t parent, const std::string& parent_name, const std::string& name, hid_t file_type,
                              hid_t mem_type, const std::vector<hsize_t>& dims, const void* data) {
   const std::string object = (parent_name == "/" ? "" : parent_name) + "/" + name;
-  Hid space(
-      checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), object, "creating the dataspace"),
-      H5Sclose);
+  Hid space(checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), object,
+                    "creating the dataspace"),
+            H5Sclose);
   Hid dcpl = property_list(H5P_DATASET_CREATE);
   H5Pset_obj_track_times(dcpl, false);
   hsize_t total = 1;
@@ -318,9 +318,9 @@ Hid scalar_space() { return Hid(H5Screate(H5S_SCALAR), H5Sclose); }
 void Hdf5File::write_attribute(hid_t obj, const std::string& object, const std::string& key, const std::string& value) {
   Hid type = vlen_string_type();
   Hid space = scalar_space();
-  Hid a(
-      checked(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), object, "creating attribute " + key),
-      H5Aclose);
+  Hid a(checked(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), object,
+                "creating attribute " + key),
+        H5Aclose);
   const char* p = value.c_str();
   check(H5Awrite(a, type, &p), object, "writing attribute " + key);
 }
@@ -344,9 +344,9 @@ void Hdf5File::write_attribute(hid_t obj, const std::string& object, const std::
 void Hdf5File::write_attribute_bool(hid_t obj, const std::string& object, const std::string& key, bool value) {
   Hid type = bool_type();
   Hid space = scalar_space();
-  Hid a(
-      checked(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), object, "creating attribute " + key),
-      H5Aclose);
+  Hid a(checked(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), object,
+                "creating attribute " + key),
+        H5Aclose);
   const signed char v = value ? 1 : 0;
   check(H5Awrite(a, type, &v), object, "writing attribute " + key);
 }
@@ -356,9 +356,9 @@ void Hdf5File::write_attribute(hid_t obj, const std::string& object, const std::
   Hid type = vlen_string_type();
   const hsize_t n = values.size();
   Hid space(n > 0 ? H5Screate_simple(1, &n, nullptr) : H5Screate(H5S_NULL), H5Sclose);
-  Hid a(
-      checked(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), object, "creating attribute " + key),
-      H5Aclose);
+  Hid a(checked(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), object,
+                "creating attribute " + key),
+        H5Aclose);
   if (n == 0) return;
   std::vector<const char*> p;
   for (const auto& s : values) p.push_back(s.c_str());

@@ -66,8 +66,7 @@ class Hdf5File {
   // collective transfers (write_dataset: every rank calls it; ranks without data pass nullptr, an empty
   // selection).
   // `name` (the final output, when `path` is its temporary) names the file in messages.
-  static Hdf5File create_collective(const std::string& path, const Communicator& comm,
-                                    const std::string& name = "");
+  static Hdf5File create_collective(const std::string& path, const Communicator& comm, const std::string& name = "");
 #endif
   bool collective() const { return m_dxpl >= 0; }
   // Forgets the file without closing it (a collective file one rank failed in: closing is collective and

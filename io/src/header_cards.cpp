@@ -38,12 +38,12 @@ std::string card_keyword(const std::string& card) {
 }
 
 bool is_structural_keyword(const std::string& k) {
-  static const char* const fixed[] = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT",
-                                      "EXTNAME", "EXTVER", "EXTLEVEL", "BZERO", "BSCALE", "BLANK", "CHECKSUM",
-                                      "DATASUM", "END", "TFIELDS", "THEAP", "ZIMAGE", "ZSIMPLE", "ZBITPIX",
-                                      "ZNAXIS", "ZEXTEND", "ZTENSION", "ZPCOUNT", "ZGCOUNT", "ZCMPTYPE",
-                                      "ZQUANTIZ", "ZDITHER0", "ZMASKCMP", "ZHECKSUM", "ZDATASUM", "ZBLANK",
-                                      "ZSCALE", "ZZERO", "ZTHEAP", "ZEXTNAME"};
+  static const char* const fixed[] = {"SIMPLE",   "XTENSION", "BITPIX",   "NAXIS",    "EXTEND",  "PCOUNT",   "GCOUNT",
+                                      "EXTNAME",  "EXTVER",   "EXTLEVEL", "BZERO",    "BSCALE",  "BLANK",    "CHECKSUM",
+                                      "DATASUM",  "END",      "TFIELDS",  "THEAP",    "ZIMAGE",  "ZSIMPLE",  "ZBITPIX",
+                                      "ZNAXIS",   "ZEXTEND",  "ZTENSION", "ZPCOUNT",  "ZGCOUNT", "ZCMPTYPE", "ZQUANTIZ",
+                                      "ZDITHER0", "ZMASKCMP", "ZHECKSUM", "ZDATASUM", "ZBLANK",  "ZSCALE",   "ZZERO",
+                                      "ZTHEAP",   "ZEXTNAME"};
   for (const char* f : fixed)
     if (k == f) return true;
   for (const char* p : {"NAXIS", "TTYPE", "TFORM", "TUNIT", "TDIM", "TZERO", "TSCAL", "TNULL", "TDISP", "ZNAXIS",

@@ -81,13 +81,14 @@ void write_keyword(FitsFile& f, const HeaderKeyword& k) {
 bool is_indexed_key(const std::string& name, const char* prefix) {
   const std::size_t n = std::strlen(prefix);
   if (name.size() <= n || name.compare(0, n, prefix) != 0) return false;
-  return std::all_of(name.begin() + static_cast<long>(n), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return std::all_of(name.begin() + static_cast<long>(n), name.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 // Cards that fits_create_tbl writes itself, or that would be wrong for a copy.
 bool is_structural_card(const std::string& name) {
-  static const char* const fixed[] = {"XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", "GCOUNT",
-                                      "TFIELDS", "EXTNAME", "CHECKSUM", "DATASUM", "THEAP", "END", ""};
+  static const char* const fixed[] = {"XTENSION", "BITPIX",  "NAXIS",    "NAXIS1",  "NAXIS2", "PCOUNT", "GCOUNT",
+                                      "TFIELDS",  "EXTNAME", "CHECKSUM", "DATASUM", "THEAP",  "END",    ""};
   for (const char* k : fixed)
     if (name == k) return true;
   return is_indexed_key(name, "TTYPE") || is_indexed_key(name, "TFORM") || is_indexed_key(name, "TUNIT");
@@ -230,14 +231,14 @@ PreprocImage read_preproc(FitsFile& f) {
   h.fibermin = f.read_key_int("FIBERMIN");
   h.cards = read_header_cards(f);
 
-  out.image = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::image"),
-                                 out.npix_y, out.npix_x);
+  out.image = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::image"), out.npix_y,
+                                 out.npix_x);
   read_image_into(f, TDOUBLE, out.image.data(), npix);
 
   f.move_to("IVAR");
   require_same_shape(f, "IVAR", f.image_shape(), shape);
-  out.ivar = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::ivar"),
-                                out.npix_y, out.npix_x);
+  out.ivar = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::ivar"), out.npix_y,
+                                out.npix_x);
   read_image_into(f, TDOUBLE, out.ivar.data(), npix);
 
   // Allocated without Kokkos' initialisation kernel, so that the reader also runs off Kokkos' master thread
@@ -431,8 +432,8 @@ PhotonSpectra read_photon_spectra(const std::string& path) {
   f.move_to("WAVELENGTH");
   const auto wshape = f.image_shape();
   if (wshape.size() != 1 || wshape[0] != nwave)
-    throw_data_error(f.where() + ": expected " + std::to_string(nwave) + " wavelengths (the columns of HDU PHOTONS), found " +
-                     shape_text(wshape));
+    throw_data_error(f.where() + ": expected " + std::to_string(nwave) +
+                     " wavelengths (the columns of HDU PHOTONS), found " + shape_text(wshape));
   out.wavelengths = f.read_image_double();
   for (int j = 0; j < nwave; ++j)
     if (!std::isfinite(out.wavelengths[j]) || (j > 0 && !(out.wavelengths[j] > out.wavelengths[j - 1])))
@@ -442,7 +443,8 @@ PhotonSpectra read_photon_spectra(const std::string& path) {
 }
 
 void write_photon_spectra(const std::string& path, const PhotonSpectra& spectra, bool overwrite) {
-  const long nfiber = static_cast<long>(spectra.photons.extent(0)), nwave = static_cast<long>(spectra.photons.extent(1));
+  const long nfiber = static_cast<long>(spectra.photons.extent(0)),
+             nwave = static_cast<long>(spectra.photons.extent(1));
   if (static_cast<std::size_t>(nwave) != spectra.wavelengths.size())
     throw_usage_error("write_photon_spectra: " + std::to_string(nwave) + " photon columns but " +
                       std::to_string(spectra.wavelengths.size()) + " wavelengths");
@@ -481,7 +483,10 @@ void write_simulation_truth(FitsFile& f, const SimulationTruth& truth) {
     std::size_t width = 3;
     for (const auto& s : truth.spectype) width = std::max(width, s.size());
     f.create_table("FIBERTYPE",
-                   {{"FIBER", "J"}, {"TARGETID", "K"}, {"OBJTYPE", "3A"}, {"SPECTYPE", std::to_string(width) + "A"},
+                   {{"FIBER", "J"},
+                    {"TARGETID", "K"},
+                    {"OBJTYPE", "3A"},
+                    {"SPECTYPE", std::to_string(width) + "A"},
                     {"REDSHIFT", "D"}},
                    nfiber);
     if (nfiber > 0) {
@@ -497,8 +502,14 @@ void write_simulation_truth(FitsFile& f, const SimulationTruth& truth) {
 
     const auto nd = truth.defects.size();
     f.create_table("DEFECTS",
-                   {{"KIND", "8A"}, {"MASKBIT", "J"}, {"YMIN", "J"}, {"YMAX", "J"}, {"XMIN", "J"}, {"XMAX", "J"},
-                    {"NPIX", "J"}, {"ELECTRONS", "D"}},
+                   {{"KIND", "8A"},
+                    {"MASKBIT", "J"},
+                    {"YMIN", "J"},
+                    {"YMAX", "J"},
+                    {"XMIN", "J"},
+                    {"XMAX", "J"},
+                    {"NPIX", "J"},
+                    {"ELECTRONS", "D"}},
                    static_cast<long>(nd));
     f.write_comment("Pixel boxes are inclusive; ELECTRONS: total (COSMIC), per pixel (HOTCOL).");
     if (nd > 0) {

@@ -55,9 +55,12 @@ void check_psf_keywords(FitsFile& f, PsfLayout layout) {
                          std::to_string(*fibermax) + " give " + std::to_string(fibers) + " fibers, the HDU has " +
                          std::to_string(shape[0]));
     }
-    if (const std::optional<double> psferr = f.read_key_double("PSFERR"); psferr && !(std::isfinite(*psferr) && *psferr > 0))
-      throw_data_error(f.where() + ": keyword PSFERR must be a finite number > 0 (the fractional PSF model error), "
-                                   "found " + number_text(*psferr));
+    if (const std::optional<double> psferr = f.read_key_double("PSFERR");
+        psferr && !(std::isfinite(*psferr) && *psferr > 0))
+      throw_data_error(f.where() +
+                       ": keyword PSFERR must be a finite number > 0 (the fractional PSF model error), "
+                       "found " +
+                       number_text(*psferr));
   }
   f.move_to_index(0);
 }
@@ -92,11 +95,11 @@ void check_psf_values(const GaussHermitePsf& psf, const std::string& source) {
       const double w = wmin + (wmax - wmin) * k / (samples - 1);
       const std::string at = " at fiber " + std::to_string(fiber) + ", wavelength " + number_text(w) + " A";
       if (!usable_coordinate(psf.xtrace.evaluate(fiber, w)))
-        throw_data_error(source + ": " + trace_place(psf, 'X') + " gives x = " +
-                         number_text(psf.xtrace.evaluate(fiber, w)) + at + " (not a CCD position)");
+        throw_data_error(source + ": " + trace_place(psf, 'X') +
+                         " gives x = " + number_text(psf.xtrace.evaluate(fiber, w)) + at + " (not a CCD position)");
       if (!usable_coordinate(psf.ytrace.evaluate(fiber, w)))
-        throw_data_error(source + ": " + trace_place(psf, 'Y') + " gives y = " +
-                         number_text(psf.ytrace.evaluate(fiber, w)) + at + " (not a CCD position)");
+        throw_data_error(source + ": " + trace_place(psf, 'Y') +
+                         " gives y = " + number_text(psf.ytrace.evaluate(fiber, w)) + at + " (not a CCD position)");
       for (const auto& [name, series] : sigmas) {
         const double s = series->evaluate(fiber, w);
         if (!(std::isfinite(s) && s > 0))
@@ -112,8 +115,10 @@ void check_psf_values(const GaussHermitePsf& psf, const std::string& source) {
 std::string psf_evaluation_problem(const GaussHermitePsf& psf, int fiber, double wavelength) {
   if (fiber < 0 || fiber >= psf.nfiber) return {};
   const double x = psf.xtrace.evaluate(fiber, wavelength), y = psf.ytrace.evaluate(fiber, wavelength);
-  if (!usable_coordinate(x)) return trace_place(psf, 'X') + " gives x = " + number_text(x) + " there (not a CCD position)";
-  if (!usable_coordinate(y)) return trace_place(psf, 'Y') + " gives y = " + number_text(y) + " there (not a CCD position)";
+  if (!usable_coordinate(x))
+    return trace_place(psf, 'X') + " gives x = " + number_text(x) + " there (not a CCD position)";
+  if (!usable_coordinate(y))
+    return trace_place(psf, 'Y') + " gives y = " + number_text(y) + " there (not a CCD position)";
   for (const char* name : sigma_names) {
     const LegendreSeries* series = find_param(psf, name);
     if (!series) continue;

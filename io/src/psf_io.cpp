@@ -118,8 +118,9 @@ PsfTypeKeywords read_type_keywords(FitsFile& f) {
   k.where = version_where;
   if (*version >= psf_version) return k;
   if (*version < 1.0)
-    throw_data_error(version_where + ": keyword PSFVER is " + version_text +
-                     "; perfex reads GAUSS-HERMITE PSFs with PSFVER 1-2 (one table) or >= 3 (HDUs XTRACE, YTRACE, PSF)");
+    throw_data_error(
+        version_where + ": keyword PSFVER is " + version_text +
+        "; perfex reads GAUSS-HERMITE PSFs with PSFVER 1-2 (one table) or >= 3 (HDUs XTRACE, YTRACE, PSF)");
   k.layout = PsfLayout::OneTable;
   k.text = "keyword PSFVER is " + version_text + ", the one-table GAUSS-HERMITE layout";
   return k;
@@ -177,8 +178,7 @@ void read_psf_table(FitsFile& f, GaussHermitePsf& psf) {
   for (long row = 0; row < nrows; ++row) {
     const std::string name = normalized(names[static_cast<std::size_t>(row)]);
     if (name.empty()) throw_data_error(f.where() + ": column PARAM is empty in row " + std::to_string(row));
-    if (!seen.insert(name).second)
-      throw_data_error(f.where() + ": PARAM row '" + name + "' appears more than once");
+    if (!seen.insert(name).second) throw_data_error(f.where() + ": PARAM row '" + name + "' appears more than once");
     NamedSeries p;
     p.name = name;
     p.series = domain;
@@ -263,8 +263,7 @@ void write_psf(const GaussHermitePsf& psf, FitsFile& file) {
     names.push_back(psf.params[r].name);
     legdegw.push_back(s.ncoef - 1);
     for (int i = 0; i < s.nfiber && i < psf.nfiber; ++i)
-      for (int k = 0; k < s.ncoef; ++k)
-        coeff[r * per_row + static_cast<std::size_t>(i) * ncoef + k] = s.at(i, k);
+      for (int k = 0; k < s.ncoef; ++k) coeff[r * per_row + static_cast<std::size_t>(i) * ncoef + k] = s.at(i, k);
   }
   file.create_table("PSF",
                     {{"PARAM", std::to_string(name_width) + "A"},

@@ -20,7 +20,8 @@ const char* type_name(PsfLayout layout) { return layout == PsfLayout::TwoCores ?
 // HDU 1 must be a binary table; anything else is explained with the keywords that chose this layout.
 void move_to_table(FitsFile& f, const std::string& type_where, const std::string& type_text) {
   if (f.hdu_count() < 2)
-    throw_data_error(type_where + ": " + type_text + ", whose rows are a binary table in HDU 1, but the file has no HDU 1");
+    throw_data_error(type_where + ": " + type_text +
+                     ", whose rows are a binary table in HDU 1, but the file has no HDU 1");
   f.move_to_index(1);
   int status = 0, hdutype = 0;
   fits_get_hdu_type(static_cast<fitsfile*>(f.raw()), &hdutype, &status);
@@ -52,7 +53,8 @@ LegendreSeries series_of_row(const std::vector<double>& coeff, long row, int nfi
   s.ncoef = used;
   s.coeff.resize(static_cast<std::size_t>(nfiber) * used);
   for (int f = 0; f < nfiber; ++f)
-    for (int k = 0; k < used; ++k) s.coeff[static_cast<std::size_t>(f) * used + k] = c[static_cast<std::size_t>(f) * ncoef + k];
+    for (int k = 0; k < used; ++k)
+      s.coeff[static_cast<std::size_t>(f) * used + k] = c[static_cast<std::size_t>(f) * ncoef + k];
   return s;
 }
 
@@ -105,8 +107,7 @@ GaussHermitePsf read_one_table_psf(FitsFile& f, PsfLayout layout, const std::str
     const std::size_t r = static_cast<std::size_t>(row);
     const std::string name = normalized(names[r]);
     if (name.empty()) throw_data_error(f.where() + ": column PARAM is empty in row " + std::to_string(row));
-    if (!seen.insert(name).second)
-      throw_data_error(f.where() + ": PARAM row '" + name + "' appears more than once");
+    if (!seen.insert(name).second) throw_data_error(f.where() + ": PARAM row '" + name + "' appears more than once");
     LegendreSeries s = series_of_row(coeff, row, psf.nfiber, ncoef, wavemin[r], wavemax[r]);
     if (name == "X")
       psf.xtrace = std::move(s);
@@ -165,8 +166,10 @@ void write_one_table_psf(const GaussHermitePsf& psf, FitsFile& file) {
   if (!psf.camera.empty()) file.write_key("CAMERA", psf.camera, "camera ID");
   file.write_key("NPIX_X", psf.npix_x, "number of columns in input CCD image");
   file.write_key("NPIX_Y", psf.npix_y, "number of rows in input CCD image");
-  file.write_key("HSIZEX", psf.hsizex, two_cores ? "Half size of PSF stamp, NX=2*HSIZEX" : "Half size of PSF stamp, NX=2*HSIZEX+1");
-  file.write_key("HSIZEY", psf.hsizey, two_cores ? "Half size of PSF stamp, NY=2*HSIZEY" : "Half size of PSF stamp, NY=2*HSIZEY+1");
+  file.write_key("HSIZEX", psf.hsizex,
+                 two_cores ? "Half size of PSF stamp, NX=2*HSIZEX" : "Half size of PSF stamp, NX=2*HSIZEX+1");
+  file.write_key("HSIZEY", psf.hsizey,
+                 two_cores ? "Half size of PSF stamp, NY=2*HSIZEY" : "Half size of PSF stamp, NY=2*HSIZEY+1");
   file.write_key("FIBERMIN", psf.fibermin, "first fiber (starting at 0)");
   file.write_key("FIBERMAX", psf.fibermin + psf.nfiber - 1, "last fiber (included)");
   file.write_key(two_cores ? "NCOEFMAX" : "LEGDEG", two_cores ? ncoef : ncoef - 1,

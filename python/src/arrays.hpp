@@ -82,17 +82,20 @@ template <class T, int Rank>
 InputArray<T, Rank> as_input(const py::handle& obj, const std::string& name) {
   if (obj.is_none()) throw py::type_error(name + ": expected an array, got None");
   py::array probe = py::array::ensure(obj);
-  if (!probe) throw py::type_error(name + ": expected an array of numbers, got " + std::string(py::str(obj.get_type())));
+  if (!probe)
+    throw py::type_error(name + ": expected an array of numbers, got " + std::string(py::str(obj.get_type())));
   const char kind = probe.dtype().kind();
   const bool ok = std::is_floating_point_v<T> ? (kind == 'f' || kind == 'i' || kind == 'u')
-                                               : (kind == 'i' || kind == 'u' || kind == 'b');
+                                              : (kind == 'i' || kind == 'u' || kind == 'b');
   if (!ok)
-    throw py::type_error(name + ": expected " + (std::is_floating_point_v<T> ? "a real (float or integer)" : "an integer") +
+    throw py::type_error(name + ": expected " +
+                         (std::is_floating_point_v<T> ? "a real (float or integer)" : "an integer") +
                          " array, got dtype " + std::string(py::str(probe.dtype())));
   if (probe.ndim() != Rank)
     throw_usage_error(name + ": expected a " + std::to_string(Rank) + "-D array, got " + std::to_string(probe.ndim()) +
-                      "-D of shape " + std::string(py::str(py::tuple(py::cast(std::vector<py::ssize_t>(
-                                           probe.shape(), probe.shape() + probe.ndim()))))));
+                      "-D of shape " +
+                      std::string(py::str(
+                          py::tuple(py::cast(std::vector<py::ssize_t>(probe.shape(), probe.shape() + probe.ndim()))))));
   InputArray<T, Rank> in;
   in.array = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(probe);
   if (!in.array) throw py::type_error(name + ": cannot convert to " + std::string(py::str(py::dtype::of<T>())));

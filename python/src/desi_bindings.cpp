@@ -59,12 +59,14 @@ void bind_desi(py::module_& m) {
       py::arg("args"),
       "Runs `perfex extract ARGS...` in this process (the program's parser, checks, messages and writer); "
       "returns 0 or raises UsageError / DataError.");
-  m.def("_barycentric_correction_factor", [](double ra, double dec, double mjd) {
-    return drivers::barycentric_correction_factor(ra, dec, mjd);
-  }, py::arg("ra"), py::arg("dec"), py::arg("mjd"));
-  m.def("_barycentric_velocity_kms", [](double ra, double dec, double mjd) {
-    return drivers::barycentric_velocity_kms(ra, dec, mjd);
-  }, py::arg("ra"), py::arg("dec"), py::arg("mjd"));
+  m.def(
+      "_barycentric_correction_factor",
+      [](double ra, double dec, double mjd) { return drivers::barycentric_correction_factor(ra, dec, mjd); },
+      py::arg("ra"), py::arg("dec"), py::arg("mjd"));
+  m.def(
+      "_barycentric_velocity_kms",
+      [](double ra, double dec, double mjd) { return drivers::barycentric_velocity_kms(ra, dec, mjd); }, py::arg("ra"),
+      py::arg("dec"), py::arg("mjd"));
   m.def("_check_same_camera", &drivers::check_same_camera, py::arg("image_camera"), py::arg("image_name"),
         py::arg("psf_camera"), py::arg("psf_name"), py::arg("override_option"));
   m.def("_psf_keywords", &psf_keywords, py::arg("psf"));

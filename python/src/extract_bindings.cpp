@@ -68,16 +68,17 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
   const bool cutout = ccd_shape.has_value() || origin != std::make_pair(0, 0);
   const int ccd_ny = ccd_shape ? ccd_shape->first : psf.npix_y;
   const int ccd_nx = ccd_shape ? ccd_shape->second : psf.npix_x;
-  if (ccd_ny < 1 || ccd_nx < 1)
-    throw_usage_error(fmt::format("ccd_shape ({}, {}) must be positive", ccd_ny, ccd_nx));
+  if (ccd_ny < 1 || ccd_nx < 1) throw_usage_error(fmt::format("ccd_shape ({}, {}) must be positive", ccd_ny, ccd_nx));
   if (!cutout && (ny != psf.npix_y || nx != psf.npix_x))
-    throw_data_error(fmt::format("image: the image is {} x {} pixels (rows x columns), the PSF's CCD is {} x {} "
-                                 "(NPIX_Y x NPIX_X); pass origin= (and ccd_shape=) for a cutout",
-                                 ny, nx, psf.npix_y, psf.npix_x));
+    throw_data_error(
+        fmt::format("image: the image is {} x {} pixels (rows x columns), the PSF's CCD is {} x {} "
+                    "(NPIX_Y x NPIX_X); pass origin= (and ccd_shape=) for a cutout",
+                    ny, nx, psf.npix_y, psf.npix_x));
   if (origin.first < 0 || origin.second < 0 || origin.first + ny > ccd_ny || origin.second + nx > ccd_nx)
-    throw_usage_error(fmt::format("image: a cutout of {} x {} pixels at origin ({}, {}) does not fit the CCD of "
-                                  "{} x {} pixels (rows x columns)",
-                                  ny, nx, origin.first, origin.second, ccd_ny, ccd_nx));
+    throw_usage_error(
+        fmt::format("image: a cutout of {} x {} pixels at origin ({}, {}) does not fit the CCD of "
+                    "{} x {} pixels (rows x columns)",
+                    ny, nx, origin.first, origin.second, ccd_ny, ccd_nx));
 
   // The fibers, with perfex extract's default and messages.
   const int nspec = fibers_to_extract(psf, p.source, specmin, nspec_arg, bundlesize);
@@ -126,12 +127,11 @@ py::dict extract(const py::handle& image_obj, const py::handle& ivar_obj, const 
 
 void bind_extract(py::module_& m) {
   m.def("extract", &extract, py::arg("image"), py::arg("ivar"), py::arg("psf"), py::arg("wavelengths"),
-        py::arg("mask") = py::none(), py::arg("origin") = std::make_pair(0, 0),
-        py::arg("ccd_shape") = py::none(), py::arg("specmin") = 0, py::arg("nspec") = py::none(),
-        py::arg("bundlesize") = 25, py::arg("nsubbundles") = 5, py::arg("nwavestep") = 50,
-        py::arg("psferr") = py::none(), py::arg("regularize") = 0.0, py::arg("wavepad_frac") = 0.2,
-        py::arg("pixpad_frac") = 0.8, py::arg("psf_tails") = false, py::arg("bundles_per_chunk") = 0,
-        py::arg("model") = false,
+        py::arg("mask") = py::none(), py::arg("origin") = std::make_pair(0, 0), py::arg("ccd_shape") = py::none(),
+        py::arg("specmin") = 0, py::arg("nspec") = py::none(), py::arg("bundlesize") = 25, py::arg("nsubbundles") = 5,
+        py::arg("nwavestep") = 50, py::arg("psferr") = py::none(), py::arg("regularize") = 0.0,
+        py::arg("wavepad_frac") = 0.2, py::arg("pixpad_frac") = 0.8, py::arg("psf_tails") = false,
+        py::arg("bundles_per_chunk") = 0, py::arg("model") = false,
         R"doc(Spectroperfectionism extraction of fibers specmin..specmin+nspec-1 on the linear grid `wavelengths`.
 
 image, ivar: 2-D arrays (float64 C-contiguous arrays are used in place; others are converted once). ivar is the
@@ -150,9 +150,11 @@ solved: flux, ivar and resolution 0, BAD2DFIT in mask, as perfex extract's summa
 CCD (every spot times the extracted, resolution-convolved flux of its bin: gpu_specter's modelimage). UsageError (a ValueError) for bad arguments, TypeError for a
 non-numeric array, DataError when the data cannot satisfy the request (same messages as perfex extract).)doc");
 
-  m.def("linear_wavelengths", [](double wmin, double wmax, double dw) { return vector_to_numpy(linear_wavelengths(wmin, wmax, dw)); },
-        py::arg("wmin"), py::arg("wmax"), py::arg("dw"),
-        "The grid perfex extract -w wmin,wmax,dw uses: numpy.arange(wmin, wmax + dw/2, dw), bit for bit.");
+  m.def(
+      "linear_wavelengths",
+      [](double wmin, double wmax, double dw) { return vector_to_numpy(linear_wavelengths(wmin, wmax, dw)); },
+      py::arg("wmin"), py::arg("wmax"), py::arg("dw"),
+      "The grid perfex extract -w wmin,wmax,dw uses: numpy.arange(wmin, wmax + dw/2, dw), bit for bit.");
 }
 
 }  // namespace perfex::python

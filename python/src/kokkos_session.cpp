@@ -12,7 +12,7 @@ namespace perfex::python {
 
 namespace {
 
-bool g_started = false;      // Kokkos was initialised by this module
+bool g_started = false;         // Kokkos was initialised by this module
 bool g_exit_requested = false;  // the interpreter is exiting: finalise when the last array dies
 int g_live = 0;
 

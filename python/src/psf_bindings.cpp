@@ -22,7 +22,8 @@ namespace {
 // A trace quantity for one fiber at one wavelength (a float) or at every wavelength of a 1-D array.
 py::object evaluate_series(const PyPsf& p, const LegendreSeries& s, int fiber, const py::handle& wavelengths) {
   if (fiber < 0 || fiber >= p.psf.nfiber)
-    throw_usage_error("fiber " + std::to_string(fiber) + " is outside the PSF's 0.." + std::to_string(p.psf.nfiber - 1));
+    throw_usage_error("fiber " + std::to_string(fiber) + " is outside the PSF's 0.." +
+                      std::to_string(p.psf.nfiber - 1));
   if (py::isinstance<py::float_>(wavelengths) || py::isinstance<py::int_>(wavelengths))
     return py::float_(s.evaluate(fiber, wavelengths.cast<double>()));
   const auto w = as_input<double, 1>(wavelengths, "wavelengths");
@@ -52,7 +53,8 @@ std::string layout_name(PsfLayout layout) {
 // The wavelength where a fiber's trace crosses CCD row(s) `rows` (a float, or an array of the same shape).
 py::object wavelength_at(const PyPsf& p, int fiber, const py::handle& rows) {
   if (fiber < 0 || fiber >= p.psf.nfiber)
-    throw_usage_error("fiber " + std::to_string(fiber) + " is outside the PSF's 0.." + std::to_string(p.psf.nfiber - 1));
+    throw_usage_error("fiber " + std::to_string(fiber) + " is outside the PSF's 0.." +
+                      std::to_string(p.psf.nfiber - 1));
   if (py::isinstance<py::float_>(rows) || py::isinstance<py::int_>(rows))
     return py::float_(p.psf.wavelength_at_row(fiber, rows.cast<double>()));
   const auto y = as_input<double, 1>(rows, "y");
@@ -91,81 +93,103 @@ void bind_psf(py::module_& m) {
   py::class_<PyPsf>(m, "Psf",
                     "A GAUSS-HERMITE PSF (PSFVER 3, DESI's, or PSFVER 2) or a GAUSS-HERMITE2 one, read from a file or "
                     "synthetic.")
-      .def_property_readonly("layout", [](const PyPsf& p) { return layout_name(p.psf.layout); },
-                             "'psfver3' (HDUs XTRACE, YTRACE, PSF), 'psfver2' (one table) or 'gauss-hermite2'")
-      .def_property_readonly("source", [](const PyPsf& p) { return p.source; }, "the file it was read from")
+      .def_property_readonly(
+          "layout", [](const PyPsf& p) { return layout_name(p.psf.layout); },
+          "'psfver3' (HDUs XTRACE, YTRACE, PSF), 'psfver2' (one table) or 'gauss-hermite2'")
+      .def_property_readonly(
+          "source", [](const PyPsf& p) { return p.source; }, "the file it was read from")
       .def_property_readonly("nfiber", [](const PyPsf& p) { return p.psf.nfiber; })
-      .def_property_readonly("npix_x", [](const PyPsf& p) { return p.psf.npix_x; }, "CCD columns (NPIX_X)")
-      .def_property_readonly("npix_y", [](const PyPsf& p) { return p.psf.npix_y; }, "CCD rows (NPIX_Y)")
-      .def_property_readonly("ccd_shape", [](const PyPsf& p) { return py::make_tuple(p.psf.npix_y, p.psf.npix_x); },
-                             "(NPIX_Y, NPIX_X): the shape of the CCD image")
+      .def_property_readonly(
+          "npix_x", [](const PyPsf& p) { return p.psf.npix_x; }, "CCD columns (NPIX_X)")
+      .def_property_readonly(
+          "npix_y", [](const PyPsf& p) { return p.psf.npix_y; }, "CCD rows (NPIX_Y)")
+      .def_property_readonly(
+          "ccd_shape", [](const PyPsf& p) { return py::make_tuple(p.psf.npix_y, p.psf.npix_x); },
+          "(NPIX_Y, NPIX_X): the shape of the CCD image")
       .def_property_readonly("hsizex", [](const PyPsf& p) { return p.psf.hsizex; })
       .def_property_readonly("hsizey", [](const PyPsf& p) { return p.psf.hsizey; })
       .def_property_readonly("ghdegx", [](const PyPsf& p) { return p.psf.ghdegx; })
       .def_property_readonly("ghdegy", [](const PyPsf& p) { return p.psf.ghdegy; })
       .def_property_readonly("camera", [](const PyPsf& p) { return p.psf.camera; })
-      .def_property_readonly("wavemin", [](const PyPsf& p) { return p.psf.wavemin(); },
-                             "lower end of the PSF's wavelength range, its PSF table's Legendre domain [Angstrom]")
+      .def_property_readonly(
+          "wavemin", [](const PyPsf& p) { return p.psf.wavemin(); },
+          "lower end of the PSF's wavelength range, its PSF table's Legendre domain [Angstrom]")
       .def_property_readonly("wavemax", [](const PyPsf& p) { return p.psf.wavemax(); })
-      .def_property_readonly("psferr", [](const PyPsf& p) { return p.psf.default_psferr(); },
-                             "the psferr extraction uses by default: PSFERR, else 0.01")
-      .def_property_readonly("params", [](const PyPsf& p) {
-        std::vector<std::string> names;
-        for (const auto& s : p.psf.params) names.push_back(s.name);
-        return names;
-      }, "PARAM names of the PSF table, in file order")
-      .def("x", [](const PyPsf& p, int fiber, const py::handle& w) { return evaluate_series(p, p.psf.xtrace, fiber, w); },
-           py::arg("fiber"), py::arg("wavelengths"), "trace column (pixel centres at integers) at these wavelengths")
-      .def("y", [](const PyPsf& p, int fiber, const py::handle& w) { return evaluate_series(p, p.psf.ytrace, fiber, w); },
-           py::arg("fiber"), py::arg("wavelengths"), "trace row at these wavelengths")
+      .def_property_readonly(
+          "psferr", [](const PyPsf& p) { return p.psf.default_psferr(); },
+          "the psferr extraction uses by default: PSFERR, else 0.01")
+      .def_property_readonly(
+          "params",
+          [](const PyPsf& p) {
+            std::vector<std::string> names;
+            for (const auto& s : p.psf.params) names.push_back(s.name);
+            return names;
+          },
+          "PARAM names of the PSF table, in file order")
+      .def(
+          "x",
+          [](const PyPsf& p, int fiber, const py::handle& w) { return evaluate_series(p, p.psf.xtrace, fiber, w); },
+          py::arg("fiber"), py::arg("wavelengths"), "trace column (pixel centres at integers) at these wavelengths")
+      .def(
+          "y",
+          [](const PyPsf& p, int fiber, const py::handle& w) { return evaluate_series(p, p.psf.ytrace, fiber, w); },
+          py::arg("fiber"), py::arg("wavelengths"), "trace row at these wavelengths")
       .def("wavelength", &wavelength_at, py::arg("fiber"), py::arg("y"),
            "wavelength at which the fiber's trace crosses CCD row(s) y: the root of y(wavelength) = y, also "
            "beyond the Legendre domain (NaN where the trace never reaches the row)")
-      .def("default_wavelengths", [](const PyPsf& p, double dw) {
-        return vector_to_numpy(default_wavelength_grid(p.psf, dw));
-      }, py::arg("dw") = 0.8,
-           "the multiples of dw inside the range every fiber covers on the CCD (perfex extract's default is "
-           "desi_extract_spectra's, the PSF's WAVEMIN..WAVEMAX)")
+      .def(
+          "default_wavelengths",
+          [](const PyPsf& p, double dw) { return vector_to_numpy(default_wavelength_grid(p.psf, dw)); },
+          py::arg("dw") = 0.8,
+          "the multiples of dw inside the range every fiber covers on the CCD (perfex extract's default is "
+          "desi_extract_spectra's, the PSF's WAVEMIN..WAVEMAX)")
       .def("spots", &spots, py::arg("specmin"), py::arg("nspec"), py::arg("wavelengths"), py::arg("tails") = false,
            "Evaluates fibers specmin..specmin+nspec-1 at every wavelength. Returns a dict: spots "
            "[nspec, nwave, ny, nx] (unit-sum pixel-integrated stamps, clipped at 0), xcorner/ycorner [nspec, nwave] "
            "(spot[iy, ix] lands on pixel (ycorner + iy, xcorner + ix)), xcenter/ycenter (trace positions), "
            "wavelengths, specmin, nspec. tails=True adds specter's tail model.")
-      .def("write", [](const PyPsf& p, const std::string& path, bool overwrite) {
-        io::write_psf(p.psf, path, overwrite);
-      }, py::arg("path"), py::arg("overwrite") = false,
-           "Writes the PSF file (float64, atomically); UsageError when it exists and overwrite is False.")
+      .def(
+          "write",
+          [](const PyPsf& p, const std::string& path, bool overwrite) { io::write_psf(p.psf, path, overwrite); },
+          py::arg("path"), py::arg("overwrite") = false,
+          "Writes the PSF file (float64, atomically); UsageError when it exists and overwrite is False.")
       .def("__repr__", [](const PyPsf& p) {
         return "<perfex.Psf " + (p.source.empty() ? std::string("(memory)") : p.source) + ": " +
                std::to_string(p.psf.nfiber) + " fibers, CCD " + std::to_string(p.psf.npix_y) + " x " +
                std::to_string(p.psf.npix_x) + ", camera '" + p.psf.camera + "'>";
       });
 
-  m.def("read_psf", [](const std::string& path) {
-    PyPsf p;
-    {
-      py::gil_scoped_release release;
-      p.psf = io::read_psf(path);
-    }
-    p.source = path;
-    return p;
-  }, py::arg("path"),
-        "Reads and validates a GAUSS-HERMITE (PSFVER 2 or 3) or GAUSS-HERMITE2 PSF file; DataError naming the "
-        "file, HDU and keyword otherwise.");
+  m.def(
+      "read_psf",
+      [](const std::string& path) {
+        PyPsf p;
+        {
+          py::gil_scoped_release release;
+          p.psf = io::read_psf(path);
+        }
+        p.source = path;
+        return p;
+      },
+      py::arg("path"),
+      "Reads and validates a GAUSS-HERMITE (PSFVER 2 or 3) or GAUSS-HERMITE2 PSF file; DataError naming the "
+      "file, HDU and keyword otherwise.");
 
-  m.def("synthetic_psf", [](const std::string& camera, std::uint64_t seed, bool tails, const std::string& layout) {
-    SyntheticPsfOptions o;
-    o.camera = camera;
-    o.seed = seed;
-    o.tails = tails;
-    o.layout = layout_of(layout);
-    PyPsf p;
-    p.psf = make_synthetic_psf(o);
-    p.source = "synthetic PSF (camera " + camera + ", seed " + std::to_string(seed) + ")";
-    return p;
-  }, py::arg("camera") = "r0", py::arg("seed") = 0, py::arg("tails") = false, py::arg("layout") = "psfver3",
-        "The synthetic DESI-like 500-fiber PSF of `perfex psf synth` (camera b, r or z with an optional digit; "
-        "layout psfver3, psfver2 or gauss-hermite2).");
+  m.def(
+      "synthetic_psf",
+      [](const std::string& camera, std::uint64_t seed, bool tails, const std::string& layout) {
+        SyntheticPsfOptions o;
+        o.camera = camera;
+        o.seed = seed;
+        o.tails = tails;
+        o.layout = layout_of(layout);
+        PyPsf p;
+        p.psf = make_synthetic_psf(o);
+        p.source = "synthetic PSF (camera " + camera + ", seed " + std::to_string(seed) + ")";
+        return p;
+      },
+      py::arg("camera") = "r0", py::arg("seed") = 0, py::arg("tails") = false, py::arg("layout") = "psfver3",
+      "The synthetic DESI-like 500-fiber PSF of `perfex psf synth` (camera b, r or z with an optional digit; "
+      "layout psfver3, psfver2 or gauss-hermite2).");
 }
 
 }  // namespace perfex::python

@@ -188,7 +188,8 @@ TEST_CASE("Frame pipeline: chunks of bundles give the same frame; the model imag
   CHECK(model_sum < 1.05 * flux_sum);
 }
 
-TEST_CASE("Frame pipeline in pieces: chunks extracted elsewhere, out of order, give the same bits", "[core][pipeline]") {
+TEST_CASE("Frame pipeline in pieces: chunks extracted elsewhere, out of order, give the same bits",
+          "[core][pipeline]") {
   const auto& c = edge_case();
   auto options = frame_options(c.psf);
   options.bundles_per_chunk = 1;
@@ -221,7 +222,7 @@ TEST_CASE("Frame pipeline in pieces: chunks extracted elsewhere, out of order, g
   std::vector<double> flagged = values;
   for (int j = 10; j < 20; ++j) {
     const std::size_t k = 3 * nw + static_cast<std::size_t>(j);  // fiber 3, bin j
-    flagged[k] = flagged[plane + k] = 0.0;                        // flux and ivar 0, as the solver leaves them
+    flagged[k] = flagged[plane + k] = 0.0;                       // flux and ivar 0, as the solver leaves them
     flagged[4 * plane + k] = 1.0;
   }
   perfex::FrameExtractor with_unsolved(perfex::ExecSpace(), c.psf, c.grid, 0, 50, options);

@@ -34,11 +34,11 @@ TEST_CASE("median_of follows numpy (mean of the two middle values for an even co
 TEST_CASE("SOMEBADPIX above one half, ALLBADPIX at 1 (to rounding), ivar alone sets nothing", "[core][mask]") {
   auto pixmask = filled(2, 4, 0.0);
   auto chi2 = filled(2, 4, 1.0);
-  pixmask(0, 0) = 0.5;                   // not above one half
-  pixmask(0, 1) = 0.5000001;             // SOMEBADPIX
-  pixmask(0, 2) = 1.0;                   // both
-  pixmask(0, 3) = 1.0 - 2e-16;           // both: 1 up to the rounding of a sum of spot values
-  pixmask(1, 0) = 0.999;                 // SOMEBADPIX only
+  pixmask(0, 0) = 0.5;          // not above one half
+  pixmask(0, 1) = 0.5000001;    // SOMEBADPIX
+  pixmask(0, 2) = 1.0;          // both
+  pixmask(0, 3) = 1.0 - 2e-16;  // both: 1 up to the rounding of a sum of spot values
+  pixmask(1, 0) = 0.999;        // SOMEBADPIX only
   const auto m = perfex::frame_mask(pixmask, chi2);
   using namespace perfex::specmask;
   CHECK(m(0, 0) == 0u);

@@ -189,8 +189,8 @@ TEST_CASE("Kokkos Tools: every kernel, allocation and region of core's entry poi
     const auto host_ivar = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), frame.ivar);
     perfex::HostView<std::int32_t**> ccd_mask("perfex::test::ccd_mask", host_image.extent(0), host_image.extent(1));
     ccd_mask(0, 0) = 1;
-    const perfex::ImageInput uploaded = perfex::upload_image(
-        exec, perfex::HostImage{host_image, host_ivar, ccd_mask, 0, 0, c.psf.npix_y, c.psf.npix_x});
+    const perfex::ImageInput uploaded = perfex::upload_image(exec, perfex::HostImage{host_image, host_ivar, ccd_mask, 0,
+                                                                                     0, c.psf.npix_y, c.psf.npix_x});
     perfex::FrameOptions frame_options;
     frame_options.extraction = c.options;
     frame_options.model_image = true;

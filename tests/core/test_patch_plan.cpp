@@ -93,7 +93,8 @@ TEST_CASE("plan_patches: partial bundles and uneven splits tile the requested fi
       for (const auto& p : plan.patches) {
         if (p.out_wave != 0) continue;  // one wavelength step is enough
         max_core = std::max(max_core, p.ncore_fiber);
-        for (int f = p.core_fiber_lo; f < p.core_fiber_lo + p.ncore_fiber; ++f) ++covered[static_cast<std::size_t>(f - specmin)];
+        for (int f = p.core_fiber_lo; f < p.core_fiber_lo + p.ncore_fiber; ++f)
+          ++covered[static_cast<std::size_t>(f - specmin)];
         // Padding fibers: one neighbour each side, inside the requested fibers and inside DESI's bundle.
         const int bundle_lo = std::max(specmin, p.core_fiber_lo / 25 * 25);
         const int bundle_hi = std::min(specmin + nspec, (p.core_fiber_lo / 25 + 1) * 25);
@@ -121,8 +122,8 @@ TEST_CASE("plan_patches measures how far apart fibers have overlapping stamps, w
   // GAUSS-HERMITE2-like: 20-px stamps, fibers 6.8 px apart: two apart overlap, three apart (20.4 px) do not.
   // DESI-like: 11 x 17 stamps, fibers 7.4 px apart: two apart overlap (14.8 px), as DESI's wings do.
   // Fibers 10 px apart with 17-px stamps: neighbours only. 30 px apart: no fibers overlap.
-  for (const Geometry g : {Geometry{6.8, 20, 20, 2}, Geometry{7.4, 11, 17, 2}, Geometry{10.0, 11, 17, 1},
-                           Geometry{30.0, 11, 17, 0}}) {
+  for (const Geometry g :
+       {Geometry{6.8, 20, 20, 2}, Geometry{7.4, 11, 17, 2}, Geometry{10.0, 11, 17, 1}, Geometry{30.0, 11, 17, 0}}) {
     INFO("pitch " << g.pitch << ", stamps " << g.stamp_ny << " x " << g.stamp_nx);
     const auto c = toy_corners(25, nfull, g.pitch, 1.75, g.stamp_nx / 2, g.stamp_ny / 2);
     const auto plan = perfex::plan_patches(c.x, c.y, 0, g.stamp_ny, g.stamp_nx, 0, 25, nwave, o);

@@ -305,9 +305,7 @@ TEST_CASE("Built-in spectra: sky fibers per bundle, sky lines everywhere, reprod
   // The OH line at 8827.1 A stands out of the continuum on a sky fiber.
   int sky = 0;
   while (all.objtype[sky] != "SKY") ++sky;
-  const auto at = [&](double lambda) {
-    return static_cast<std::size_t>(std::lround((lambda - wave.front()) / 0.8));
-  };
+  const auto at = [&](double lambda) { return static_cast<std::size_t>(std::lround((lambda - wave.front()) / 0.8)); };
   double peak = 0;
   for (std::size_t i = at(8826.0); i <= at(8828.0); ++i) peak = std::max(peak, all.photons(sky, i));
   CHECK(peak > 20.0 * all.photons(sky, at(8700.0)));

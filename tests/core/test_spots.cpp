@@ -118,8 +118,8 @@ std::vector<std::vector<double>> pixel_gauss_hermite(double center, double sigma
 // The expected spot, evaluated independently on the host: Gauss-Hermite core (every GH-a-b row), optional
 // tails, clipped at zero and normalised. The trace position is the kernel's (checked separately), so that
 // ulp-level differences of the Legendre arithmetic do not blur the comparison of the stamps.
-std::vector<double> reference_spot(const perfex::GaussHermitePsf& psf, int fiber, double lambda, bool tails,
-                                   double x, double y) {
+std::vector<double> reference_spot(const perfex::GaussHermitePsf& psf, int fiber, double lambda, bool tails, double x,
+                                   double y) {
   const int nx = psf.stamp_nx(), ny = psf.stamp_ny();
   const auto gx = pixel_gauss_hermite(x, psf.param("GHSIGX").evaluate(fiber, lambda), nx, psf.ghdegx);
   const auto gy = pixel_gauss_hermite(y, psf.param("GHSIGY").evaluate(fiber, lambda), ny, psf.ghdegy);
@@ -458,7 +458,7 @@ TEST_CASE("Synthetic PSF: DESI geometry; valid; every trace on the CCD over the 
         min_gh00 = std::min(min_gh00, params.values(f, w, 4));
         max_gh00 = std::max(max_gh00, params.values(f, w, 4));
         for (int p = 5; p < 4 + 49; ++p) max_gh = std::max(max_gh, std::abs(params.values(f, w, p)));
-        if (w > 0) CHECK(y > params.values(f, w - 1, 1));  // y grows with wavelength
+        if (w > 0) CHECK(y > params.values(f, w - 1, 1));        // y grows with wavelength
         if (f > 0) CHECK(x > params.values(f - 1, w, 0) + 5.0);  // fibers in order, never overlapping
       }
     CHECK(min_sig >= 1.0);

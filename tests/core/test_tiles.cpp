@@ -160,17 +160,17 @@ struct TileErrors {
 
 // Unqualified calls: SplitLanes finds its own lane functions.
 template <class Member>
-void tile_kernels(const Member& team, int n, int na, int skew, int ld, double* s, double* bt, double* out,
-                  double* x, double* y, double* v, const double* diag, int& info) {
+void tile_kernels(const Member& team, int n, int na, int skew, int ld, double* s, double* bt, double* out, double* x,
+                  double* y, double* v, const double* diag, int& info) {
   using namespace perfex::linalg;
   info = team_tile_cholesky(team, s, n, ld, diag, 1, 1e-12);
   if (info != 0) return;
   team_tile_trsm(team, s, ld, bt, ld, na, n, skew);
   team_tile_syrk(team, bt, ld, na, n, skew, out, ld, true);
   if (team.team_rank() == 0) {
-    thread_solve_rt(team, s, n, ld, x);       // z = R^{-T} x
-    thread_sub_w(team, bt, ld, na, n, x, y);  // y -= W z = B S^{-1} x
-    thread_solve_r(team, s, n, ld, x);        // R^{-1} z = S^{-1} x
+    thread_solve_rt(team, s, n, ld, x);        // z = R^{-T} x
+    thread_sub_w(team, bt, ld, na, n, x, y);   // y -= W z = B S^{-1} x
+    thread_solve_r(team, s, n, ld, x);         // R^{-1} z = S^{-1} x
     thread_sub_wt(team, bt, ld, na, n, y, v);  // v -= W^T y
   }
   barrier(team);
@@ -207,8 +207,8 @@ TEST_CASE("Tile Cholesky, triangular solve and rank-k update match dense referen
         int info = -1;
         on_team(team_size, lanes, [&](const auto& team) {
           int i = 0;
-          tile_kernels(team, n, na, skew, ld, s.data(), bt.data(), out.data(), x.data(), y.data(), v.data(), diag.data(),
-                       i);
+          tile_kernels(team, n, na, skew, ld, s.data(), bt.data(), out.data(), x.data(), y.data(), v.data(),
+                       diag.data(), i);
           if (team.team_rank() == 0) info = i;
         });
         REQUIRE(info == 0);
@@ -251,8 +251,8 @@ TEST_CASE("Tile Cholesky, triangular solve and rank-k update match dense referen
           err.solve = std::max(err.solve, std::fabs(lhs - rhs));
         }
         INFO("team " << team_size << ", lanes " << lanes << ", n " << n << ", na " << na << ", skew " << skew
-                     << ": |R^T R - S| " << err.chol << ", |W R - B| " << err.trsm << ", |C - B S^-1 B^T| "
-                     << err.syrk << ", vector solves " << err.solve);
+                     << ": |R^T R - S| " << err.chol << ", |W R - B| " << err.trsm << ", |C - B S^-1 B^T| " << err.syrk
+                     << ", vector solves " << err.solve);
         CHECK(err.chol < 1e-12 * n);
         CHECK(err.trsm < 1e-12 * n);
         CHECK(err.syrk < 1e-12 * n);
@@ -354,9 +354,9 @@ TEST_CASE("Fiber-tile solve and the core fibers' inverse blocks match a dense in
               scale_c = std::max(scale_c, std::fabs(ref));
             }
         }
-        INFO("team " << team_size << ", lanes " << lanes << ", " << c.nfiber << " fibers of " << c.m << " bins, "
-                     << c.g << " per tile, coupling " << c.coupling << ", core " << c.core_b0 << "+" << c.ncore
-                     << ": |dx| " << worst_x << " of " << scale_x << ", |dC| " << worst_c << " of " << scale_c);
+        INFO("team " << team_size << ", lanes " << lanes << ", " << c.nfiber << " fibers of " << c.m << " bins, " << c.g
+                     << " per tile, coupling " << c.coupling << ", core " << c.core_b0 << "+" << c.ncore << ": |dx| "
+                     << worst_x << " of " << scale_x << ", |dC| " << worst_c << " of " << scale_c);
         CHECK(worst_x < 1e-13 * scale_x * n);
         CHECK(worst_c < 1e-13 * scale_c * n);
       }

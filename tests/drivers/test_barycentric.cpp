@@ -64,7 +64,7 @@ TEST_CASE("Barycentric correction: desispec's reference values at Kitt Peak", "[
   struct Ref {
     double ra, mjd, idl;
   };
-  const Ref refs[] = {{0, 58600, -12.407597}, {126, 58600, 29.426754}, {90, 58700, -19.471222},
+  const Ref refs[] = {{0, 58600, -12.407597},  {126, 58600, 29.426754},  {90, 58700, -19.471222},
                       {216, 58700, 23.702914}, {144, 58800, -29.801014}, {270, 58800, 13.993700}};
   for (const Ref& r : refs) {
     const double v = perfex::drivers::barycentric_velocity_kms(r.ra, 20.0, r.mjd);

@@ -82,14 +82,15 @@ TEST_CASE("desi_proc's desi_extract_spectra command lines: all accepted, with de
   };
   // desispec/scripts/proc.py: the grid and psferr of each arm; --use-specter adds --mpi; CPU nodes add
   // --no-gpu; SCIENCE and SKY exposures --barycentric-correction.
-  const Camera cameras[] = {{"b", "3600.0,5800.0,0.8", 0.04}, {"r", "5760.0,7620.0,0.8", 0.01},
-                            {"z", "7520.0,9824.0,0.8", 0.01}};
+  const Camera cameras[] = {
+      {"b", "3600.0,5800.0,0.8", 0.04}, {"r", "5760.0,7620.0,0.8", 0.01}, {"z", "7520.0,9824.0,0.8", 0.01}};
   int lines = 0;
   for (const Camera& c : cameras)
     for (bool use_specter : {false, true})
       for (bool no_gpu : {false, true})
         for (bool bary : {false, true}) {
-          const std::string frame = (dir / (std::string("frame-") + c.arm + "0-00012345-no-badcolumn-mask.fits")).string();
+          const std::string frame =
+              (dir / (std::string("frame-") + c.arm + "0-00012345-no-badcolumn-mask.fits")).string();
           std::string line = std::string("-w ") + c.grid + " -i " + in + " -p " + psf + " -o " + frame +
                              (c.psferr == 0.04 ? " --psferr 0.04" : " --psferr 0.01");
           if (use_specter) line += " --use-specter --mpi";
@@ -166,9 +167,12 @@ TEST_CASE("argparse's unique prefixes of long options, on every subcommand", "[d
         Words{"extract", "--barycentric-correction", "--psf", "p.fits", "--psferr=0.01", "--no-scores", "--wavelength",
               "1,2,3"});
   // Ambiguity: argparse's message, the candidates in definition order.
-  CHECK(usage_error([&] { p.expand({"extract", "--no"}); }) == "ambiguous option: --no could match --no-scores, --no-gpu");
-  CHECK(usage_error([&] { p.expand({"extract", "--wave=1,2,3"}); }) ==
-        "ambiguous option: --wave could match --wavelength, --wavepad-frac");
+  CHECK(usage_error([&] {
+          p.expand({"extract", "--no"});
+        }) == "ambiguous option: --no could match --no-scores, --no-gpu");
+  CHECK(usage_error([&] {
+          p.expand({"extract", "--wave=1,2,3"});
+        }) == "ambiguous option: --wave could match --wavelength, --wavepad-frac");
   // Values, arguments after --, unknown options and short options are left alone.
   CHECK(p.expand({"extract", "-o", "--bary", "--psferr", "--over", "-w", "--nsub"}) ==
         Words{"extract", "-o", "--bary", "--psferr", "--over", "-w", "--nsub"});
@@ -215,8 +219,8 @@ TEST_CASE("desi_extract_spectra's default grids: the PSF HDU's domain step 0.8; 
     highest_row_at_wmax = std::max(highest_row_at_wmax, psf.ytrace.evaluate(f, sp.wmax));
     highest_row_after = std::max(highest_row_after, psf.ytrace.evaluate(f, sp.wmax + 1.0));
   }
-  CHECK(lowest_row_at_wmin >= -0.5);           // every fiber is on the CCD at the first bin
-  CHECK(lowest_row_before < -0.5);             // and one is not 1 A below it (ceil)
+  CHECK(lowest_row_at_wmin >= -0.5);  // every fiber is on the CCD at the first bin
+  CHECK(lowest_row_before < -0.5);    // and one is not 1 A below it (ceil)
   CHECK(highest_row_at_wmax <= psf.npix_y - 0.5);
   CHECK(highest_row_after > psf.npix_y - 0.5);  // and one is not 1 A beyond the last (floor)
 }

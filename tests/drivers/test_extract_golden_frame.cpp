@@ -21,8 +21,8 @@
 
 namespace {
 
-using perfex::test::GoldenArray;
 using perfex::test::check_against_gpu_specter;
+using perfex::test::GoldenArray;
 using perfex::test::read_golden;
 
 // The golden pointing keywords written into the embedded preproc (for --barycentric-correction).
@@ -207,7 +207,8 @@ TEST_CASE("perfex extract --barycentric-correction: HELIOCOR from TARGTRA/TARGTD
   for (int i = 0; i < 25; ++i)
     for (int j = 0; j < bary.data.nwave; ++j) {
       same = std::max(same, std::fabs(bary.data.flux(i, j) - given.data.flux(i, j)));
-      moved = std::max(moved, std::fabs(bary.data.flux(i, j) - plain.data.flux(i, j)) * std::sqrt(plain.data.ivar(i, j)));
+      moved =
+          std::max(moved, std::fabs(bary.data.flux(i, j) - plain.data.flux(i, j)) * std::sqrt(plain.data.ivar(i, j)));
     }
   CHECK(same == 0.0);
   INFO("largest flux change from the correction: " << moved << " sigma");

@@ -41,7 +41,8 @@ Comparison run_case(const std::filesystem::path& dir, const LayoutCase& c, const
   perfex::io::FitsFile g(golden, perfex::io::FitsFile::Mode::Read);
   g.move_to("IMAGE");
   const int y0 = static_cast<int>(g.require_key_int("CUT_Y0")), x0 = static_cast<int>(g.require_key_int("CUT_X0"));
-  const int npix_y = static_cast<int>(g.require_key_int("NPIX_Y")), npix_x = static_cast<int>(g.require_key_int("NPIX_X"));
+  const int npix_y = static_cast<int>(g.require_key_int("NPIX_Y")),
+            npix_x = static_cast<int>(g.require_key_int("NPIX_X"));
   const GoldenArray image = read_golden(g, "IMAGE"), ivar = read_golden(g, "IVAR");
   const std::string preproc = (tmp / ("preproc-" + c.name + ".fits")).string();
   if (!std::filesystem::exists(preproc)) {

@@ -68,8 +68,8 @@ void check_against_gpu_specter(const Result& r, const std::string& expected_path
   GoldenDeviations dev;
   for (int i = 0; i < r.nspec; ++i)
     for (int j = 0; j < r.nwave; ++j) {
-      dev.add_bin(r.flux(i, j), flux.at(i, j), r.ivar(i, j), ivar.at(i, j), r.pixmask_fraction(i, j),
-                  pixmask.at(i, j), r.chi2pix(i, j), chi2.at(i, j));
+      dev.add_bin(r.flux(i, j), flux.at(i, j), r.ivar(i, j), ivar.at(i, j), r.pixmask_fraction(i, j), pixmask.at(i, j),
+                  r.chi2pix(i, j), chi2.at(i, j));
       for (int d = 0; d < 2 * r.ndiag + 1; ++d) dev.add_resolution(r.resolution(i, d, j), res.at(i, d, j));
     }
   dev.check(expected_path);

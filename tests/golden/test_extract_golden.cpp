@@ -16,8 +16,8 @@
 
 namespace {
 
-using perfex::test::GoldenArray;
 using perfex::test::check_against_gpu_specter;
+using perfex::test::GoldenArray;
 using perfex::test::read_golden;
 
 struct GoldenCase {
@@ -66,8 +66,8 @@ const GoldenCase& golden_case(const std::filesystem::path& dir, const std::files
     GoldenCase g;
     const auto xc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.xcorner);
     const auto yc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.ycorner);
-    g.plan = perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25, static_cast<int>(grid.size()),
-                                  options);
+    g.plan =
+        perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25, static_cast<int>(grid.size()), options);
     g.result = perfex::extract(perfex::ExecSpace(), input, spots, grid, g.plan, options);
     g.input = input;
     g.grid = grid;
@@ -92,8 +92,7 @@ Agreement agreement(const perfex::FrameResult& r, const std::string& reference) 
     for (int j = 0; j < r.nwave; ++j) {
       if (!(r.ivar(i, j) > 0 && ivar.at(i, j) > 0 && r.chi2pix(i, j) < 100 && r.pixmask_fraction(i, j) <= 0.5))
         continue;
-      const double pull =
-          std::fabs(r.flux(i, j) - flux.at(i, j)) / std::sqrt(1.0 / r.ivar(i, j) + 1.0 / ivar.at(i, j));
+      const double pull = std::fabs(r.flux(i, j) - flux.at(i, j)) / std::sqrt(1.0 / r.ivar(i, j) + 1.0 / ivar.at(i, j));
       ++a.good;
       a.below_001 += pull < 0.01;
       a.worst = std::max(a.worst, pull);
@@ -148,8 +147,7 @@ TEST_CASE("Golden bundle: agreement with specter and unbiased truth pulls", "[go
       // gpu_specter's own criterion for good bins: ivar > 0, chi2pix < 100, pixmask_fraction <= 0.5.
       if (!(r.ivar(i, j) > 0 && ivar.at(i, j) > 0 && r.chi2pix(i, j) < 100 && r.pixmask_fraction(i, j) <= 0.5))
         continue;
-      const double pull =
-          std::fabs(r.flux(i, j) - flux.at(i, j)) / std::sqrt(1.0 / r.ivar(i, j) + 1.0 / ivar.at(i, j));
+      const double pull = std::fabs(r.flux(i, j) - flux.at(i, j)) / std::sqrt(1.0 / r.ivar(i, j) + 1.0 / ivar.at(i, j));
       ++good;
       below_001 += pull < 0.01;
       worst = std::max(worst, pull);
@@ -196,8 +194,8 @@ TEST_CASE("Golden bundle: any --nsubbundles, split as specter splits them, withi
     const auto spots = perfex::evaluate_spots(perfex::ExecSpace(), g.psf, 0, 25, perfex::padded_wavelengths(g.grid, o));
     const auto xc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.xcorner);
     const auto yc = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), spots.ycorner);
-    const auto plan = perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25,
-                                           static_cast<int>(g.grid.size()), o);
+    const auto plan =
+        perfex::plan_patches(xc, yc, 0, spots.stamp_ny, spots.stamp_nx, 0, 25, static_cast<int>(g.grid.size()), o);
     // specter's split_bundle(25, nsub): the core sizes in fiber order.
     std::vector<int> cores;
     for (const auto& p : plan.patches)

@@ -57,7 +57,8 @@ double max_chi2pix(const perfex::GaussHermitePsf& psf, const Noiseless& n, int n
   o.ndiag = psf.hsizey;
   o.wavepad_bins = wavepad > 0 ? wavepad : perfex::wavelength_padding(psf, n.grid, o);
   *used = o.wavepad();
-  const auto spots = perfex::evaluate_spots(perfex::ExecSpace(), psf, k_specmin, k_nspec, perfex::padded_wavelengths(n.grid, o));
+  const auto spots =
+      perfex::evaluate_spots(perfex::ExecSpace(), psf, k_specmin, k_nspec, perfex::padded_wavelengths(n.grid, o));
   const auto r = perfex::extract(perfex::ExecSpace(), n.input, spots, n.grid, k_specmin, k_nspec, o);
   double worst = 0;
   for (int i = 0; i < r.nspec; ++i)

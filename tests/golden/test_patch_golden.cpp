@@ -60,7 +60,8 @@ void check_patch(const std::filesystem::path& file, const std::string& name) {
       hy(i, w) = static_cast<int>(ycorner.at(i, w));
       for (int a = 0; a < cache.stamp_ny; ++a)
         for (int b = 0; b < cache.stamp_nx; ++b)
-          hs(i, w, a, b) = spots.data[((static_cast<long>(i) * nwavetot + w) * cache.stamp_ny + a) * cache.stamp_nx + b];
+          hs(i, w, a, b) =
+              spots.data[((static_cast<long>(i) * nwavetot + w) * cache.stamp_ny + a) * cache.stamp_nx + b];
     }
   cache.spots = upload(hs);
   cache.xcorner = upload(hx);

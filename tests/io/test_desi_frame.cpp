@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "frame_fixture.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/frame_scores.hpp"
 #include "perfex/core/version.hpp"
@@ -21,11 +22,10 @@
 #include "perfex/io/desi_provenance.hpp"
 #include "perfex/io/fits_checksum.hpp"
 #include "perfex/io/fits_file.hpp"
-#include "perfex/io/frame_io.hpp"
 #include "perfex/io/frame_hdf5.hpp"
+#include "perfex/io/frame_io.hpp"
 #include "perfex/io/frame_scores_table.hpp"
 #include "perfex/io/header_cards.hpp"
-#include "frame_fixture.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -132,8 +132,8 @@ TEST_CASE("Frame header: the input's cards propagated, the extraction's keywords
   };
   CHECK(count_text("a comment of the raw data") == 1);
   CHECK(count_text("Flexible Image Transport System") == 0);  // CFITSIO's boilerplate comments are not copied
-  CHECK(count_text("HEASARC convention") == 1);  // LONGSTRN's explanation, once
-  CHECK(count_keyword(cards, "CHECKSUM") == 0);  // structural: not in the cards
+  CHECK(count_text("HEASARC convention") == 1);               // LONGSTRN's explanation, once
+  CHECK(count_keyword(cards, "CHECKSUM") == 0);               // structural: not in the cards
 
   SECTION("read_frame returns the cards; writing them again gives the same header (perfex convert)") {
     const auto back = perfex::io::read_frame(path);
@@ -304,8 +304,10 @@ TEST_CASE("IN_PSF/IN_IMG shortened as desispec.io.shorten_filename does", "[io][
   Env calib("DESI_SPECTRO_CALIB", "/calib"), redux("DESI_SPECTRO_REDUX", "/redux"), prod("SPECPROD", "daily"),
       root("DESI_ROOT", nullptr), ro("DESI_ROOT_READONLY", nullptr);
   CHECK(perfex::io::shorten_desi_filename("/calib/spec/sm4/psf.fits") == "SPCALIB/spec/sm4/psf.fits");
-  CHECK(perfex::io::shorten_desi_filename("/redux/daily/preproc/preproc-r0.fits") == "SPECPROD/preproc/preproc-r0.fits");
-  CHECK(perfex::io::shorten_desi_filename("/redux/dailyX/a.fits") == "SPECPRODX/a.fits");  // desispec's plain prefix test
+  CHECK(perfex::io::shorten_desi_filename("/redux/daily/preproc/preproc-r0.fits") ==
+        "SPECPROD/preproc/preproc-r0.fits");
+  CHECK(perfex::io::shorten_desi_filename("/redux/dailyX/a.fits") ==
+        "SPECPRODX/a.fits");  // desispec's plain prefix test
   CHECK(perfex::io::shorten_desi_filename("relative/psf.fits") == "relative/psf.fits");
   Env no_prod("SPECPROD", nullptr);
   CHECK(perfex::io::shorten_desi_filename("/redux/daily/a.fits") == "/redux/daily/a.fits");

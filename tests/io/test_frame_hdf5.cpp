@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "frame_fixture.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/extract_options.hpp"
 #include "perfex/core/version.hpp"
@@ -18,7 +19,6 @@
 #include "perfex/io/frame_format.hpp"
 #include "perfex/io/frame_hdf5.hpp"
 #include "perfex/io/frame_io.hpp"
-#include "frame_fixture.hpp"
 #include "test_support.hpp"
 
 namespace {

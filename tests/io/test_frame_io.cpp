@@ -8,12 +8,12 @@
 #include <limits>
 #include <string>
 
+#include "frame_fixture.hpp"
 #include "perfex/core/error.hpp"
 #include "perfex/core/extract_options.hpp"
 #include "perfex/core/version.hpp"
 #include "perfex/io/fits_file.hpp"
 #include "perfex/io/frame_io.hpp"
-#include "frame_fixture.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -100,16 +100,17 @@ TEST_CASE("Frame files round-trip: float64 HDUs exactly, float32 HDUs to float32
   CHECK(f.require_key_int("SPECMIN") == 50);
   CHECK(f.require_key_double("WAVEMIN") == 6000.0);
   CHECK(std::fabs(f.require_key_double("WAVESTEP") - 0.8) < 1e-12);
-  for (const char* key : {"WAVEMAX", "BUNDLESZ", "NSUBBUN", "NWAVSTEP", "WAVEPADF", "PIXPADF", "REGULARI", "PSFERR",
-                          "HELIOCOR"})
+  for (const char* key :
+       {"WAVEMAX", "BUNDLESZ", "NSUBBUN", "NWAVSTEP", "WAVEPADF", "PIXPADF", "REGULARI", "PSFERR", "HELIOCOR"})
     CHECK(f.read_key_string(key).has_value());
   f.move_to("MASK");
   CHECK(f.image_bitpix() == 40);  // ULONG_IMG: int32 with BZERO 2^31
   f.move_to("FIBERMAP");
   CHECK(f.read_column_int("FIBER") == std::vector<long long>{1550, 1551, 1552});
   CHECK(f.read_column_string("OBJTYPE") == std::vector<std::string>{"TGT", "SKY", "TGT"});
-  const std::vector<std::string> order = {"FLUX", "IVAR", "MASK", "WAVELENGTH", "RESOLUTION", "FIBERMAP", "CHI2PIX",
-                                          "FLUX64", "IVAR64", "RESOLUTION64", "CHI2PIX64", "PIXMASK_FRACTION"};
+  const std::vector<std::string> order = {"FLUX",       "IVAR",         "MASK",      "WAVELENGTH",
+                                          "RESOLUTION", "FIBERMAP",     "CHI2PIX",   "FLUX64",
+                                          "IVAR64",     "RESOLUTION64", "CHI2PIX64", "PIXMASK_FRACTION"};
   REQUIRE(f.hdu_count() == static_cast<int>(order.size()));
   for (std::size_t k = 0; k < order.size(); ++k) {
     f.move_to_index(static_cast<int>(k));

@@ -1,7 +1,7 @@
 // Tests of the preproc reader and writer (round trips, masks, fibermap copies, bad files) and of the
 // simulator's spectra and truth files.
-#include <catch2/catch_test_macros.hpp>
 #include <fitsio.h>
+#include <catch2/catch_test_macros.hpp>
 
 #include <cmath>
 #include <cstdlib>

@@ -256,8 +256,8 @@ TEST_CASE("Truncated PSF files are data errors, never crashes", "[io][psf][error
   const std::size_t table = text.find("XTENSION= 'BINTABLE'");
   REQUIRE(ytrace != std::string::npos);
   REQUIRE(table != std::string::npos);
-  const std::vector<std::size_t> cuts = {100,         2880 + 17,   2 * 2880,    ytrace,
-                                         ytrace + 90, table + 800, table + 2880 + 1000, bytes.size() - 2880};
+  const std::vector<std::size_t> cuts = {100,         2880 + 17,           2 * 2880,           ytrace, ytrace + 90,
+                                         table + 800, table + 2880 + 1000, bytes.size() - 2880};
   for (std::size_t cut : cuts) {
     INFO("truncated to " << cut << " of " << bytes.size() << " bytes");
     const std::string path = (dir / ("cut-" + std::to_string(cut) + ".fits")).string();

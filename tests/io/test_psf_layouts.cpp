@@ -78,7 +78,8 @@ GoldenFile read_golden_spots(const std::string& path, int stamp_ny, int stamp_nx
     s.spot.assign(spot.begin() + static_cast<long>(r * per_spot), spot.begin() + static_cast<long>((r + 1) * per_spot));
     s.spot_full.assign(spot_full.begin() + static_cast<long>(r * per_spot),
                        spot_full.begin() + static_cast<long>((r + 1) * per_spot));
-    s.paramval.assign(paramval.begin() + static_cast<long>(r * nparam), paramval.begin() + static_cast<long>((r + 1) * nparam));
+    s.paramval.assign(paramval.begin() + static_cast<long>(r * nparam),
+                      paramval.begin() + static_cast<long>((r + 1) * nparam));
     g.spots.push_back(std::move(s));
   }
   auto image = [&](const char* name) {
@@ -297,7 +298,8 @@ TEST_CASE("Every layout survives a write/read round trip bit for bit", "[io][psf
     for (bool tails : {false, true}) {
       INFO(perfex::layout_description(layout) << ", tails " << tails);
       const auto psf = synthetic(layout, tails);
-      const std::string path = (dir / ("psf-" + std::to_string(static_cast<int>(layout)) + (tails ? "-t" : "") + ".fits")).string();
+      const std::string path =
+          (dir / ("psf-" + std::to_string(static_cast<int>(layout)) + (tails ? "-t" : "") + ".fits")).string();
       perfex::io::write_psf(psf, path, false);
       require_same_psf(psf, perfex::io::read_psf(path));
     }

@@ -22,12 +22,12 @@ namespace {
 
 // Arrays of psf-spots.fits, row-major as numpy writes them.
 struct GoldenSpots {
-  std::vector<std::int32_t> fibers;  // [nf]
-  std::vector<double> waves;         // [nw]
-  std::vector<double> x, y, ghsigx, ghsigy;  // [nf, nw]
+  std::vector<std::int32_t> fibers;            // [nf]
+  std::vector<double> waves;                   // [nw]
+  std::vector<double> x, y, ghsigx, ghsigy;    // [nf, nw]
   std::vector<std::int32_t> xcorner, ycorner;  // [nf, nw]
-  std::vector<double> gh;     // [nf, nw, ghdegx + 1, ghdegy + 1], GH-i-j with i the x degree
-  std::vector<double> spots;  // [nf, nw, ny, nx]
+  std::vector<double> gh;                      // [nf, nw, ghdegx + 1, ghdegy + 1], GH-i-j with i the x degree
+  std::vector<double> spots;                   // [nf, nw, ny, nx]
   std::vector<long> gh_shape, spot_shape;
 };
 
@@ -40,7 +40,8 @@ GoldenSpots read_golden(const std::string& path) {
   g.waves = f.read_image_double();
   auto image = [&](const char* name) {
     f.move_to(name);
-    REQUIRE(f.image_shape() == std::vector<long>{static_cast<long>(g.fibers.size()), static_cast<long>(g.waves.size())});
+    REQUIRE(f.image_shape() ==
+            std::vector<long>{static_cast<long>(g.fibers.size()), static_cast<long>(g.waves.size())});
     return f.read_image_double();
   };
   g.x = image("X");
@@ -104,7 +105,8 @@ TEST_CASE("Spots of the real PSF match gpu_specter's golden values", "[spots][go
       for (int a = 0; a <= psf.ghdegx; ++a)
         for (int b = 0; b <= psf.ghdegy; ++b) {
           const double expected = g.gh[(k * (psf.ghdegx + 1) + a) * (psf.ghdegy + 1) + b];
-          max_dgh = std::max(max_dgh, std::fabs(params.values(0, w, params.index(perfex::gh_param_name(a, b))) - expected));
+          max_dgh =
+              std::max(max_dgh, std::fabs(params.values(0, w, params.index(perfex::gh_param_name(a, b))) - expected));
         }
       for (int iy = 0; iy < ny; ++iy)
         for (int ix = 0; ix < nx; ++ix) {

@@ -58,16 +58,18 @@ TEST_CASE("manifest: one frame per line, comments and blank lines skipped", "[dr
 TEST_CASE("manifest: errors name the file and the line", "[drivers][exposure]") {
   perfex::test::TempDir dir;
   write_text(dir / "two-fields.txt", "# header\na.fits b.fits c.fits\nd.fits e.fits\n");
-  CHECK(data_error([&] { perfex::drivers::read_manifest((dir / "two-fields.txt").string(), ""); })
-            .find("two-fields.txt:3: expected three fields") != std::string::npos);
+  CHECK(data_error([&] {
+          perfex::drivers::read_manifest((dir / "two-fields.txt").string(), "");
+        }).find("two-fields.txt:3: expected three fields") != std::string::npos);
   write_text(dir / "empty.txt", "# nothing\n\n");
   CHECK(data_error([&] { perfex::drivers::read_manifest((dir / "empty.txt").string(), ""); }).find("no frame") !=
         std::string::npos);
   write_text(dir / "twice.txt", "a.fits p.fits out/f.fits\nb.fits p.fits out/./f.fits\n");
   CHECK(data_error([&] { perfex::drivers::read_manifest((dir / "twice.txt").string(), ""); }).find("named twice") !=
         std::string::npos);
-  CHECK(data_error([&] { perfex::drivers::read_manifest((dir / "absent.txt").string(), ""); })
-            .find("cannot read the manifest") != std::string::npos);
+  CHECK(data_error([&] {
+          perfex::drivers::read_manifest((dir / "absent.txt").string(), "");
+        }).find("cannot read the manifest") != std::string::npos);
 }
 
 TEST_CASE("directory: DESI names give the PSF and frame names, sorted", "[drivers][exposure]") {
@@ -86,8 +88,9 @@ TEST_CASE("directory: DESI names give the PSF and frame names, sorted", "[driver
   CHECK(perfex::drivers::list_exposure_directory(dir.path().string(), "", "/out")[1].psf ==
         (dir / "psf-r0-00012345.fits").string());
   perfex::test::TempDir empty;
-  CHECK(data_error([&] { perfex::drivers::list_exposure_directory(empty.path().string(), "", "/out"); })
-            .find("no preproc-CAMERA-EXPID.fits files") != std::string::npos);
+  CHECK(data_error([&] {
+          perfex::drivers::list_exposure_directory(empty.path().string(), "", "/out");
+        }).find("no preproc-CAMERA-EXPID.fits files") != std::string::npos);
 }
 
 TEST_CASE("default group size: every frame its group while ranks allow", "[drivers][exposure]") {

@@ -82,7 +82,8 @@ Run run_program(const std::vector<std::string>& program, int sig = 0, double del
     pollfd p{pipe_fd[0], POLLIN, 0};
     poll(&p, 1, 1);
     char buffer[4096];
-    for (ssize_t n; (n = read(pipe_fd[0], buffer, sizeof(buffer))) > 0;) r.err.append(buffer, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = read(pipe_fd[0], buffer, sizeof(buffer))) > 0;)
+      r.err.append(buffer, static_cast<std::size_t>(n));
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!sent && t >= delay_s) {
       kill(pid, sig);
@@ -96,7 +97,8 @@ Run run_program(const std::vector<std::string>& program, int sig = 0, double del
   }
   fcntl(pipe_fd[0], F_SETFL, 0);
   char buffer[4096];
-  for (ssize_t n; (n = read(pipe_fd[0], buffer, sizeof(buffer))) > 0;) r.err.append(buffer, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(pipe_fd[0], buffer, sizeof(buffer))) > 0;)
+    r.err.append(buffer, static_cast<std::size_t>(n));
   close(pipe_fd[0]);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
@@ -229,14 +231,15 @@ int full_disk(std::vector<std::string> args) {
     return 77;
   }
   if (uid != 0 && !(write_proc("/proc/self/setgroups", "deny") &&
-                     write_proc("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") &&
-                     write_proc("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1"))) {
+                    write_proc("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") &&
+                    write_proc("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1"))) {
     std::cout << "full-disk: skipping: cannot map the user into its namespace\n";
     return 77;
   }
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
       mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + kb + "k,mode=0777").c_str()) != 0) {
-    std::cout << "full-disk: skipping: cannot mount a tmpfs at " << dir.string() << " (" << std::strerror(errno) << ")\n";
+    std::cout << "full-disk: skipping: cannot mount a tmpfs at " << dir.string() << " (" << std::strerror(errno)
+              << ")\n";
     return 77;
   }
   const Run r = run_program(program);

@@ -2,11 +2,11 @@
 // only finite values, compares the data of two FITS files byte for byte, and interrupts a perfex run.
 #include <fcntl.h>
 #include <fitsio.h>
-#include <zlib.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <Kokkos_Core.hpp>
 #include <chrono>
@@ -124,8 +124,7 @@ void spill_gzip(const std::string& path, const std::string& bytes) {
 
 // Copies the HDUs of `src` for which keep(extname, index) holds, in order, into a new file `dst`; edit(out,
 // extname) runs after each copy, with the copy as the current HDU.
-void copy_hdus(const std::string& src, const std::string& dst,
-               const std::function<bool(const std::string&, int)>& keep,
+void copy_hdus(const std::string& src, const std::string& dst, const std::function<bool(const std::string&, int)>& keep,
                const std::function<void(Fits&, const std::string&)>& edit = {}) {
   Fits in = Fits::open(src);
   Fits out = Fits::create(dst);
@@ -435,7 +434,8 @@ void make_psf_variants(const fs::path& dir, const std::string& psf) {
 // mask, spectra it must refuse, a header whose EXPTIME is no exposure time.
 
 // Rewrites the COEFF row of PARAM `param` in the PSF table: edit(coeff, nfiber, ncoef).
-void edit_psf_param(Fits& f, const std::string& param, const std::function<void(std::vector<double>&, long, long)>& edit) {
+void edit_psf_param(Fits& f, const std::string& param,
+                    const std::function<void(std::vector<double>&, long, long)>& edit) {
   int pcol = 0, ccol = 0, typecode = 0;
   long rows = 0, repeat = 0, width = 0;
   fits_get_colnum(f.get(), CASEINSEN, const_cast<char*>("PARAM"), &pcol, &f.status());
@@ -476,14 +476,18 @@ void make_reliability_inputs(const fs::path& dir, const std::string& psf, const 
     fits_update_key_lng(f.get(), key, value, nullptr, &f.status());
     f.check(std::string("writing ") + key);
   };
-  copy_hdus(psf, out("psf-psferr-negative.fits"), all_hdus, psf_hdu("PSF", [](Fits& f) { write_key_double(f, "PSFERR", -0.5); }));
-  copy_hdus(psf, out("psf-psferr-zero.fits"), all_hdus, psf_hdu("PSF", [](Fits& f) { write_key_double(f, "PSFERR", 0.0); }));
+  copy_hdus(psf, out("psf-psferr-negative.fits"), all_hdus,
+            psf_hdu("PSF", [](Fits& f) { write_key_double(f, "PSFERR", -0.5); }));
+  copy_hdus(psf, out("psf-psferr-zero.fits"), all_hdus,
+            psf_hdu("PSF", [](Fits& f) { write_key_double(f, "PSFERR", 0.0); }));
   copy_hdus(psf, out("psf-fibermax-below.fits"), all_hdus, psf_hdu("XTRACE", [&](Fits& f) {
               key_long(f, "FIBERMIN", 10);
               key_long(f, "FIBERMAX", 3);
             }));
-  copy_hdus(psf, out("psf-fibermin-negative.fits"), all_hdus, psf_hdu("PSF", [&](Fits& f) { key_long(f, "FIBERMIN", -5); }));
-  copy_hdus(psf, out("psf-fibermax-count.fits"), all_hdus, psf_hdu("YTRACE", [&](Fits& f) { key_long(f, "FIBERMAX", 99); }));
+  copy_hdus(psf, out("psf-fibermin-negative.fits"), all_hdus,
+            psf_hdu("PSF", [&](Fits& f) { key_long(f, "FIBERMIN", -5); }));
+  copy_hdus(psf, out("psf-fibermax-count.fits"), all_hdus,
+            psf_hdu("YTRACE", [&](Fits& f) { key_long(f, "FIBERMAX", 99); }));
   // GHSIGX negative for fiber 7 over the whole domain: refused when the file is read.
   copy_hdus(psf, out("psf-negative-sigma.fits"), all_hdus, psf_hdu("PSF", [](Fits& f) {
               edit_psf_param(f, "GHSIGX", [](std::vector<double>& c, long, long ncoef) {
@@ -623,7 +627,9 @@ int check_frame(std::vector<std::string> args) {
     const char* kind = frame.exact ? "float64" : "float32";
     const long bad = count_bad(d.flux, false) + count_bad(d.ivar, true) + count_bad(d.resolution, false) +
                      count_bad(d.chi2pix, true);
-    if (bad > 0) fail(args[0] + ": " + std::to_string(bad) + " non-finite (or negative ivar/chi2pix) values in the " + kind + " HDUs");
+    if (bad > 0)
+      fail(args[0] + ": " + std::to_string(bad) + " non-finite (or negative ivar/chi2pix) values in the " + kind +
+           " HDUs");
     for (std::size_t k = 0; k < d.flux.size(); ++k)
       if (std::fabs(d.flux.data()[k]) > max_abs_flux)
         fail(args[0] + ": a flux of " + std::to_string(d.flux.data()[k]) + " in the " + kind + " HDUs, beyond " +
@@ -635,8 +641,8 @@ int check_frame(std::vector<std::string> args) {
            " bins have ivar > 0");
     long masked = 0;
     for (std::size_t k = 0; k < frame.mask.size(); ++k) masked += frame.mask.data()[k] != 0;
-    std::cout << args[0] << " (" << kind << "): " << d.nspec << " x " << d.nwave << " bins, all finite, "
-              << constrained << " with ivar > 0, " << masked << " masked\n";
+    std::cout << args[0] << " (" << kind << "): " << d.nspec << " x " << d.nwave << " bins, all finite, " << constrained
+              << " with ivar > 0, " << masked << " masked\n";
   }
   return 0;
 }
@@ -669,8 +675,8 @@ int make_degenerate(const std::vector<std::string>& args) {
   image.mask(y, x) = 0;
   perfex::io::PreprocWriteOptions options;
   options.overwrite = true;
-  for (const auto& [name, ivar] : {std::pair{"preproc-huge-ivar.fits", 1e20},
-                                   std::pair{"preproc-max-ivar.fits", perfex::max_pixel_ivar}}) {
+  for (const auto& [name, ivar] :
+       {std::pair{"preproc-huge-ivar.fits", 1e20}, std::pair{"preproc-max-ivar.fits", perfex::max_pixel_ivar}}) {
     image.ivar(y, x) = ivar;
     perfex::io::write_preproc((dir / name).string(), image, options);
     std::cout << "wrote " << (dir / name).string() << " (IVAR " << ivar << " at y " << y << ", x " << x << ")\n";
@@ -685,12 +691,16 @@ int make_degenerate(const std::vector<std::string>& args) {
 // bin of those fibers is unsolved; every other fiber keeps ivar > 0 wherever REFERENCE has it.
 
 int check_unsolved(const std::vector<std::string>& args) {
-  if (args.size() != 4 && !(args.size() == 5 && args[4] == "all")) fail("usage: check-unsolved FRAME REFERENCE LO HI [all]");
+  if (args.size() != 4 && !(args.size() == 5 && args[4] == "all"))
+    fail("usage: check-unsolved FRAME REFERENCE LO HI [all]");
   for (bool float64 : {false, true}) {
     const perfex::io::Frame f = perfex::io::read_frame(args[0], float64);
     const auto& v = f.data;
-    if (count_bad(v.flux, false) + count_bad(v.ivar, true) + count_bad(v.resolution, false) + count_bad(v.chi2pix, true) > 0)
-      fail(args[0] + ": non-finite (or negative ivar/chi2pix) values in the " + (float64 ? "float64" : "float32") + " HDUs");
+    if (count_bad(v.flux, false) + count_bad(v.ivar, true) + count_bad(v.resolution, false) +
+            count_bad(v.chi2pix, true) >
+        0)
+      fail(args[0] + ": non-finite (or negative ivar/chi2pix) values in the " + (float64 ? "float64" : "float32") +
+           " HDUs");
   }
   const perfex::io::Frame frame = perfex::io::read_frame(args[0], true);
   const bool with_reference = args[1] != "-";
@@ -722,7 +732,8 @@ int check_unsolved(const std::vector<std::string>& args) {
             << " bins of other fibers lost their ivar\n";
   if (unsolved == 0) fail(args[0] + ": no unsolved bin");
   if (misplaced > 0 || lost > 0 || nonzero_flux > 0 || missing > 0)
-    fail(args[0] + ": unsolved bins outside fibers " + args[2] + ".." + args[3] + ", lost ivar, non-zero flux or solved bins");
+    fail(args[0] + ": unsolved bins outside fibers " + args[2] + ".." + args[3] +
+         ", lost ivar, non-zero flux or solved bins");
   return 0;
 }
 
@@ -774,7 +785,8 @@ bool has_temporary(const fs::path& dir, const std::string& name) {
 }
 
 int interrupt(const std::vector<std::string>& args) {
-  if (args.size() < 6 || args[4] != "--") fail("usage: interrupt TERM|INT progress|temp OUTDIR NAMES -- PROGRAM ARGS...");
+  if (args.size() < 6 || args[4] != "--")
+    fail("usage: interrupt TERM|INT progress|temp OUTDIR NAMES -- PROGRAM ARGS...");
   const int sig = args[0] == "TERM" ? SIGTERM : args[0] == "INT" ? SIGINT : args[0] == "HUP" ? SIGHUP : 0;
   if (sig == 0) fail("unknown signal " + args[0]);
   const std::string when = args[1];
@@ -807,7 +819,8 @@ int interrupt(const std::vector<std::string>& args) {
   std::string err;
   auto drain = [&] {
     char buffer[4096];
-    for (ssize_t n; (n = read(pipe_fd[0], buffer, sizeof(buffer))) > 0;) err.append(buffer, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = read(pipe_fd[0], buffer, sizeof(buffer))) > 0;)
+      err.append(buffer, static_cast<std::size_t>(n));
   };
   const auto start = std::chrono::steady_clock::now();
   bool sent = false;
@@ -863,8 +876,9 @@ int interrupt(const std::vector<std::string>& args) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 128 + sig)
     fail("expected exit status " + std::to_string(128 + sig) + " after signal " + args[0] + " at " +
-         std::to_string(at) + " s, got " + (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
-                                                               : "signal " + std::to_string(WTERMSIG(status))));
+         std::to_string(at) + " s, got " +
+         (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                            : "signal " + std::to_string(WTERMSIG(status))));
   if (err.find("interrupted") == std::string::npos) fail("no 'interrupted' message on stderr");
   for (const auto& name : names)
     if (fs::exists(outdir / name)) fail((outdir / name).string() + " exists after the interruption");

@@ -1,19 +1,19 @@
 // perfex's checks of FITS bytes before CFITSIO uses them (io/src/fits_header_check.cpp, io/src/rice_check.cpp): valid
 // files written by CFITSIO itself always pass, and the corruptions that crash CFITSIO are refused as data errors.
+#include <fitsio.h>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
-#include <fitsio.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <functional>
-#include <utility>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "perfex/core/error.hpp"
@@ -57,10 +57,14 @@ void write_rice(const std::string& path, int bitpix, int ny, int nx, const std::
     std::vector<decltype(tag)> native(values.begin(), values.end());
     fits_write_img(f, datatype, 1, static_cast<LONGLONG>(native.size()), native.data(), &status);
   };
-  if (bitpix == BYTE_IMG) write(static_cast<unsigned char>(0), TBYTE);
-  else if (bitpix == SHORT_IMG) write(static_cast<short>(0), TSHORT);
-  else if (bitpix == LONG_IMG) write(0, TINT);
-  else write(0.0f, TFLOAT);
+  if (bitpix == BYTE_IMG)
+    write(static_cast<unsigned char>(0), TBYTE);
+  else if (bitpix == SHORT_IMG)
+    write(static_cast<short>(0), TSHORT);
+  else if (bitpix == LONG_IMG)
+    write(0, TINT);
+  else
+    write(0.0f, TFLOAT);
   fits_close_file(f, &status);
   REQUIRE(status == 0);
 }
@@ -136,8 +140,9 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
   const std::string bad_bytepix = edited("ZVAL2   =", "ZVAL2   =                    3 / bytes per pixel");
   // CFITSIO reads a logical by its first character: "T" followed by junk instead of "/ comment" still marks
   // a compressed image (found by the fuzz lane: ZTILE2 = 0 behind such a ZIMAGE card stopped CFITSIO with SIGFPE).
-  const std::string junk_zimage =
-      with_card(zero_tile, "ZIMAGE  =", "ZIMAGE  =                    T \xff\xff" "extension contains compressed image");
+  const std::string junk_zimage = with_card(zero_tile, "ZIMAGE  =",
+                                            "ZIMAGE  =                    T \xff\xff"
+                                            "extension contains compressed image");
   // "=(" instead of "= " before a value: CFITSIO still reads ZVAL2 and overflowed a buffer converting it
   // (found by the fuzz lane, 2026-12-04).
   const std::string no_indicator = edited("ZVAL2   =", "ZVAL2   =(                   2 / bytes per pixel");
@@ -195,8 +200,8 @@ TEST_CASE("Corrupt tile compression is a data error, not a CFITSIO crash", "[rob
   // A reversed pair that CFITSIO reads correctly (ZVAL1 = 2 bytes per pixel, ZVAL2 = 32 pixels per block) is
   // read, with the swapped parameters in the tile check too.
   {
-    const std::string reversed =
-        with_card(with_card(good, "ZVAL1   =", "ZVAL1   =                    2"), "ZVAL2   =", "ZVAL2   =                   32");
+    const std::string reversed = with_card(with_card(good, "ZVAL1   =", "ZVAL1   =                    2"),
+                                           "ZVAL2   =", "ZVAL2   =                   32");
     spill(dir / "reversed.fits", reversed);
     FitsFile f((dir / "reversed.fits").string(), FitsFile::Mode::Read);
     f.move_to("IMG");
@@ -245,11 +250,13 @@ TEST_CASE("The header walk accepts what CFITSIO accepts and names truncated HDUs
   }
   // Cut inside the compressed HDU's heap, and inside its header.
   spill(dir / "cut.fits", good.substr(0, good.size() - 2880));
-  CHECK(data_error([&] { FitsFile f((dir / "cut.fits").string(), FitsFile::Mode::Read); })
-            .find("cut.fits[IMG]: the file is truncated") != std::string::npos);
+  CHECK(data_error([&] {
+          FitsFile f((dir / "cut.fits").string(), FitsFile::Mode::Read);
+        }).find("cut.fits[IMG]: the file is truncated") != std::string::npos);
   spill(dir / "cut-header.fits", good.substr(0, 2880 + 1000));
-  CHECK(data_error([&] { FitsFile f((dir / "cut-header.fits").string(), FitsFile::Mode::Read); })
-            .find("cut-header.fits: HDU 1 is truncated (its header has no END card)") != std::string::npos);
+  CHECK(data_error([&] {
+          FitsFile f((dir / "cut-header.fits").string(), FitsFile::Mode::Read);
+        }).find("cut-header.fits: HDU 1 is truncated (its header has no END card)") != std::string::npos);
 }
 
 TEST_CASE("A string column whose TDIM is wider than its TFORM is a data error", "[robustness][fits]") {

@@ -1,14 +1,14 @@
 // Reliability (issue 19) below the command line: inputs that are not regular files, outputs that are inputs,
 // outputs that replace only regular files and appear as a set, long names, the gzip cap, frames with values
 // float32 cannot hold, thread counts and impossible PSF keywords.
-#include <catch2/catch_test_macros.hpp>
-#include <catch2/matchers/catch_matchers_string.hpp>
 #include <fitsio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <cfloat>
 #include <cmath>
@@ -111,7 +111,8 @@ TEST_CASE("Outputs: an input reached through a hard link, a symbolic link or ano
   }
   // Two outputs that do not exist yet but are the same name in the same directory.
   const auto twice = error_of([&] {
-    check_distinct_files({}, {{"-o/--output", (dir / "x.fits").string()}, {"-m/--model", (dir / "sub/../x.fits").string()}});
+    check_distinct_files({}, {{"-o/--output", (dir / "x.fits").string()},
+                              {"-m/--model", (dir / "sub/../x.fits").string()}});
   });
   CHECK_THAT(twice.second, ContainsSubstring("-m/--model and -o/--output name the same file"));
   CHECK_NOTHROW(check_distinct_files(inputs, {{"-o/--output", (dir / "sub" / "in.fits").string()}}));
@@ -278,7 +279,7 @@ TEST_CASE("Frames: bins float32 cannot hold are masked (IVAR 0, BAD2DFIT), never
       d.resolution(i, 1, j) = 1.0;
     }
   d.flux(0, 1) = HUGE_VAL;
-  d.ivar(1, 2) = 1e39;                                              // beyond float32
+  d.ivar(1, 2) = 1e39;                                               // beyond float32
   d.resolution(1, 0, 3) = std::numeric_limits<double>::quiet_NaN();  // one diagonal of bin (1, 3)
   const std::optional<perfex::io::Frame> masked = perfex::io::detail::writable_frame(frame);
   REQUIRE(masked);
@@ -320,14 +321,16 @@ TEST_CASE("PSF: impossible keywords and sigmas are the file's data errors; evalu
   CHECK(perfex::io::psf_evaluation_problem(psf, 3, 6000.0).empty());
   for (auto& p : psf.params)
     if (p.name == "GHSIGY")
-      for (int k = 0; k < p.series.ncoef; ++k) p.series.coeff[static_cast<std::size_t>(3 * p.series.ncoef + k)] = k ? 0 : -1.0;
+      for (int k = 0; k < p.series.ncoef; ++k)
+        p.series.coeff[static_cast<std::size_t>(3 * p.series.ncoef + k)] = k ? 0 : -1.0;
   CHECK_THAT(perfex::io::psf_evaluation_problem(psf, 3, 6000.0), ContainsSubstring("PARAM GHSIGY is -1 there"));
   CHECK(perfex::io::psf_evaluation_problem(psf, 4, 6000.0).empty());
   const auto read = error_of([&] { perfex::io::check_psf_values(psf, "psf.fits"); });
   CHECK(read.first == ErrorKind::Data);
   CHECK_THAT(read.second, ContainsSubstring("psf.fits: HDU PSF row GHSIGY is -1 at fiber 3"));
-  const perfex::Error kernel(ErrorKind::Data, "PSF evaluation failed at fiber 3, wavelength 6000: non-positive "
-                                              "Gauss-Hermite sigma, non-finite trace or an empty spot");
+  const perfex::Error kernel(ErrorKind::Data,
+                             "PSF evaluation failed at fiber 3, wavelength 6000: non-positive "
+                             "Gauss-Hermite sigma, non-finite trace or an empty spot");
   const auto named = error_of([&] { perfex::io::rethrow_psf_evaluation_error(kernel, psf, "psf.fits"); });
   CHECK(named.second ==
         "psf.fits: the PSF cannot be evaluated at fiber 3, wavelength 6000 A: PARAM GHSIGY is -1 there (Gauss-Hermite "

@@ -12,15 +12,15 @@ namespace perfex {
 
 struct BuiltinSpectraOptions {
   std::uint64_t seed = 0;
-  int bundle_size = 25;     // fibers per bundle (DESI: 25)
-  int sky_per_bundle = 2;   // sky-only fibers per bundle, at seeded positions
-  double scale = 1.0;       // multiplies every flux (1: a DESI dark-time 900 s exposure, roughly)
+  int bundle_size = 25;    // fibers per bundle (DESI: 25)
+  int sky_per_bundle = 2;  // sky-only fibers per bundle, at seeded positions
+  double scale = 1.0;      // multiplies every flux (1: a DESI dark-time 900 s exposure, roughly)
 };
 
 struct BuiltinSpectra {
-  std::vector<double> wavelengths;  // the grid, Angstrom
-  HostView<double**> photons;       // [nfiber][nwave] electrons per wavelength bin
-  std::vector<int> fiber;           // PSF fiber numbers
+  std::vector<double> wavelengths;    // the grid, Angstrom
+  HostView<double**> photons;         // [nfiber][nwave] electrons per wavelength bin
+  std::vector<int> fiber;             // PSF fiber numbers
   std::vector<std::string> objtype;   // "TGT" or "SKY" (the FIBERMAP's OBJTYPE)
   std::vector<std::string> spectype;  // "SKY", "EMISSION" (star-forming galaxy) or "ABSORPTION" (star / old galaxy)
   std::vector<double> redshift;       // of the object, 0 for sky fibers

@@ -20,10 +20,10 @@ namespace perfex {
 struct ImageInput {
   DeviceView<const double**> image;    // [ny][nx]
   DeviceView<const double**> weights;  // [ny][nx]
-  int origin_y = 0;  // full-CCD row of image(0, 0)
-  int origin_x = 0;  // full-CCD column of image(0, 0)
-  int ccd_ny = 0;    // full CCD rows (NPIX_Y)
-  int ccd_nx = 0;    // full CCD columns (NPIX_X)
+  int origin_y = 0;                    // full-CCD row of image(0, 0)
+  int origin_x = 0;                    // full-CCD column of image(0, 0)
+  int ccd_ny = 0;                      // full CCD rows (NPIX_Y)
+  int ccd_nx = 0;                      // full CCD columns (NPIX_X)
 };
 
 // An extraction's results on the host (ResultView: page-locked memory where the backend has it).
@@ -32,16 +32,16 @@ struct FrameResult {
   int nspec = 0;
   int nwave = 0;
   int ndiag = 0;
-  std::vector<double> wavelengths;       // the requested grid
-  ResultView<double**> flux;             // [nspec][nwave], electrons per Angstrom
-  ResultView<double**> ivar;             // [nspec][nwave], per Angstrom^-2; 0 where no pixel constrains the bin
-  ResultView<double***> resolution;      // [nspec][2 ndiag + 1][nwave], DESI layout
-  ResultView<double**> chi2pix;          // [nspec][nwave]
-  ResultView<double**> pixmask_fraction; // [nspec][nwave]
+  std::vector<double> wavelengths;        // the requested grid
+  ResultView<double**> flux;              // [nspec][nwave], electrons per Angstrom
+  ResultView<double**> ivar;              // [nspec][nwave], per Angstrom^-2; 0 where no pixel constrains the bin
+  ResultView<double***> resolution;       // [nspec][2 ndiag + 1][nwave], DESI layout
+  ResultView<double**> chi2pix;           // [nspec][nwave]
+  ResultView<double**> pixmask_fraction;  // [nspec][nwave]
   // Bins of patches whose normal matrix could not be solved, even again with the stronger prior (README,
   // "Degenerate patches"): flux, ivar and resolution 0, chi2pix 0; the frame's specmask flags them BAD2DFIT.
-  ResultView<std::uint8_t**> unsolved;   // [nspec][nwave]: 1 for such a bin
-  long unsolved_bins = 0;                // bins with unsolved 1
+  ResultView<std::uint8_t**> unsolved;  // [nspec][nwave]: 1 for such a bin
+  long unsolved_bins = 0;               // bins with unsolved 1
 };
 
 // Memory of the patch solver: one slot per patch of a launch (the backend's patch batch) for the results the
@@ -54,7 +54,7 @@ struct ExtractWorkspace {
   DeviceView<double**> cblocks;  // [slot][...]: see core/src/patch_solver.hpp (PatchWorkspace)
   DeviceView<double**> vec;
   DeviceView<double**> tile_pool;  // fiber tiles too large for team scratch (only for such patches)
-  DeviceView<int*> pole_first;  // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
+  DeviceView<int*> pole_first;     // the decorrelation's pole table (linalg/inverse_sqrt_poles.hpp), uploaded once
   DeviceView<double*> pole_shift;
   DeviceView<double*> pole_weight;
   std::size_t team_scratch_bytes = 0;  // per team of the patch solver, largest launch so far

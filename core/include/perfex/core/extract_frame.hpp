@@ -96,8 +96,8 @@ class FrameExtractor {
   // Fibers [specmin, specmin + nspec) (any: the bundles at either end may be partial) on the linear grid
   // `wavelengths`. Validates everything that needs no image; keeps copies of the PSF and the grid; chooses the
   // wavelength padding (wavelength_padding) unless options.extraction.wavepad_bins is set.
-  FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf, const std::vector<double>& wavelengths,
-                 int specmin, int nspec, const FrameOptions& options);
+  FrameExtractor(const ExecSpace& exec, const GaussHermitePsf& psf, const std::vector<double>& wavelengths, int specmin,
+                 int nspec, const FrameOptions& options);
   ~FrameExtractor();
   FrameExtractor(FrameExtractor&&) noexcept;
   FrameExtractor& operator=(FrameExtractor&&) noexcept;

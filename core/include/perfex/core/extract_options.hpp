@@ -9,9 +9,9 @@ namespace perfex {
 constexpr double max_regularize = 1e8;
 
 struct ExtractionOptions {
-  int bundlesize = 25;      // fibers per bundle; bundles never couple
-  int nsubbundles = 5;      // subbundles per bundle, split as specter splits them (sizes may differ by one)
-  int nwavestep = 50;       // core wavelength bins per patch
+  int bundlesize = 25;        // fibers per bundle; bundles never couple
+  int nsubbundles = 5;        // subbundles per bundle, split as specter splits them (sizes may differ by one)
+  int nwavestep = 50;         // core wavelength bins per patch
   double wavepad_frac = 0.2;  // wavelength padding: 10 + int(10 wavepad_frac) bins on each side
   double pixpad_frac = 0.8;   // fraction of the pixel padding kept around the core rows
   double regularize = 0.0;    // alpha for bins above the fluxweight floor, in 0..max_regularize

@@ -34,8 +34,7 @@ struct FrameMaskOptions {
 // ivar == 0 alone sets no bit. Non-finite chi2pix (never produced by perfex) sets BAD2DFIT.
 // On the execution space, for arrays there (the frame pipeline); kernels launched on `exec`.
 DeviceView<std::uint32_t**> frame_mask(const ExecSpace& exec, const DeviceView<const double**>& pixmask_fraction,
-                                       const DeviceView<const double**>& chi2pix,
-                                       const FrameMaskOptions& options = {});
+                                       const DeviceView<const double**>& chi2pix, const FrameMaskOptions& options = {});
 
 namespace detail {
 // The host version over row-major arrays of the given shapes (usage error when they differ).

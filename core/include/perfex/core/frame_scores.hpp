@@ -11,14 +11,14 @@
 namespace perfex {
 
 struct FrameScoreColumn {
-  std::string name;     // e.g. SUM_RAW_COUNT_R
-  std::string comment;  // desispec's comment, kept on the column's TTYPEn card
+  std::string name;            // e.g. SUM_RAW_COUNT_R
+  std::string comment;         // desispec's comment, kept on the column's TTYPEn card
   std::vector<double> values;  // one per spectrum
 };
 
 struct FrameScores {
-  char band = 'r';  // b, r or z: desispec's choice from the mean wavelength
-  double wave_lo = 0, wave_hi = 0;  // the band's top-hat range [lo, hi) in Angstrom
+  char band = 'r';                        // b, r or z: desispec's choice from the mean wavelength
+  double wave_lo = 0, wave_hi = 0;        // the band's top-hat range [lo, hi) in Angstrom
   std::vector<FrameScoreColumn> columns;  // SUM_RAW_COUNT_X, MEDIAN_RAW_COUNT_X, MEDIAN_RAW_SNR_X
 };
 
@@ -33,7 +33,7 @@ FrameScores frame_score_band(const std::vector<double>& wavelengths);
 //   MEDIAN_RAW_SNR_X   = median of sqrt(ivar) * flux / sqrt(dwave),
 // with dwave = numpy.gradient(wavelengths) and negative ivar counted as 0. nullopt when no wavelength lies in
 // the band's range (desispec raises ValueError there). Shapes: flux and ivar [nspec][nwave].
-std::optional<FrameScores> raw_frame_scores(const std::vector<double>& wavelengths, const HostView<const double**>& flux,
-                                            const HostView<const double**>& ivar);
+std::optional<FrameScores> raw_frame_scores(const std::vector<double>& wavelengths,
+                                            const HostView<const double**>& flux, const HostView<const double**>& ivar);
 
 }  // namespace perfex

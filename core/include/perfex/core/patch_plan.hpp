@@ -16,13 +16,13 @@ struct Patch {
   int nfiber = 0;         // padded fibers: the core plus one neighbour on each side inside the bundle
   int core_fiber_lo = 0;  // first core fiber
   int ncore_fiber = 0;
-  int wave_lo = 0;        // first padded bin, index into the padded grid
-  int nwave = 0;          // padded bins (nwavestep + 2 wavepad)
-  int core_offset = 0;    // first core bin relative to wave_lo (= wavepad)
-  int nkeep = 0;          // core bins that exist on the requested grid (the last patch is trimmed)
-  int out_wave = 0;       // index on the requested grid of the first kept bin
-  int ymin = 0, ymax = 0; // pixel box rows [ymin, ymax), full-CCD coordinates
-  int xmin = 0, xmax = 0; // pixel box columns [xmin, xmax)
+  int wave_lo = 0;         // first padded bin, index into the padded grid
+  int nwave = 0;           // padded bins (nwavestep + 2 wavepad)
+  int core_offset = 0;     // first core bin relative to wave_lo (= wavepad)
+  int nkeep = 0;           // core bins that exist on the requested grid (the last patch is trimmed)
+  int out_wave = 0;        // index on the requested grid of the first kept bin
+  int ymin = 0, ymax = 0;  // pixel box rows [ymin, ymax), full-CCD coordinates
+  int xmin = 0, xmax = 0;  // pixel box columns [xmin, xmax)
   // Coupling of the unknowns through overlapping stamps, measured from the spot corners whatever the PSF's
   // layout; the solver's fiber tiles follow it (core/src/fiber_tiles.hpp): tiles of one fiber, and when the
   // couplings of fibers further apart are not negligible in the patch's normal matrix, tiles of
@@ -39,9 +39,9 @@ struct Patch {
 
 struct PatchPlan {
   std::vector<Patch> patches;
-  int specmin = 0;    // first extracted fiber
-  int nspec = 0;      // extracted fibers
-  int nwave = 0;      // bins of the requested grid
+  int specmin = 0;  // first extracted fiber
+  int nspec = 0;    // extracted fibers
+  int nwave = 0;    // bins of the requested grid
   int wavepad = 0;
   int max_unknowns = 0;
   int max_bandwidth = 0;

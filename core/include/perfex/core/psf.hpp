@@ -54,8 +54,8 @@ struct GaussHermitePsf {
   int ghdegy2 = -1;
   LegendreSeries xtrace;
   LegendreSeries ytrace;
-  std::vector<NamedSeries> params;  // the other rows of the PSF table, in file order
-  std::optional<double> psferr_keyword;  // PSFERR, which the references read
+  std::vector<NamedSeries> params;        // the other rows of the PSF table, in file order
+  std::optional<double> psferr_keyword;   // PSFERR, which the references read
   std::optional<double> psferror_specex;  // PSFERROR, which specex writes; reported, not used
   std::string camera;
   int fibermin = 0;

@@ -114,8 +114,7 @@ KOKKOS_INLINE_FUNCTION double CounterRng::poisson(double mu) {
     const double k = kx::floor((2.0 * a / us + b) * u + mu + 0.43);
     if (us >= 0.07 && v <= vr) return k;
     if (k < 0.0 || (us < 0.013 && v > us)) continue;
-    if (kx::log(v) + kx::log(inv_alpha) - kx::log(a / (us * us) + b) <= -mu + k * log_mu - log_factorial(k))
-      return k;
+    if (kx::log(v) + kx::log(inv_alpha) - kx::log(a / (us * us) + b) <= -mu + k * log_mu - log_factorial(k)) return k;
   }
   return kx::floor(mu + 0.5);  // unreachable in practice (acceptance is about 0.9 per attempt)
 }
@@ -139,9 +138,9 @@ struct SimulationOptions {
   int fiber_begin = 0;  // PSF fiber of the first row of the photons
   bool noise = true;    // Poisson + read noise; without it IMAGE is the noiseless model
   std::array<double, 4> readnoise = {3.0, 2.9, 3.2, 3.1};  // electrons rms of amplifiers A, B, C, D
-  int ncosmics = 0;       // cosmic-ray hits (COSMIC), at most max_cosmics
-  bool defects = false;   // a hot column (HOT), a dead column (DEAD) and a 3x3 bad cluster (BAD)
-  SpotOptions spots;      // PSF tails or not
+  int ncosmics = 0;                                        // cosmic-ray hits (COSMIC), at most max_cosmics
+  bool defects = false;  // a hot column (HOT), a dead column (DEAD) and a 3x3 bad cluster (BAD)
+  SpotOptions spots;     // PSF tails or not
   // Spots are evaluated for this many fibers at a time (bounds memory); 0 chooses: 25 on GPUs, and on host
   // backends as many as keep a batch's spots under 24 MB, which the allocator then reuses from batch to
   // batch instead of mapping (and page-faulting) fresh memory each time.
@@ -163,13 +162,13 @@ struct SimulatedDefect {
 struct SimulatedFrame {
   int npix_y = 0;
   int npix_x = 0;
-  DeviceView<double**> model;          // noiseless electrons [npix_y][npix_x]
-  DeviceView<double**> image;          // model + Poisson + read noise (+ defects)
-  DeviceView<double**> ivar;           // 1 / (readnoise^2 + model); 0 where mask != 0
-  DeviceView<std::int32_t**> mask;     // ccd_mask bits
-  std::array<double, 4> readnoise{};   // per amplifier, as used
-  double photons_in = 0.0;       // sum of the input photons
-  double photons_off_ccd = 0.0;  // sum over spots of photons x (spot pixels outside the CCD)
+  DeviceView<double**> model;         // noiseless electrons [npix_y][npix_x]
+  DeviceView<double**> image;         // model + Poisson + read noise (+ defects)
+  DeviceView<double**> ivar;          // 1 / (readnoise^2 + model); 0 where mask != 0
+  DeviceView<std::int32_t**> mask;    // ccd_mask bits
+  std::array<double, 4> readnoise{};  // per amplifier, as used
+  double photons_in = 0.0;            // sum of the input photons
+  double photons_off_ccd = 0.0;       // sum over spots of photons x (spot pixels outside the CCD)
   std::vector<SimulatedDefect> defects;
 };
 

@@ -24,14 +24,14 @@ struct SpotCache {
   DeviceView<double****> spots;     // [fiber][wave][iy][ix], clipped at 0, unit sum
   DeviceView<int**> xcorner;        // [fiber][wave]: spot[iy][ix] lands on pixel (ycorner + iy, xcorner + ix)
   DeviceView<int**> ycorner;
-  DeviceView<double**> xcenter;     // [fiber][wave]: trace position (pixel centers at integers)
+  DeviceView<double**> xcenter;  // [fiber][wave]: trace position (pixel centers at integers)
   DeviceView<double**> ycenter;
 };
 
 // Every PSF quantity evaluated on the grid, for inspection and tests (host copy).
 struct PsfParamGrid {
-  std::vector<std::string> names;  // "X", "Y", "GHSIGX", "GHSIGY", "GH-a-b"..., tail names
-  HostView<double***> values;      // [fiber][wave][param]
+  std::vector<std::string> names;            // "X", "Y", "GHSIGX", "GHSIGY", "GH-a-b"..., tail names
+  HostView<double***> values;                // [fiber][wave][param]
   int index(const std::string& name) const;  // throws perfex::Error when absent
 };
 

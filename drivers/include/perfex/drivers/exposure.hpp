@@ -39,7 +39,7 @@ struct ExposureArgs {
   // --hdf5-exposure FILE.h5: every frame into this one HDF5 file, a group per frame (the camera, else the
   // output's name), written by world rank 0 in frame order; the per-frame outputs only name the groups.
   std::string hdf5_exposure;
-  ExtractArgs extract;     // options shared by every frame (input, psf, output and model unused)
+  ExtractArgs extract;  // options shared by every frame (input, psf, output and model unused)
 };
 
 // The usage checks that need no file (exit 2 before Kokkos starts); throws perfex::Error (usage).

@@ -23,10 +23,10 @@ struct FrameComparison {
   double max_relative_divar = 0;  // |ivar_a - ivar_b| / max(ivar_a, ivar_b) over the good bins
   double max_dresolution = 0;     // over all bins and the diagonals both have
   double max_dchi2pix = 0;
-  double max_dpixmask = 0;        // when both frames have PIXMASK_FRACTION
+  double max_dpixmask = 0;  // when both frames have PIXMASK_FRACTION
   long ivar_zero_both = 0;
-  long ivar_zero_one = 0;         // ivar 0 in one frame only
-  long mask_differ = 0;           // bins whose masks differ
+  long ivar_zero_one = 0;          // ivar 0 in one frame only
+  long mask_differ = 0;            // bins whose masks differ
   long bit_differ[3] = {0, 0, 0};  // SOMEBADPIX, ALLBADPIX, BAD2DFIT
 };
 

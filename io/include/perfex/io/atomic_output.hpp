@@ -37,8 +37,8 @@ class AtomicOutput {
   std::string m_path;
   std::string m_temp;
   bool m_overwrite = false;
-  bool m_gzip = false;      // a .gz name: the content is written gzip-compressed
-  bool m_written = false;   // write_file() filled the temporary (compressed if m_gzip)
+  bool m_gzip = false;     // a .gz name: the content is written gzip-compressed
+  bool m_written = false;  // write_file() filled the temporary (compressed if m_gzip)
   bool m_committed = false;
   int m_slot = -1;  // entry in the signal handler's table of pending temporaries
 };

@@ -112,7 +112,8 @@ class FitsFile {
   void check(int status, const std::string& what) const {
     if (status != 0) fail(status, what);
   }
-  void close();  // flushes and closes (an in-memory file: writes it out); throws on failure (destructor closes silently)
+  void
+  close();  // flushes and closes (an in-memory file: writes it out); throws on failure (destructor closes silently)
 
  private:
   FitsFile() = default;

@@ -21,9 +21,9 @@ struct PreprocHeader {
   std::optional<long long> night;
   std::optional<double> mjd_obs;
   std::optional<double> exptime;
-  std::string flavor;            // FLAVOR, else OBSTYPE
-  std::optional<double> ra;      // RA, else TELRA
-  std::optional<double> dec;     // DEC, else TELDEC
+  std::string flavor;                 // FLAVOR, else OBSTYPE
+  std::optional<double> ra;           // RA, else TELRA
+  std::optional<double> dec;          // DEC, else TELDEC
   std::optional<long long> fibermin;  // FIBERMIN: the fiber of the fibermap's first row
   // Every card of the IMAGE header but the structural ones (header_cards.hpp), in file order: what an
   // extraction propagates into the frame's FLUX header, as desispec does.
@@ -45,28 +45,28 @@ struct RawTable {
   long nrows = 0;
   long row_bytes = 0;  // NAXIS1
   int ncolumns = 0;
-  std::vector<std::string> names;  // TTYPEn
-  std::vector<std::string> forms;  // TFORMn
-  std::vector<std::string> units;  // TUNITn ("" when absent)
+  std::vector<std::string> names;     // TTYPEn
+  std::vector<std::string> forms;     // TFORMn
+  std::vector<std::string> units;     // TUNITn ("" when absent)
   std::vector<std::string> comments;  // TTYPEn comments ("" when absent; may be shorter than names)
-  std::vector<std::string> cards;  // other header cards, 80 characters each, in file order
-  std::vector<unsigned char> rows;  // nrows * row_bytes
+  std::vector<std::string> cards;     // other header cards, 80 characters each, in file order
+  std::vector<unsigned char> rows;    // nrows * row_bytes
 };
 
 // The fibermap: the columns perfex uses, plus the whole table when it was read from a file.
 struct Fibermap {
   std::vector<std::int32_t> fiber;
   std::vector<long long> targetid;
-  std::vector<std::string> objtype;   // "TGT", "SKY", ... (empty when the column is absent)
+  std::vector<std::string> objtype;       // "TGT", "SKY", ... (empty when the column is absent)
   std::vector<std::int32_t> fiberstatus;  // 0 = good (zeros when the column is absent)
   std::optional<RawTable> raw;
   long size() const { return static_cast<long>(fiber.size()); }
 };
 
 struct PreprocImage {
-  std::string source;  // file the image was read from (messages)
-  int npix_y = 0;      // rows
-  int npix_x = 0;      // columns
+  std::string source;        // file the image was read from (messages)
+  int npix_y = 0;            // rows
+  int npix_x = 0;            // columns
   HostView<double**> image;  // electrons
   // Inverse variance with the mask applied: ivar * ((mask & ccd_mask::extract) == 0). Pixels whose image
   // or ivar is not finite, or whose ivar is negative, get ivar 0 and image 0 (counted in n_invalid).
@@ -88,7 +88,7 @@ PreprocImage read_preproc(FitsFile& file);
 
 struct PreprocWriteOptions {
   bool overwrite = false;
-  bool compress_mask = true;  // MASK as a RICE tile-compressed int16 HDU, as DESI writes it
+  bool compress_mask = true;            // MASK as a RICE tile-compressed int16 HDU, as DESI writes it
   std::vector<HeaderKeyword> keywords;  // extra keywords for the IMAGE header
 };
 

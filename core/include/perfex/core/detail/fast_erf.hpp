@@ -16,8 +16,8 @@ namespace perfex::detail {
 // (so erf is 1 to double precision whatever the polynomial gives there).
 KOKKOS_INLINE_FUNCTION double erfcx_nonnegative(const ErfcxTable& table, double x) {
   constexpr double end = ErfcxTable::pieces;  // in piece widths
-  double s = x * ErfcxTable::inverse_width;    // position in piece widths
-  s = s < end ? s : end;                       // also maps NaN to the end
+  double s = x * ErfcxTable::inverse_width;   // position in piece widths
+  s = s < end ? s : end;                      // also maps NaN to the end
   int p = static_cast<int>(s);
   p = p < ErfcxTable::pieces ? p : ErfcxTable::pieces - 1;
   const double t = 2.0 * (s - p) - 1.0;  // local variable in [-1, 1]

@@ -75,8 +75,8 @@ KOKKOS_INLINE_FUNCTION int tridiagonal_ql(double* d, double* e, int m, double* v
 // work: 2 m doubles; e: m doubles. Returns 0, or 1 if the QL iteration did not converge.
 // Every inner loop runs over a contiguous row (dot products and axpys), so it vectorises.
 KOKKOS_INLINE_FUNCTION int symmetric_eigen(double* a, int m, double* d, double* e, double* vt, double* work) {
-  double* w = work;        // p, then w = p - K v
-  double* beta = work + m; // Householder scale of step k
+  double* w = work;         // p, then w = p - K v
+  double* beta = work + m;  // Householder scale of step k
   // Householder reduction to tridiagonal form: step k reflects a[k+1.., k] onto its first element with
   // H_k = I - beta_k v v^T; v is kept in column k below the subdiagonal and mirrored in row k.
   for (int k = 0; k + 2 < m; ++k) {
