@@ -104,7 +104,9 @@ expect not-prepared "$work/not-prepared.txt" "MANIFEST missing: run scripts/gpu-
 
 # ---- a passing run ---------------------------------------------------------------------------------------
 write_manifest 13.0 2.30
-run_check pass 0 -- run "$work/out-pass"
+# The fake benchmark runs 2 s, so the sampler (every 0.5 s) has samples inside its step even on a loaded machine
+# (with no sleep the step took ~0 s and, depending on timing, no sample fell inside it).
+run_check pass 0 FAKE_BENCH_SLEEP=2 -- run "$work/out-pass"
 o="$work/out-pass"
 for f in summary.txt summary.json bench_frame.json parity.json core-tests.xml bench_frame.log parity.log core-tests.log \
   gpu-samples.csv environment.txt; do
