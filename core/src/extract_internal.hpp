@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "patch_solver.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
@@ -43,9 +44,14 @@ DeviceView<double*> upload_gradient(const ExecSpace& exec, const std::vector<dou
 // The one copy of a finished device array to the host, queued on `exec` (fence before reading it): into
 // page-locked memory where the backend has it; on host backends the array itself, with a deep_copy
 // between equal pointers that moves nothing but shows in Kokkos Tools as the copy it stands for.
+// (Written out rather than create_mirror_view(space, view, WithoutInitializing), an overload Kokkos 4 removed.)
 template <class T>
 ResultView<T> copy_to_result(const ExecSpace& exec, const DeviceView<T>& device) {
-  auto host = Kokkos::create_mirror_view(ResultSpace(), device, Kokkos::WithoutInitializing);
+  ResultView<T> host;
+  if constexpr (std::is_same_v<typename DeviceView<T>::memory_space, typename ResultView<T>::memory_space>)
+    host = device;
+  else
+    host = ResultView<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, device.label()), device.layout());
   Kokkos::deep_copy(exec, host, device);
   return host;
 }
