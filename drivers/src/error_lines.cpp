@@ -93,11 +93,21 @@ AllocationFailureCapture::~AllocationFailureCapture() {
 }
 
 std::string error_line(const std::exception& e) {
+  // Kokkos' own exception for a failed allocation: RawMemoryAllocationFailure up to Kokkos 4, BadAlloc (with
+  // the allocation's label) in Kokkos 5 (the Kokkos 5 check builds against 5.2).
+#if KOKKOS_VERSION >= 50000
+  if (const auto* bad = dynamic_cast<const Kokkos::Experimental::BadAlloc*>(&e)) {
+    const std::size_t bytes = bad->allocation_size();
+    const std::string label = bad->label();
+#else
   if (const auto* raw = dynamic_cast<const Kokkos::Experimental::RawMemoryAllocationFailure*>(&e)) {
-    const double gb = static_cast<double>(raw->attempted_size()) / (1024.0 * 1024.0 * 1024.0);
+    const std::size_t bytes = raw->attempted_size();
+    const std::string label;
+#endif
+    const double gb = static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0);
     char size[32];
     std::snprintf(size, sizeof(size), "%.3g G", gb);
-    return out_of_memory(size, "");
+    return out_of_memory(size, label);
   }
   const std::string text = e.what() ? e.what() : "";
   std::string label, size;
