@@ -46,7 +46,6 @@ foreach(case
     "extract_input_socket|socket: is a socket|extract;--input;${RB_S}/socket;--psf;${RB_PSF};--output;${RB_OUT}/sock-in.fits;${RB_FAST}"
     "simulate_spectra_fifo|fifo: is a FIFO|simulate;--spectra;${RB_S}/fifo;--output;${RB_OUT}/fifo-sim.fits"
     "simulate_psf_fifo|fifo: is a FIFO|simulate;--psf;${RB_S}/fifo;--output;${RB_OUT}/fifo-sim2.fits"
-    "convert_input_fifo|fifo: is a FIFO|convert;${RB_S}/fifo;${RB_OUT}/fifo-convert.h5"
     "compare_fifo|fifo: is a FIFO|compare;${RB_S}/fifo;${RB_S}/fifo"
     "pulls_fifo|fifo: is a FIFO|pulls;${RB_S}/fifo;${RB_S}/fifo"
     "exposure_manifest_fifo|fifo: cannot read the manifest \\(is a FIFO|extract-exposure;${RB_S}/fifo;--output-dir;${RB_OUT}")
@@ -56,6 +55,9 @@ foreach(case
   list(SUBLIST parts 2 -1 args)
   rb_test(${name} 1 "${message}" COMMAND ${RB_PERFEX} ${args})
 endforeach()
+if(PERFEX_ENABLE_HDF5)  # convert writes the other format: HDF5 for a FITS input (without HDF5, a usage error first)
+  rb_test(convert_input_fifo 1 "fifo: is a FIFO" COMMAND ${RB_PERFEX} convert ${RB_S}/fifo ${RB_OUT}/fifo-convert.h5)
+endif()
 
 # 1. --overwrite replaces regular files only: a FIFO, a socket, a device, a dangling link or a link to a FIFO
 # is refused (exit 2) with or without it, and stays what it was; an existing link needs --overwrite.
