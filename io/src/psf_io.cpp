@@ -156,12 +156,7 @@ void read_psf_table(FitsFile& f, GaussHermitePsf& psf) {
   LegendreSeries domain;
   read_domain(f, domain);
 
-  psf.npix_x = require_int(f, "NPIX_X");
-  psf.npix_y = require_int(f, "NPIX_Y");
-  psf.hsizex = require_int(f, "HSIZEX");
-  psf.hsizey = require_int(f, "HSIZEY");
-  psf.ghdegx = require_int(f, "GHDEGX");
-  psf.ghdegy = require_int(f, "GHDEGY");
+  detail::read_ccd_and_stamp_keywords(f, psf);
   psf.psferr_keyword = f.read_key_double("PSFERR");
   psf.psferror_specex = f.read_key_double("PSFERROR");
   if (auto camera = f.read_key_string("CAMERA")) psf.camera = normalized(*camera);

@@ -38,6 +38,16 @@ inline int to_int(FitsFile& f, const std::string& key, long long v) {
 
 inline int require_int(FitsFile& f, const std::string& key) { return to_int(f, key, f.require_key_int(key)); }
 
+// The CCD size, stamp half-sizes and Gauss-Hermite degrees every GAUSS-HERMITE layout's header carries.
+inline void read_ccd_and_stamp_keywords(FitsFile& f, GaussHermitePsf& psf) {
+  psf.npix_x = require_int(f, "NPIX_X");
+  psf.npix_y = require_int(f, "NPIX_Y");
+  psf.hsizex = require_int(f, "HSIZEX");
+  psf.hsizey = require_int(f, "HSIZEY");
+  psf.ghdegx = require_int(f, "GHDEGX");
+  psf.ghdegy = require_int(f, "GHDEGY");
+}
+
 // The PARAM table's row count and COEFF width checked against the PSF's fibers (`fibers_from` names where the
 // fiber count came from, for the message); returns the coefficients per fiber.
 inline int param_table_coefficients(FitsFile& f, int nfiber, const std::string& fibers_from) {

@@ -74,12 +74,7 @@ GaussHermitePsf read_one_table_psf(FitsFile& f, PsfLayout layout, const std::str
                      " fibers, more than the " + std::to_string(max_psf_fibers) + " perfex reads");
   psf.nfiber = static_cast<int>(fibermax - fibermin + 1);
   psf.fibermin = to_int(f, "FIBERMIN", fibermin);
-  psf.npix_x = require_int(f, "NPIX_X");
-  psf.npix_y = require_int(f, "NPIX_Y");
-  psf.hsizex = require_int(f, "HSIZEX");
-  psf.hsizey = require_int(f, "HSIZEY");
-  psf.ghdegx = require_int(f, "GHDEGX");
-  psf.ghdegy = require_int(f, "GHDEGY");
+  read_ccd_and_stamp_keywords(f, psf);
   if (layout == PsfLayout::TwoCores) {
     psf.ghdegx2 = require_int(f, "GHDEGX2");
     psf.ghdegy2 = require_int(f, "GHDEGY2");
