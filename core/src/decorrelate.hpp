@@ -17,6 +17,8 @@ namespace perfex::detail {
 
 struct Decorrelator {
   DeviceView<const Patch*> patches;
+  DeviceView<const int*> group;        // the launch's list, as the solver's: which form each patch's blocks take
+  DeviceView<const double*> ridge;     // (core_tiles_of)
   DeviceView<const double**> cblocks;  // PatchWorkspace::cblocks
   DeviceView<const double**> vec;      // PatchWorkspace::vec: fluxweight | xflux (from max_n)
   PatchOutputs out;
@@ -58,7 +60,10 @@ struct Decorrelator {
                                             static_cast<int>(pole_first.extent(0)) - 2};
     const int failed = linalg::team_block_inverse_sqrt(linalg::TeamLanes<Member>{team}, poles, shape, w, m,
                                                        &cblocks(slot, c * bstride), m, xflux, p.core_offset, p.nkeep,
-                                                       ndiag);
+                                                       ndiag,
+                                                       core_tiles_of(group, ridge, patch) == CoreTiles::precision
+                                                           ? linalg::BlockForm::precision
+                                                           : linalg::BlockForm::covariance);
 
     // flux = Q x / s, ivar = s^2, R(r, j) = Q(r, j) / s_r. A block that failed, a bin without data, and any
     // non-finite or zero value give zeros (ivar 0), never NaN or inf.

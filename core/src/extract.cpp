@@ -218,6 +218,8 @@ void solve_list(const ExecSpace& exec, detail::PatchSolver& solver, const std::v
     Kokkos::parallel_for("perfex::extract::solve_patches", policy, solver);
     if (decorrelator) {
       decorrelator->patches = solver.patches;
+      decorrelator->group = solver.group;
+      decorrelator->ridge = solver.ridge;
       decorrelator->out = solver.out;  // the list's status
       decorrelator->batch_begin = begin;
       Kokkos::parallel_for("perfex::extract::decorrelate",

@@ -106,14 +106,20 @@ KOKKOS_INLINE_FUNCTION void reverse(const Member& team, double* x, int n) {
 
 }  // namespace tiles_detail
 
+// What team_solve_fiber_tiles leaves in mtile(s) for the core tiles s (upper triangles).
+enum class CoreTiles {
+  factor,      // R with M_s = R^T R (the benchmarks time the selected inverse by difference)
+  covariance,  // C_ss = M_s^{-1}
+  precision,   // M_s itself (its factorisation runs on a copy): no inversion, for a consumer that wants M_s
+};
+
 // Factorises the tiles (d(s): D_s upper, bt(s): B_s transposed, from the normal equations), solves
-// iCov x = rhs in place (x, length nfiber m) and leaves C_ss (upper triangle) in mtile(s) for the core tiles.
-// diag: iCov's diagonal (the pivot test's reference); vec: 2 ld doubles of work space. Without `inverse`,
-// mtile(s) keeps R of M_s (the benchmarks time the selected inverse by difference).
+// iCov x = rhs in place (x, length nfiber m) and leaves `core` in mtile(s) for the core tiles.
+// diag: iCov's diagonal (the pivot test's reference); vec: 2 ld doubles of work space.
 // Returns 0, or 1 + the unknown whose pivot failed (the same on every thread of the team).
 template <class Member>
 KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const FiberTiles& t, const double* diag,
-                                                  double tau, double* x, double* vec, bool inverse) {
+                                                  double tau, double* x, double* vec, CoreTiles core) {
   using namespace tiles_detail;
   const int sc = t.first_core_tile, sl = t.last_core_tile, last = t.ntile - 1, ld = t.ld;
   double* x1 = t.work(0);  // T' / U' of the backward step, then the inverse's R^{-1}
@@ -166,10 +172,19 @@ KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const Fibe
       team_tile_trsm(team, ds, ld, t.bt(s), ld, t.size(s + 1), ns, t.skew);
     }
   }
+  // Every core M_s is factorised (the positive-definiteness test); M_k's factor also serves the solve. To keep
+  // M_s, the factorisation runs on a copy: x1 (discarded), or x2 for M_k (kept until the solve).
   for (int s = sc; s <= sl; ++s) {
-    const int fail = team_tile_cholesky(team, t.mtile(s), t.size(s), ld, diag + t.offset(s), 1, tau);
+    double* f = t.mtile(s);
+    if (core == CoreTiles::precision) {
+      f = s == sl ? x2 : x1;
+      copy_tile(team, t.mtile(s), f, t.size(s), t.size(s), ld);
+      barrier(team);
+    }
+    const int fail = team_tile_cholesky(team, f, t.size(s), ld, diag + t.offset(s), 1, tau);
     if (fail != 0) return 1 + t.offset(s) + fail - 1;
   }
+  const double* rk = core == CoreTiles::precision ? x2 : t.mtile(sl);  // M_k = rk^T rk
 
   // The solve, twisted at k = sl, by one thread and its lanes.
   if (team.team_rank() == 0) {
@@ -191,8 +206,8 @@ KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const Fibe
       thread_sub_w(team, t.bt(k), ld, nk, t.size(k + 1), x + t.offset(k + 1), vec);
       lane_for(team, 0, nk, [&](const int i) { xk[i] += vec[nk - 1 - i]; });
     }
-    thread_solve_rt(team, t.mtile(k), nk, ld, xk);
-    thread_solve_r(team, t.mtile(k), nk, ld, xk);
+    thread_solve_rt(team, rk, nk, ld, xk);
+    thread_solve_r(team, rk, nk, ld, xk);
     for (int s = k + 1; s <= last; ++s) {  // outwards, reversed side: x'_s = U_s^{-1} (u_s - V_s^T x'_{s-1})
       const int np = t.size(s - 1);
       const double* prev = x + t.offset(s - 1);
@@ -212,7 +227,7 @@ KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const Fibe
   barrier(team);
 
   // C_ss = M_s^{-1} = R^{-1} R^{-T}: W = I R^{-1} by the tile solve, then C = W W^T over mtile(s).
-  for (int s = sc; inverse && s <= sl; ++s) {
+  for (int s = sc; core == CoreTiles::covariance && s <= sl; ++s) {
     const int ns = t.size(s);
     thread_for(team, 0, ns,
                [&](const int i) { lane_for(team, 0, ns, [&](const int j) { x1[i * ld + j] = i == j ? 1.0 : 0.0; }); });

@@ -16,8 +16,9 @@ namespace perfex::detail {
 
 // Per-slot results in global memory (a slot is one patch of the current batch), read by the decorrelation.
 struct PatchWorkspace {
-  DeviceView<double**> cblocks;  // [slot][c * bstride + i * nwave + j]: C_bb(i, j) of core fiber c, both triangles
-                                 // (read by the decorrelation, core/src/decorrelate.hpp)
+  DeviceView<double**> cblocks;  // [slot][c * bstride + i * nwave + j]: C_bb(i, j) of core fiber c, or its inverse
+                                 // M_b (PatchSolver::core_tiles), both triangles (read by the decorrelation,
+                                 // core/src/decorrelate.hpp)
   DeviceView<double**> vec;      // [slot][2 * max_n]: fluxweight | xflux
   int max_n = 0;
   int bstride = 0;  // per C_bb block: max_nwave^2
@@ -79,6 +80,18 @@ struct SolverThresholds {
   static constexpr double prior_share = 0.01;  // a retried bin may take at most this share of its information from it
 };
 
+// What the patch at `index` of a list (fibers per tile `group`, extra prior `ridge`; empty views: 1 and 0) leaves
+// in cblocks for the decorrelation: C_bb = M_b^{-1} where C_bb is needed, that is for tiles of several fibers
+// (C_bb is then a block of C_ss, not the inverse of a block of M_s) and for the retry's prior check (it reads
+// C_jj); otherwise M_b itself, which saves its inversion (the decorrelation takes either:
+// linalg/block_inverse_sqrt.hpp).
+KOKKOS_INLINE_FUNCTION CoreTiles core_tiles_of(const DeviceView<const int*>& group,
+                                               const DeviceView<const double*>& ridge, int index) {
+  const int g = group.extent(0) > 0 ? group(index) : 1;
+  const double r = ridge.extent(0) > 0 ? ridge(index) : 0.0;
+  return g == 1 && r == 0.0 ? CoreTiles::precision : CoreTiles::covariance;
+}
+
 struct PatchSolver {
   DeviceView<const Patch*> patches;
   DeviceView<const int*> group;        // [patch of the list]: fibers per tile (empty: 1)
@@ -113,6 +126,8 @@ struct PatchSolver {
       weight = w;
     }
   }
+
+  KOKKOS_INLINE_FUNCTION CoreTiles core_tiles(int index) const { return core_tiles_of(group, ridge, index); }
 
   template <class Member>
   KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const;
@@ -183,7 +198,8 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   }
   if (status == PatchStatus::solved &&
       detail::team_solve_fiber_tiles(team, t, diag, SolverThresholds::pivot_tau, xflux, work,
-                                     last_phase >= SolvePhase::SelectedInverse) != 0)
+                                     last_phase >= SolvePhase::SelectedInverse ? core_tiles(index)
+                                                                               : CoreTiles::factor) != 0)
     status = PatchStatus::not_positive_definite;
   if (status == PatchStatus::solved && last_phase >= SolvePhase::SelectedInverse) {
     copy_cblocks(team, p, t, cb);
@@ -383,7 +399,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::add_prior(const Member& team, const Pat
   team.team_barrier();
 }
 
-// C_bb of the core fibers (diagonal blocks of the core tiles' C_ss, in team scratch) into the slot's cblocks,
+// C_bb (or M_b) of the core fibers (diagonal blocks of the core tiles' mtile, in team scratch) into the slot's cblocks,
 // both triangles, for the decorrelation's launch (core/src/decorrelate.hpp).
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t,
@@ -412,25 +428,56 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
                                                           double* box, bool solved) const {
   const int nx = p.xmax - p.xmin, ny = p.ymax - p.ymin;
   const int nw = p.nwave;
-  const int n = p.unknowns();
   const int f0 = p.fiber_lo - cache_fiber_begin;
   const double* wbox = box;
   double* chi2 = box + ws.max_box;  // overwrites the pixel values, row by row after use
   double* good = box + 2 * ws.max_box;
-  // Model row by row (deterministic: each row sums its unknowns in a fixed order).
+  // Fibers whose stamps' first rows never decrease along the patch's bins (every real trace: bit b for
+  // fiber b, the first 64 fibers): a row meets a contiguous run of their bins, found by bisection.
+  std::uint64_t sorted = 0;
+  if (solved)
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, 0, p.nfiber < 64 ? p.nfiber : 64),
+        [&](const int b, std::uint64_t& bits) {
+          bool up = true;
+          for (int w = 1; w < nw && up; ++w) up = ycorner(f0 + b, p.wave_lo + w) >= ycorner(f0 + b, p.wave_lo + w - 1);
+          if (up) bits |= std::uint64_t(1) << b;
+        },
+        Kokkos::BOr<std::uint64_t>(sorted));
+  // The first bin in [lo, hi) of fiber fj whose stamp starts after row `y` (bins in ascending stamp rows).
+  const auto first_after = [&](int fj, int lo, int hi, int y) {
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      if (ycorner(fj, p.wave_lo + mid) > y)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    return lo;
+  };
+  // Model row by row (deterministic: each row sums its unknowns in a fixed order, j = b nw + w ascending; the
+  // bisection only skips bins whose stamps miss the row).
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, solved ? ny : 0), [&](const int iy) {
     const int y = p.ymin + iy;
     double* model = good + iy * nx;
     for (int ix = 0; ix < nx; ++ix) model[ix] = 0.0;
-    for (int j = 0; j < n; ++j) {
-      const int fj = f0 + j / nw, wj = p.wave_lo + j % nw;
-      const int yj = ycorner(fj, wj);
-      if (y < yj || y >= yj + stamp_ny) continue;
-      const int xj = xcorner(fj, wj);
-      const int xlo = xj > p.xmin ? xj : p.xmin, xhi = xj + stamp_nx < p.xmax ? xj + stamp_nx : p.xmax;
-      const double fx = xflux[j];
-      const double* srow = &spots(fj, wj, y - yj, 0) - xj;
-      for (int x = xlo; x < xhi; ++x) model[x - p.xmin] += srow[x] * fx;
+    for (int b = 0; b < p.nfiber; ++b) {
+      const int fj = f0 + b;
+      int wlo = 0, whi = nw;
+      if (b < 64 && ((sorted >> b) & 1)) {
+        wlo = first_after(fj, 0, nw, y - stamp_ny);  // stamps starting at or before y - stamp_ny end above y
+        whi = first_after(fj, wlo, nw, y);
+      }
+      for (int w = wlo; w < whi; ++w) {
+        const int wj = p.wave_lo + w;
+        const int yj = ycorner(fj, wj);
+        if (y < yj || y >= yj + stamp_ny) continue;
+        const int xj = xcorner(fj, wj);
+        const int xlo = xj > p.xmin ? xj : p.xmin, xhi = xj + stamp_nx < p.xmax ? xj + stamp_nx : p.xmax;
+        const double fx = xflux[b * nw + w];
+        const double* srow = &spots(fj, wj, y - yj, 0) - xj;
+        for (int x = xlo; x < xhi; ++x) model[x - p.xmin] += srow[x] * fx;
+      }
     }
     for (int ix = 0; ix < nx; ++ix) {
       const double w = wbox[iy * nx + ix];

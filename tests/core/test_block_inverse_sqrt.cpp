@@ -93,10 +93,9 @@ Matrix random_orthogonal(int m, std::mt19937_64& rng) {
   return q;
 }
 
-// Symmetric A = sum_i lambda_i q_i q_i^T with the given eigenvalues.
-Matrix with_spectrum(const std::vector<double>& lambda, std::mt19937_64& rng) {
+// Symmetric A = sum_i lambda_i q_i q_i^T with the given eigenvalues and eigenvectors (the rows of q).
+Matrix with_basis(const std::vector<double>& lambda, const Matrix& q) {
   const int m = static_cast<int>(lambda.size());
-  const Matrix q = random_orthogonal(m, rng);
   Matrix a(static_cast<std::size_t>(m) * m, 0.0);
   for (int k = 0; k < m; ++k)
     for (int i = 0; i < m; ++i)
@@ -104,6 +103,11 @@ Matrix with_spectrum(const std::vector<double>& lambda, std::mt19937_64& rng) {
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < i; ++j) a[i * m + j] = a[j * m + i] = 0.5 * (a[i * m + j] + a[j * m + i]);
   return a;
+}
+
+// The same with random eigenvectors.
+Matrix with_spectrum(const std::vector<double>& lambda, std::mt19937_64& rng) {
+  return with_basis(lambda, random_orthogonal(static_cast<int>(lambda.size()), rng));
 }
 
 // Eigenvalues log-uniform in [1, kappa] (both ends present when m > 1), times `scale`.
@@ -153,11 +157,12 @@ struct BlockResult {
 
 template <class Lanes>
 BlockResult run_block(const Lanes& lanes, const perfex::linalg::BlockInverseSqrtShape& shape, const Matrix& c, int m,
-                      const std::vector<double>& x, int j0, int ncols, int nd) {
+                      const std::vector<double>& x, int j0, int ncols, int nd,
+                      perfex::linalg::BlockForm form = perfex::linalg::BlockForm::covariance) {
   Scratch sc(shape);
   BlockResult r;
-  r.status =
-      perfex::linalg::team_block_inverse_sqrt(lanes, table_ref(), shape, sc.w, m, c.data(), m, x.data(), j0, ncols, nd);
+  r.status = perfex::linalg::team_block_inverse_sqrt(lanes, table_ref(), shape, sc.w, m, c.data(), m, x.data(), j0,
+                                                     ncols, nd, form);
   r.s.assign(sc.w.s, sc.w.s + m);
   r.qx.assign(sc.w.qx, sc.w.qx + ncols);
   r.qband.assign(sc.w.qband, sc.w.qband + (2 * nd + 1) * shape.max_cols);
@@ -329,6 +334,7 @@ TEST_CASE("The spectrum bracket holds every eigenvalue and refuses what is not p
 }
 
 TEST_CASE("Block inverse square root products match a dense C^-1/2 on any lanes", "[linalg][decorrelation]") {
+  using perfex::linalg::BlockForm;
   std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   struct Case {
@@ -340,49 +346,60 @@ TEST_CASE("Block inverse square root products match a dense C^-1/2 on any lanes"
        {Case{74, 12, 50, 5, 10.0}, Case{74, 12, 50, 5, 1e6}, Case{90, 20, 50, 7, 300.0}, Case{7, 0, 7, 5, 4.0},
         Case{16, 3, 5, 2, 1e10}, Case{1, 0, 1, 0, 1.0}, Case{33, 30, 3, 4, 50.0}}) {
     const double scale = std::exp2(std::uniform_real_distribution<double>(-30, 30)(rng));
-    const Matrix c = with_spectrum(log_spectrum(cs.m, cs.kappa, scale, rng), rng);
+    const std::vector<double> lambda = log_spectrum(cs.m, cs.kappa, scale, rng);
+    std::vector<double> inverse_lambda(lambda.size());
+    for (std::size_t i = 0; i < lambda.size(); ++i) inverse_lambda[i] = 1.0 / lambda[i];
+    const Matrix basis = random_orthogonal(cs.m, rng);
+    const Matrix c = with_basis(lambda, basis);
+    // The same block given as its inverse (the tile solver's Schur complement).
+    const Matrix p = with_basis(inverse_lambda, basis);
     std::vector<double> x(cs.m);
     for (double& v : x) v = u(rng);
     const Matrix q = dense_inverse_sqrt(c, cs.m);
     double qmax = 0.0;
     for (double v : q) qmax = std::max(qmax, std::fabs(v));
-    for (int lanes : {1, 2, 5, 32}) {
-      // Scratch sized for more than this block (a plan's largest patch), as in the kernel.
-      const perfex::linalg::BlockInverseSqrtShape shape{cs.m + 3, cs.ncols + 2, cs.nd + 1, lanes};
-      const BlockResult fwd = run_block(SerialLanes{lanes, false}, shape, c, cs.m, x, cs.j0, cs.ncols, cs.nd);
-      const BlockResult bwd = run_block(SerialLanes{lanes, true}, shape, c, cs.m, x, cs.j0, cs.ncols, cs.nd);
-      INFO("m " << cs.m << ", kappa " << cs.kappa << ", " << lanes << " lanes");
-      REQUIRE(fwd.status == 0);
-      CHECK(same_bits(fwd.s, bwd.s));
-      CHECK(same_bits(fwd.qx, bwd.qx));
-      CHECK(same_bits(fwd.qband, bwd.qband));
-      // C itself is only known to ~eps |C| (it is rounded), which moves C^-1/2 by up to ~eps cond(C) |Q|:
-      // the bound any backward-stable route meets (the reference too). Seen: ~1e-15 |Q| at cond 10, 4e-7 |Q|
-      // at 1e10.
-      const double tol = (1e-14 + 1e-14 * cs.kappa) * qmax;
-      double worst_s = 0.0, worst_x = 0.0, worst_band = 0.0, xnorm = 0.0;
-      for (double v : x) xnorm += std::fabs(v);
-      for (int r = std::max(0, cs.j0 - cs.nd); r < std::min(cs.m, cs.j0 + cs.ncols + cs.nd); ++r) {
-        double ref = 0.0;
-        for (int j = 0; j < cs.m; ++j) ref += q[r * cs.m + j];
-        worst_s = std::max(worst_s, std::fabs(fwd.s[r] - ref));
-      }
-      for (int k = 0; k < cs.ncols; ++k) {
-        const int j = cs.j0 + k;
-        double ref = 0.0;
-        for (int i = 0; i < cs.m; ++i) ref += q[j * cs.m + i] * x[i];
-        worst_x = std::max(worst_x, std::fabs(fwd.qx[k] - ref));
-        for (int t = 0; t <= 2 * cs.nd; ++t) {
-          const int r = j - cs.nd + t;
-          const double expect = (r >= 0 && r < cs.m) ? q[r * cs.m + j] : 0.0;
-          worst_band = std::max(worst_band, std::fabs(fwd.qband[t * shape.max_cols + k] - expect));
+    for (const BlockForm form : {BlockForm::covariance, BlockForm::precision})
+      for (int lanes : {1, 2, 5, 32}) {
+        // Scratch sized for more than this block (a plan's largest patch), as in the kernel.
+        const perfex::linalg::BlockInverseSqrtShape shape{cs.m + 3, cs.ncols + 2, cs.nd + 1, lanes};
+        const Matrix& given = form == BlockForm::covariance ? c : p;
+        const BlockResult fwd =
+            run_block(SerialLanes{lanes, false}, shape, given, cs.m, x, cs.j0, cs.ncols, cs.nd, form);
+        const BlockResult bwd =
+            run_block(SerialLanes{lanes, true}, shape, given, cs.m, x, cs.j0, cs.ncols, cs.nd, form);
+        INFO("m " << cs.m << ", kappa " << cs.kappa << ", " << lanes << " lanes, "
+                  << (form == BlockForm::covariance ? "covariance" : "precision") << " given");
+        REQUIRE(fwd.status == 0);
+        CHECK(same_bits(fwd.s, bwd.s));
+        CHECK(same_bits(fwd.qx, bwd.qx));
+        CHECK(same_bits(fwd.qband, bwd.qband));
+        // C itself is only known to ~eps |C| (it is rounded), which moves C^-1/2 by up to ~eps cond(C) |Q|:
+        // the bound any backward-stable route meets (the reference too). Seen: ~1e-15 |Q| at cond 10, 4e-7 |Q|
+        // at 1e10.
+        const double tol = (1e-14 + 1e-14 * cs.kappa) * qmax;
+        double worst_s = 0.0, worst_x = 0.0, worst_band = 0.0, xnorm = 0.0;
+        for (double v : x) xnorm += std::fabs(v);
+        for (int r = std::max(0, cs.j0 - cs.nd); r < std::min(cs.m, cs.j0 + cs.ncols + cs.nd); ++r) {
+          double ref = 0.0;
+          for (int j = 0; j < cs.m; ++j) ref += q[r * cs.m + j];
+          worst_s = std::max(worst_s, std::fabs(fwd.s[r] - ref));
         }
+        for (int k = 0; k < cs.ncols; ++k) {
+          const int j = cs.j0 + k;
+          double ref = 0.0;
+          for (int i = 0; i < cs.m; ++i) ref += q[j * cs.m + i] * x[i];
+          worst_x = std::max(worst_x, std::fabs(fwd.qx[k] - ref));
+          for (int t = 0; t <= 2 * cs.nd; ++t) {
+            const int r = j - cs.nd + t;
+            const double expect = (r >= 0 && r < cs.m) ? q[r * cs.m + j] : 0.0;
+            worst_band = std::max(worst_band, std::fabs(fwd.qband[t * shape.max_cols + k] - expect));
+          }
+        }
+        INFO("|ds| " << worst_s << ", |dQx| " << worst_x << ", |dQ band| " << worst_band << ", |Q| " << qmax);
+        CHECK(worst_s < tol * cs.m);
+        CHECK(worst_x < tol * xnorm);
+        CHECK(worst_band < tol);
       }
-      INFO("|ds| " << worst_s << ", |dQx| " << worst_x << ", |dQ band| " << worst_band << ", |Q| " << qmax);
-      CHECK(worst_s < tol * cs.m);
-      CHECK(worst_x < tol * xnorm);
-      CHECK(worst_band < tol);
-    }
   }
 }
 

@@ -292,6 +292,7 @@ std::vector<double> random_fiber_matrix(const TileCase& c, std::mt19937_64& rng)
 }  // namespace
 
 TEST_CASE("Fiber-tile solve and the core fibers' inverse blocks match a dense inverse", "[linalg][tiles]") {
+  using perfex::detail::CoreTiles;
   std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   const std::vector<TileCase> cases = {
@@ -303,63 +304,70 @@ TEST_CASE("Fiber-tile solve and the core fibers' inverse blocks match a dense in
       {5, 10, 3, 3, 1, 3, 2},   // tiles of three fibers, the last one shorter
       {27, 6, 1, 1, 1, 25, 2},  // 25 core fibers (one subbundle per bundle)
   };
-  for (const int team_size : team_sizes())
-    for (const int lanes : {0, 1, 4, 32})
-      for (const TileCase& c : cases) {
-        const int n = c.nfiber * c.m;
-        const auto a = random_fiber_matrix(c, rng);
-        const auto inv = dense_inverse(a, n);
-        perfex::detail::FiberTiles t;
-        t.g = c.g;
-        t.m = c.m;
-        t.nfiber = c.nfiber;
-        t.ntile = (c.nfiber + c.g - 1) / c.g;
-        t.ld = c.g * c.m;
-        t.first_core_tile = c.core_b0 / c.g;
-        t.last_core_tile = (c.core_b0 + c.ncore - 1) / c.g;
-        t.skew = c.skew;
-        const int ntiles = perfex::detail::FiberTiles::tile_count(t.ntile, t.last_core_tile - t.first_core_tile + 1);
-        std::vector<double> storage(static_cast<std::size_t>(ntiles) * t.ld * t.ld, 5.0);
-        t.base = storage.data();
-        std::vector<double> x(n), b(n), diag(n), vec(2 * t.ld);
-        for (int i = 0; i < n; ++i) {
-          b[i] = x[i] = u(rng);
-          diag[i] = a[i * n + i];
-          const int fi = i / c.m, si = fi / c.g, ri = (fi % c.g) * c.m + i % c.m;
-          for (int k = i; k < n; ++k) {
-            const int fk = k / c.m, sk = fk / c.g, rk = (fk % c.g) * c.m + k % c.m;
-            if (sk == si) t.d(si)[ri * t.ld + rk] = a[i * n + k];
-            if (sk == si + 1) t.bt(si)[ri * t.ld + rk] = a[i * n + k];
-          }
-        }
-        int info = -1;
-        on_team(team_size, lanes, [&](const auto& team) {
-          const int i = perfex::detail::team_solve_fiber_tiles(team, t, diag.data(), 1e-10, x.data(), vec.data(), true);
-          if (team.team_rank() == 0) info = i;
-        });
-        REQUIRE(info == 0);
-        double worst_x = 0.0, worst_c = 0.0, scale_x = 0.0, scale_c = 0.0;
-        for (int i = 0; i < n; ++i) {
-          double v = 0.0;
-          for (int k = 0; k < n; ++k) v += inv[i * n + k] * b[k];
-          worst_x = std::max(worst_x, std::fabs(v - x[i]));
-          scale_x = std::max(scale_x, std::fabs(v));
-        }
-        for (int f = c.core_b0; f < c.core_b0 + c.ncore; ++f) {
-          const int s = f / c.g, o = (f % c.g) * c.m;
-          for (int i = 0; i < c.m; ++i)
-            for (int j = i; j < c.m; ++j) {
-              const double ref = inv[(f * c.m + i) * n + f * c.m + j];
-              worst_c = std::max(worst_c, std::fabs(t.mtile(s)[(o + i) * t.ld + o + j] - ref));
-              scale_c = std::max(scale_c, std::fabs(ref));
+  for (const CoreTiles core : {CoreTiles::covariance, CoreTiles::precision})
+    for (const int team_size : team_sizes())
+      for (const int lanes : {0, 1, 4, 32})
+        for (const TileCase& c : cases) {
+          const int n = c.nfiber * c.m;
+          const auto a = random_fiber_matrix(c, rng);
+          const auto inv = dense_inverse(a, n);
+          perfex::detail::FiberTiles t;
+          t.g = c.g;
+          t.m = c.m;
+          t.nfiber = c.nfiber;
+          t.ntile = (c.nfiber + c.g - 1) / c.g;
+          t.ld = c.g * c.m;
+          t.first_core_tile = c.core_b0 / c.g;
+          t.last_core_tile = (c.core_b0 + c.ncore - 1) / c.g;
+          t.skew = c.skew;
+          const int ntiles = perfex::detail::FiberTiles::tile_count(t.ntile, t.last_core_tile - t.first_core_tile + 1);
+          std::vector<double> storage(static_cast<std::size_t>(ntiles) * t.ld * t.ld, 5.0);
+          t.base = storage.data();
+          std::vector<double> x(n), b(n), diag(n), vec(2 * t.ld);
+          for (int i = 0; i < n; ++i) {
+            b[i] = x[i] = u(rng);
+            diag[i] = a[i * n + i];
+            const int fi = i / c.m, si = fi / c.g, ri = (fi % c.g) * c.m + i % c.m;
+            for (int k = i; k < n; ++k) {
+              const int fk = k / c.m, sk = fk / c.g, rk = (fk % c.g) * c.m + k % c.m;
+              if (sk == si) t.d(si)[ri * t.ld + rk] = a[i * n + k];
+              if (sk == si + 1) t.bt(si)[ri * t.ld + rk] = a[i * n + k];
             }
+          }
+          int info = -1;
+          on_team(team_size, lanes, [&](const auto& team) {
+            const int i =
+                perfex::detail::team_solve_fiber_tiles(team, t, diag.data(), 1e-10, x.data(), vec.data(), core);
+            if (team.team_rank() == 0) info = i;
+          });
+          REQUIRE(info == 0);
+          double worst_x = 0.0, worst_c = 0.0, scale_x = 0.0, scale_c = 0.0;
+          for (int i = 0; i < n; ++i) {
+            double v = 0.0;
+            for (int k = 0; k < n; ++k) v += inv[i * n + k] * b[k];
+            worst_x = std::max(worst_x, std::fabs(v - x[i]));
+            scale_x = std::max(scale_x, std::fabs(v));
+          }
+          // Every core tile: C_ss (the dense inverse's diagonal block), or M_s = C_ss^{-1}.
+          for (int s = t.first_core_tile; s <= t.last_core_tile; ++s) {
+            const int ns = t.size(s), o = t.offset(s);
+            std::vector<double> block(static_cast<std::size_t>(ns) * ns);
+            for (int i = 0; i < ns; ++i)
+              for (int j = 0; j < ns; ++j) block[i * ns + j] = inv[(o + i) * n + o + j];
+            if (core == CoreTiles::precision) block = dense_inverse(block, ns);
+            for (int i = 0; i < ns; ++i)
+              for (int j = i; j < ns; ++j) {
+                worst_c = std::max(worst_c, std::fabs(t.mtile(s)[i * t.ld + j] - block[i * ns + j]));
+                scale_c = std::max(scale_c, std::fabs(block[i * ns + j]));
+              }
+          }
+          INFO((core == CoreTiles::precision ? "M_s" : "C_ss")
+               << ", team " << team_size << ", lanes " << lanes << ", " << c.nfiber << " fibers of " << c.m << " bins, "
+               << c.g << " per tile, coupling " << c.coupling << ", core " << c.core_b0 << "+" << c.ncore << ": |dx| "
+               << worst_x << " of " << scale_x << ", |dC| " << worst_c << " of " << scale_c);
+          CHECK(worst_x < 1e-13 * scale_x * n);
+          CHECK(worst_c < 1e-13 * scale_c * n);
         }
-        INFO("team " << team_size << ", lanes " << lanes << ", " << c.nfiber << " fibers of " << c.m << " bins, " << c.g
-                     << " per tile, coupling " << c.coupling << ", core " << c.core_b0 << "+" << c.ncore << ": |dx| "
-                     << worst_x << " of " << scale_x << ", |dC| " << worst_c << " of " << scale_c);
-        CHECK(worst_x < 1e-13 * scale_x * n);
-        CHECK(worst_c < 1e-13 * scale_c * n);
-      }
 }
 
 TEST_CASE("A tile factorisation reports the first pivot that is not positive definite to tau", "[linalg][tiles]") {

@@ -6,6 +6,10 @@
 // tridiagonal solves (tridiagonal_inverse_sqrt.hpp, sized by Sturm counts: tridiagonal_bounds.hpp), and
 // the outputs are rows of U times columns of F. No eigenvectors: ~1.5 M flops for a DESI block instead of
 // ~4 M for an eigen-decomposition, and no data-dependent iteration.
+//
+// The block may also be given as its inverse P = C^{-1} (the fiber-tile solver's Schur complement M_b, which
+// saves inverting it): then P = U T U^T and Q = P^{1/2} = U T^{1/2} U^T with T^{1/2} B = T (T^{-1/2} B),
+// one tridiagonal product more. The spectrum bracket and the poles are the same.
 #pragma once
 
 #include <Kokkos_Core.hpp>
@@ -26,6 +30,9 @@ struct BlockInverseSqrtShape {
 };
 
 // The pole table as the kernels read it (device pointers): poles of ratio 2^r are [first[r], first[r+1]).
+// What the block handed to team_block_inverse_sqrt is: C itself, or its inverse P = C^{-1}.
+enum class BlockForm { covariance, precision };
+
 struct InverseSqrtPolesRef {
   const int* first = nullptr;
   const double* shift = nullptr;
@@ -114,7 +121,8 @@ struct BlockInverseSqrtScratch {
   }
 };
 
-// For the block C (row-major, both triangles, row stride ldc) and the vector x: s[r] = (Q 1)_r for r in
+// For the block C (row-major, both triangles, row stride ldc; or P = C^{-1} there, `form`) and the vector x:
+// s[r] = (Q 1)_r for r in
 // [max(0, j0 - nd), min(m, j0 + ncols + nd)), qx[k] = (Q x)_{j0 + k} and qband[t * shape.max_cols + k] =
 // Q(j0 + k - nd + t, j0 + k) (0 outside the block) for k < ncols, t <= 2 nd. Returns 0, or 1 where C is
 // not positive definite to working precision (a non-finite entry, an eigenvalue <= 0, or a condition
@@ -123,7 +131,7 @@ template <class Lanes>
 KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const InverseSqrtPolesRef& poles,
                                                    const BlockInverseSqrtShape& shape, const BlockInverseSqrtScratch& w,
                                                    int m, const double* c, int ldc, const double* x, int j0, int ncols,
-                                                   int nd) {
+                                                   int nd, BlockForm form = BlockForm::covariance) {
   const int ld = ncols + 2;
   // C's lower triangle into packed storage: column j of the lower triangle is row j of C from j on.
   lanes.phase([&](int lane, int nl) {
@@ -173,12 +181,24 @@ KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const Inv
                                 ld, w.fac);
 
   // F's columns as rows (into Y, free now), so that every output is a dot product of two contiguous rows:
-  // a row of U and a column of F.
+  // a row of U and a column of F. For a precision block F = T (T^{-1/2} B), row i of T being
+  // (e[i-1], d[i], e[i]).
   double* ft = w.y;  // ft[c * m + i] = F(i, c)
   lanes.phase([&](int lane, int nl) {
     const LaneRange cols = lane_range(lane, nl, 0, ld);
-    for (int i = 0; i < m; ++i)
-      for (int c = cols.lo; c < cols.hi; ++c) ft[c * m + i] = w.f[i * ld + c];
+    if (form == BlockForm::covariance) {
+      for (int i = 0; i < m; ++i)
+        for (int c = cols.lo; c < cols.hi; ++c) ft[c * m + i] = w.f[i * ld + c];
+      return;
+    }
+    for (int i = 0; i < m; ++i) {
+      const double* fi = w.f + i * ld;
+      const double di = w.d[i];
+      const double el = i > 0 ? w.e[i - 1] : 0.0, er = i + 1 < m ? w.e[i] : 0.0;
+      const double* fl = i > 0 ? fi - ld : fi;
+      const double* fr = i + 1 < m ? fi + ld : fi;
+      for (int c = cols.lo; c < cols.hi; ++c) ft[c * m + i] = (di * fi[c] + el * fl[c]) + er * fr[c];
+    }
   });
   // s over the rows the resolution divides by, Q x and the band over the kept columns.
   const int row_lo = j0 - nd > 0 ? j0 - nd : 0;
