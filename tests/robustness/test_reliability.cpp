@@ -257,6 +257,69 @@ TEST_CASE("gunzip: the buffer is capped before it grows, so a small bomb cannot 
   CHECK(perfex::io::detail::gunzip(bomb.string(), 65 * mib).size() == 64 * mib);
 }
 
+namespace {
+// `data` gzip-compressed (one member).
+std::string gzip_bytes(const std::string& data) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+}  // namespace
+
+TEST_CASE("gunzip: a stream cut anywhere is an error, members and plain files are read whole", "[reliability][gzip]") {
+  perfex::test::TempDir dir;
+  std::string text;
+  for (int i = 0; text.size() < 300000; ++i) text += "row " + std::to_string(i * 7919 % 1000) + " of the image; ";
+  const std::string packed = gzip_bytes(text);
+  const fs::path file = dir / "x.fits.gz";
+  write_bytes(file, packed);
+  const auto whole = perfex::io::detail::gunzip(file.string());
+  CHECK(std::string(whole.begin(), whole.end()) == text);
+  // Every cut (every byte near the ends, a stride in between): the header, the deflate data, the CRC and the
+  // length trailer each cut short.
+  for (std::size_t cut = 1; cut < packed.size(); cut += (cut < 64 || cut + 64 > packed.size()) ? 1 : 97) {
+    write_bytes(file, packed.substr(0, cut));
+    const auto e = error_of([&] { perfex::io::detail::gunzip(file.string()); });
+    INFO("cut at " << cut << " of " << packed.size() << " bytes");
+    CHECK(e.first == ErrorKind::Data);
+    CHECK_THAT(e.second, ContainsSubstring("x.fits.gz: ") && ContainsSubstring("gzip data"));
+  }
+  // A corrupt byte in the deflate data or the checksum.
+  for (const std::size_t at : {packed.size() / 2, packed.size() - 6}) {
+    std::string bad = packed;
+    bad[at] = static_cast<char>(bad[at] ^ 0x5a);
+    write_bytes(file, bad);
+    CHECK(error_of([&] { perfex::io::detail::gunzip(file.string()); }).first == ErrorKind::Data);
+  }
+  // Two members are one stream (gzip -d); what follows a complete member that is not one is ignored.
+  write_bytes(file, packed + gzip_bytes("and more"));
+  auto two = perfex::io::detail::gunzip(file.string());
+  CHECK(std::string(two.begin(), two.end()) == text + "and more");
+  write_bytes(file, packed + std::string(512, '\0'));
+  two = perfex::io::detail::gunzip(file.string());
+  CHECK(std::string(two.begin(), two.end()) == text);
+  // A second member cut short is an error too.
+  write_bytes(file, packed + gzip_bytes("and more").substr(0, 15));
+  CHECK(error_of([&] { perfex::io::detail::gunzip(file.string()); }).first == ErrorKind::Data);
+  // Not gzip data: the bytes as they are; an empty file: none.
+  write_bytes(file, "SIMPLE  =                    T");
+  const auto plain = perfex::io::detail::gunzip(file.string());
+  CHECK(std::string(plain.begin(), plain.end()) == "SIMPLE  =                    T");
+  write_bytes(file, "");
+  CHECK(perfex::io::detail::gunzip(file.string()).empty());
+}
+
 TEST_CASE("Frames: bins float32 cannot hold are masked (IVAR 0, BAD2DFIT), never written as inf or NaN",
           "[reliability][values]") {
   perfex::io::Frame frame;
