@@ -41,26 +41,34 @@ KOKKOS_INLINE_FUNCTION void reduction_column_partial(int lane, int nlanes, const
 }
 
 // Step k's reflector from the partial norms: H = I - beta v v^T maps column k below the diagonal onto
-// alpha e_1; v = x - alpha e_1 overwrites the column. Lane 0 writes v's first element, d[k], e[k] = alpha and
-// beta[k] (0 where the column is already zero). Phase body.
-KOKKOS_INLINE_FUNCTION void reduction_reflector(int lane, int nlanes, double* ap, int m, int k, double* d, double* e,
-                                                double* beta, const TridiagonalWork& w) {
-  if (lane != 0) return;
+// alpha e_1; v = x - alpha e_1 overwrites the column. Every lane computes it (the same sums in the same
+// order, so the same bits) and keeps v's first element and beta for its own use in the same phase; lane 0
+// writes them, d[k] and e[k] = alpha (beta 0 where the column is already zero), read from the next phase on.
+struct Reflector {
+  double v1;    // v's first element, A(k+1, k) from the next phase on
+  double beta;  // beta[k]
+};
+KOKKOS_INLINE_FUNCTION Reflector reduction_reflector(int lane, int nlanes, double* ap, int m, int k, double* d,
+                                                     double* e, double* beta, const TridiagonalWork& w) {
   double norm2 = 0.0;
   for (int l = 0; l < nlanes; ++l) norm2 += w.partial[l];
   const double x0 = w.x0[0];
   double* col = ap + packed_column(m, k) - k;
-  d[k] = col[k];
-  if (norm2 == 0.0) {
-    beta[k] = 0.0;
-    e[k] = x0;
-    return;
+  Reflector r{x0, 0.0};
+  double alpha = x0;
+  if (norm2 != 0.0) {
+    alpha = x0 >= 0.0 ? -math::sqrt(norm2) : math::sqrt(norm2);
+    const double vnorm2 = norm2 - x0 * x0 + (x0 - alpha) * (x0 - alpha);
+    r.v1 = x0 - alpha;
+    r.beta = vnorm2 > 0.0 ? 2.0 / vnorm2 : 0.0;
   }
-  const double alpha = x0 >= 0.0 ? -math::sqrt(norm2) : math::sqrt(norm2);
-  const double vnorm2 = norm2 - x0 * x0 + (x0 - alpha) * (x0 - alpha);
-  col[k + 1] = x0 - alpha;
-  beta[k] = vnorm2 > 0.0 ? 2.0 / vnorm2 : 0.0;
-  e[k] = alpha;
+  if (lane == 0) {
+    d[k] = col[k];
+    col[k + 1] = r.v1;
+    beta[k] = r.beta;
+    e[k] = alpha;
+  }
+  return r;
 }
 
 // Inner loops of the reduction (restrict: the compiler need not test for overlap before every short loop).
@@ -91,42 +99,51 @@ KOKKOS_INLINE_FUNCTION void reduction_rank2_single(double* KOKKOS_RESTRICT a0, c
 // p = beta A22 v over this lane's rows of the trailing matrix A22 = A[k+1.., k+1..] (both triangles read
 // from the packed lower one), and the lane's partial p.v. Columns go in pairs: each pass over p adds two
 // columns' axpy, and a column owned by this lane adds its dot product with v below the diagonal (the
-// strict upper triangle's contribution to its own row). Phase body.
-KOKKOS_INLINE_FUNCTION void reduction_symv(int lane, int nlanes, const double* ap, int m, int k, const double* beta,
+// strict upper triangle's contribution to its own row). v's first element and beta come from `r` (lane 0
+// writes them to memory in this same phase). Phase body, after reduction_reflector.
+KOKKOS_INLINE_FUNCTION void reduction_symv(int lane, int nlanes, const double* ap, int m, int k, const Reflector& r,
                                            const TridiagonalWork& w) {
   const LaneRange rows = lane_range(lane, nlanes, k + 1, m);
-  const double* v = ap + packed_column(m, k) - k;  // v[i] = A(i, k), i > k
+  const double* vmem = ap + packed_column(m, k) - k;  // v[i] = A(i, k), i > k + 1
+  const auto v = [&](int i) { return i == k + 1 ? r.v1 : vmem[i]; };
   double* p = w.p;
   for (int i = rows.lo; i < rows.hi; ++i) p[i] = 0.0;
   // Columns left of this lane's rows: axpy only.
   int j = k + 1;
   for (; j + 1 < rows.lo; j += 2)
-    reduction_axpy2(p, ap + packed_column(m, j) - j, ap + packed_column(m, j + 1) - (j + 1), v[j], v[j + 1], rows.lo,
+    reduction_axpy2(p, ap + packed_column(m, j) - j, ap + packed_column(m, j + 1) - (j + 1), v(j), v(j + 1), rows.lo,
                     rows.hi);
   if (j < rows.lo) {
-    reduction_axpy1(p, ap + packed_column(m, j) - j, v[j], rows.lo, rows.hi);
+    reduction_axpy1(p, ap + packed_column(m, j) - j, v(j), rows.lo, rows.hi);
     ++j;
   }
-  // This lane's columns: axpy below the diagonal block, dot products down to row m.
+  // This lane's columns: axpy below the diagonal block, dot products down to row m (v's contiguous part from
+  // row j + 2 > k + 1 on).
   for (; j + 1 < rows.hi; j += 2) {
     const double* a0 = ap + packed_column(m, j) - j;
     const double* a1 = ap + packed_column(m, j + 1) - (j + 1);
-    reduction_axpy2(p, a0, a1, v[j], v[j + 1], j + 2, rows.hi);
-    const double s0 = dot(a0 + j + 2, v + j + 2, m - j - 2);
-    const double s1 = dot(a1 + j + 2, v + j + 2, m - j - 2);
-    p[j] += (a0[j] * v[j] + a0[j + 1] * v[j + 1]) + s0;
-    p[j + 1] += (a0[j + 1] * v[j] + a1[j + 1] * v[j + 1]) + s1;
+    reduction_axpy2(p, a0, a1, v(j), v(j + 1), j + 2, rows.hi);
+    const double s0 = dot(a0 + j + 2, vmem + j + 2, m - j - 2);
+    const double s1 = dot(a1 + j + 2, vmem + j + 2, m - j - 2);
+    p[j] += (a0[j] * v(j) + a0[j + 1] * v(j + 1)) + s0;
+    p[j + 1] += (a0[j + 1] * v(j) + a1[j + 1] * v(j + 1)) + s1;
   }
   if (j < rows.hi) {
     const double* a0 = ap + packed_column(m, j) - j;
-    reduction_axpy1(p, a0, v[j], j + 1, rows.hi);
-    p[j] += a0[j] * v[j] + dot(a0 + j + 1, v + j + 1, m - j - 1);
+    reduction_axpy1(p, a0, v(j), j + 1, rows.hi);
+    p[j] += a0[j] * v(j) + dot(a0 + j + 1, vmem + j + 1, m - j - 1);
   }
-  const double b = beta[k];
+  const double b = r.beta;
   double pv = 0.0;
-  for (int i = rows.lo; i < rows.hi; ++i) {
+  int i = rows.lo;
+  if (i == k + 1 && i < rows.hi) {
     p[i] *= b;
-    pv += p[i] * v[i];
+    pv += p[i] * r.v1;
+    ++i;
+  }
+  for (; i < rows.hi; ++i) {
+    p[i] *= b;
+    pv += p[i] * vmem[i];
   }
   w.partial2[lane] = pv;
 }
@@ -167,14 +184,17 @@ KOKKOS_INLINE_FUNCTION void reduction_rank2(int lane, int nlanes, double* ap, in
 
 // The whole reduction: on return d[0..m) and e[0..m-1) hold T (e[i] couples i and i+1), the columns of ap
 // below the subdiagonal the Householder vectors v_k (k = 0 .. m-3) with scales beta[k] (H_k = I - beta_k
-// v_k v_k^T acts on rows k+1 ..), so that A = U T U^T with U = H_0 H_1 ... H_{m-3}. Three phases per step.
+// v_k v_k^T acts on rows k+1 ..), so that A = U T U^T with U = H_0 H_1 ... H_{m-3}. Two phases per step
+// (reflector and product, then the rank-2 update).
 template <class Lanes>
 KOKKOS_INLINE_FUNCTION void team_packed_tridiagonalize(const Lanes& lanes, double* ap, int m, double* d, double* e,
                                                        double* beta, const TridiagonalWork& w) {
   if (m >= 3) lanes.phase([&](int lane, int nl) { reduction_column_partial(lane, nl, ap, m, 0, 1, w); });
   for (int k = 0; k + 2 < m; ++k) {
-    lanes.phase([&](int lane, int nl) { reduction_reflector(lane, nl, ap, m, k, d, e, beta, w); });
-    lanes.phase([&](int lane, int nl) { reduction_symv(lane, nl, ap, m, k, beta, w); });
+    lanes.phase([&](int lane, int nl) {
+      const Reflector r = reduction_reflector(lane, nl, ap, m, k, d, e, beta, w);
+      reduction_symv(lane, nl, ap, m, k, r, w);
+    });
     lanes.phase([&](int lane, int nl) { reduction_rank2(lane, nl, ap, m, k, beta, w); });
   }
   lanes.phase([&](int lane, int nl) {
