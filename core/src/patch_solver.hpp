@@ -482,11 +482,14 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
     for (int ix = 0; ix < nx; ++ix) {
       const double w = wbox[iy * nx + ix];
       const double v = chi2[iy * nx + ix];
+      // totivar = 1 / (1/modelivar + 1/w) with 1/modelivar = mv^2, as w / (1 + w mv^2): one division, and
+      // chi^2 = (v - model)^2 totivar without its square root, as (r totivar) r so that a huge model cannot
+      // overflow r^2 (equal to rounding; a NaN or an overflow of mv^2 gives 0 as modelivar <= 0 did).
       const double mv = psferr * model[ix] + 1e-32;
-      const double modelivar = 1.0 / (mv * mv);
-      const double totivar = (modelivar > 0.0 && w > 0.0) ? 1.0 / (1.0 / modelivar + 1.0 / w) : 0.0;
-      const double chi = (v - model[ix]) * math::sqrt(totivar);
-      chi2[iy * nx + ix] = chi * chi;
+      const double t = w > 0.0 ? w / (1.0 + w * (mv * mv)) : 0.0;
+      const double totivar = t > 0.0 ? t : 0.0;
+      const double r = v - model[ix];
+      chi2[iy * nx + ix] = (r * totivar) * r;
       model[ix] = totivar > 0.0 ? 1.0 : 0.0;
     }
   });
