@@ -2,7 +2,6 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
-#include <type_traits>
 
 #include "perfex/backends/frame_policy.hpp"
 
@@ -18,10 +17,8 @@ using ExecSpace = Kokkos::DefaultExecutionSpace;
 #endif
 using MemSpace = ExecSpace::memory_space;
 using HostSpace = Kokkos::HostSpace;
-// Where host-side kernels (tools on host arrays) run: ExecSpace itself when it is a host space, so that a
-// build for one space launches on that space only, else the default host space.
-using HostExecSpace = std::conditional_t<Kokkos::SpaceAccessibility<ExecSpace, HostSpace>::accessible, ExecSpace,
-                                         Kokkos::DefaultHostExecutionSpace>;
+// Where host-side kernels (tools on host arrays) run: the backend's choice (backends::FramePolicy).
+using HostExecSpace = backends::FramePolicy<ExecSpace>::host_exec_space;
 
 template <class T>
 using DeviceView = Kokkos::View<T, Kokkos::LayoutRight, MemSpace>;
