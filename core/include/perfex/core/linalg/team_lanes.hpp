@@ -58,9 +58,25 @@ KOKKOS_INLINE_FUNCTION double lane_sum(const Member& team, int begin, int end, c
 #endif
 }
 
+namespace lanes_detail {
+// Host: a stamp overlap W columns wide, one partial sum per column (the column loop unrolled and vectorised,
+// no remainder loop per row), the columns added at the end.
+template <int W, class F>
+KOKKOS_INLINE_FUNCTION double sum_rows_fixed(int ny, int x0, const F& f) {
+  double acc[W] = {};
+  for (int y = 0; y < ny; ++y)
+    for (int w = 0; w < W; ++w) acc[w] += f(y, x0 + w);
+  double s = 0.0;
+  for (int w = 0; w < W; ++w) s += acc[w];
+  return s;
+}
+}  // namespace lanes_detail
+
 // sum over rows y in [0, ny) and columns x in [x0, x1) of f(y, x) (a stamp overlap): on GPUs lanes over the
 // columns of a row (coalesced), each lane summing down its column, one reduction at the end; on host
-// backends row by row with four interleaved partial sums.
+// backends one partial sum per column for overlaps up to 12 columns wide (most are 4-11: stamps of
+// neighbouring fibers and bins), else row by row with four interleaved partial sums. Either way the order of
+// the additions depends on the width only, never on threads.
 template <class Member, class F>
 KOKKOS_INLINE_FUNCTION double lane_sum_rows(const Member& team, int ny, int x0, int x1, const F& f) {
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
@@ -74,6 +90,35 @@ KOKKOS_INLINE_FUNCTION double lane_sum_rows(const Member& team, int ny, int x0, 
   return s;
 #else
   (void)team;
+  using lanes_detail::sum_rows_fixed;
+  switch (x1 - x0) {
+    case 1:
+      return sum_rows_fixed<1>(ny, x0, f);
+    case 2:
+      return sum_rows_fixed<2>(ny, x0, f);
+    case 3:
+      return sum_rows_fixed<3>(ny, x0, f);
+    case 4:
+      return sum_rows_fixed<4>(ny, x0, f);
+    case 5:
+      return sum_rows_fixed<5>(ny, x0, f);
+    case 6:
+      return sum_rows_fixed<6>(ny, x0, f);
+    case 7:
+      return sum_rows_fixed<7>(ny, x0, f);
+    case 8:
+      return sum_rows_fixed<8>(ny, x0, f);
+    case 9:
+      return sum_rows_fixed<9>(ny, x0, f);
+    case 10:
+      return sum_rows_fixed<10>(ny, x0, f);
+    case 11:
+      return sum_rows_fixed<11>(ny, x0, f);
+    case 12:
+      return sum_rows_fixed<12>(ny, x0, f);
+    default:
+      break;
+  }
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   for (int y = 0; y < ny; ++y) {
     int x = x0;
