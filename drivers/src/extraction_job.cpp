@@ -134,6 +134,7 @@ ImageInput upload_job_image(const ExecSpace& exec, const io::PreprocImage& image
   host.ivar = image.ivar;  // the mask is applied already
   host.ccd_ny = image.npix_y;
   host.ccd_nx = image.npix_x;
+  host.pixels_validated = true;  // io::read_preproc zeroed every unusable pixel's weight
   return upload_image(exec, host);
 }
 

@@ -3,8 +3,10 @@
 // bits as the whole, a reused pipeline, the mask applied while uploading, and the refusals.
 #include <catch2/catch_test_macros.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -287,6 +289,58 @@ TEST_CASE("upload_image applies the CCD mask, as io::read_preproc does", "[core]
   h.origin_y = 0;
   h.mask = perfex::HostView<const std::int32_t**>(c.mask.data(), 10, 10);
   CHECK_THROWS_AS(perfex::upload_image(perfex::ExecSpace(), h), perfex::Error);
+}
+
+TEST_CASE("upload_image: unusable pixels get weight 0, contiguous and padded arrays alike", "[core][pipeline]") {
+  // Every pixel limit of perfex/core/pixel_limits.hpp, scattered over a small CCD, seen through contiguous
+  // views (the flat count) and through padded ones (the first nx columns of wider rows: the 2D count).
+  static constexpr int ny = 7, nx = 9, padded = nx + 5;
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  perfex::HostView<double**> wide_image("image", ny, padded), wide_ivar("ivar", ny, padded);
+  for (int y = 0; y < ny; ++y)
+    for (int x = 0; x < padded; ++x) {
+      wide_image(y, x) = 10.0 + y + 0.1 * x;
+      wide_ivar(y, x) = 0.5 + 0.01 * (y + x);
+    }
+  struct Bad {
+    int y, x;
+    double value, ivar;
+  };
+  const std::vector<Bad> bad = {{1, 2, nan, 1.0},  {2, 4, inf, 1.0}, {3, 6, -2e10, 1.0},
+                                {4, 8, 1.0, 2e10}, {5, 0, 1.0, inf}, {6, 2, 1.0, nan}};
+  for (const Bad& b : bad) {
+    wide_image(b.y, b.x) = b.value;
+    wide_ivar(b.y, b.x) = b.ivar;
+  }
+  const auto first_columns = [](const perfex::HostView<double**>& v) -> perfex::HostView<const double**> {
+    return Kokkos::subview(v, Kokkos::ALL(), std::make_pair(0, nx));
+  };
+  perfex::HostView<double**> image("image", ny, nx), ivar("ivar", ny, nx);
+  for (int y = 0; y < ny; ++y)
+    for (int x = 0; x < nx; ++x) {
+      image(y, x) = wide_image(y, x);
+      ivar(y, x) = wide_ivar(y, x);
+    }
+  const auto weights_of = [&](const perfex::HostView<const double**>& img, const perfex::HostView<const double**>& iv) {
+    perfex::HostImage h;
+    h.image = img;
+    h.ivar = iv;
+    h.ccd_ny = ny;
+    h.ccd_nx = nx;
+    const auto input = perfex::upload_image(perfex::ExecSpace(), h);
+    return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), input.weights);
+  };
+  const auto check = [&](const auto& w) {
+    for (int y = 0; y < ny; ++y)
+      for (int x = 0; x < nx; ++x) {
+        const bool unusable = std::any_of(bad.begin(), bad.end(), [&](const Bad& b) { return b.y == y && b.x == x; });
+        INFO("pixel (" << y << ", " << x << ")");
+        CHECK(w(y, x) == (unusable ? 0.0 : wide_ivar(y, x)));
+      }
+  };
+  REQUIRE_FALSE(first_columns(wide_image).span_is_contiguous());
+  check(weights_of(image, ivar));
+  check(weights_of(first_columns(wide_image), first_columns(wide_ivar)));
 }
 
 TEST_CASE("Frame pipeline: partial bundles at either end, chunk-invariant, each cut as its own bundle",
