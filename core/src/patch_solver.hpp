@@ -129,6 +129,19 @@ struct PatchSolver {
 
   KOKKOS_INLINE_FUNCTION CoreTiles core_tiles(int index) const { return core_tiles_of(group, ridge, index); }
 
+  // The first bin in [lo, hi) of the patch's fiber at cache index `fiber` whose stamp starts below row `y`
+  // (ycorner > y), for a fiber whose stamps' first rows ascend along the patch's bins (bisection).
+  KOKKOS_INLINE_FUNCTION int first_bin_after(const Patch& p, int fiber, int lo, int hi, int y) const {
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      if (ycorner(fiber, p.wave_lo + mid) > y)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    return lo;
+  }
+
   template <class Member>
   KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const;
 
@@ -136,17 +149,19 @@ struct PatchSolver {
   template <class Member>
   KOKKOS_INLINE_FUNCTION void gather_pixels(const Member& team, const Patch& p, double* box) const;
   template <class Member>
+  KOKKOS_INLINE_FUNCTION std::uint64_t ascending_fibers(const Member& team, const Patch& p) const;
+  template <class Member>
   KOKKOS_INLINE_FUNCTION void normal_equations(const Member& team, const Patch& p, const FiberTiles& t,
-                                               const double* box, double* stamps, double* fluxweight, double* rhs,
-                                               double* diag, double& farmax) const;
+                                               std::uint64_t ascending, const double* box, double* stamps,
+                                               double* fluxweight, double* rhs, double* diag, double& farmax) const;
   template <class Member>
   KOKKOS_INLINE_FUNCTION void add_prior(const Member& team, const Patch& p, const FiberTiles& t, double relative_ridge,
                                         const double* fluxweight, double* diag) const;
   template <class Member>
   KOKKOS_INLINE_FUNCTION void copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t, double* cb) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p, const double* xflux, double* box,
-                                               bool solved) const;
+  KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p, std::uint64_t ascending,
+                                               const double* xflux, double* box, bool solved) const;
 };
 
 // ---- implementation -------------------------------------------------------------------------------------
@@ -183,8 +198,9 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   const double relative_ridge = ridge.extent(0) > 0 ? ridge(index) : 0.0;
 
   gather_pixels(team, p, box);
+  const std::uint64_t ascending = ascending_fibers(team, p);
   double farmax = 0.0;
-  normal_equations(team, p, t, box, stamps, fluxweight, xflux, diag, farmax);
+  normal_equations(team, p, t, ascending, box, stamps, fluxweight, xflux, diag, farmax);
   add_prior(team, p, t, relative_ridge, fluxweight, diag);
   if (last_phase < SolvePhase::Factorization) return;
 
@@ -222,12 +238,12 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   }
   Kokkos::single(Kokkos::PerTeam(team), [&]() { out.status(index) = status; });
   if (status != PatchStatus::solved) {
-    if (last_phase >= SolvePhase::All) chi2_and_pixmask(team, p, xflux, box, false);
+    if (last_phase >= SolvePhase::All) chi2_and_pixmask(team, p, ascending, xflux, box, false);
     return;
   }
   // The decorrelation of the solved patches is a launch of its own after this one (core/src/decorrelate.hpp).
   if (last_phase < SolvePhase::All) return;
-  chi2_and_pixmask(team, p, xflux, box, true);
+  chi2_and_pixmask(team, p, ascending, xflux, box, true);
 }
 
 // Copies the box's pixels and weights into scratch once (weights 0 for masked, off-image, off-CCD or
@@ -248,6 +264,25 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::gather_pixels(const Member& team, const
   team.team_barrier();
 }
 
+// Bit b (the patch's first 64 fibers): the first rows of fiber b's stamps never decrease along the patch's
+// bins (every real trace), so the bins whose stamps meet a pixel row are a contiguous run found by bisection
+// (first_bin_after) in the normal equations and in chi2pix; the others' bins are all tested.
+template <class Member>
+KOKKOS_INLINE_FUNCTION std::uint64_t PatchSolver::ascending_fibers(const Member& team, const Patch& p) const {
+  const int f0 = p.fiber_lo - cache_fiber_begin;
+  std::uint64_t ascending = 0;
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, 0, p.nfiber < 64 ? p.nfiber : 64),
+      [&](const int b, std::uint64_t& bits) {
+        bool up = true;
+        for (int w = 1; w < p.nwave && up; ++w)
+          up = ycorner(f0 + b, p.wave_lo + w) >= ycorner(f0 + b, p.wave_lo + w - 1);
+        if (up) bits |= std::uint64_t(1) << b;
+      },
+      Kokkos::BOr<std::uint64_t>(ascending));
+  return ascending;
+}
+
 // iCov = A^T W A on the fiber tiles (upper triangles of D_s, B_s transposed), y = A^T W p, fluxweight = A^T w,
 // diag = iCov's diagonal, accumulated from the sparse spots. Threads take unknowns i; each first weights its
 // stamp (clipped to the box) into its own scratch row, then sums it against every partner k >= i whose stamp
@@ -255,8 +290,9 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::gather_pixels(const Member& team, const
 // only measured: farmax = their largest |iCov(i, k)|.
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, const Patch& p, const FiberTiles& t,
-                                                          const double* box, double* stamps, double* fluxweight,
-                                                          double* rhs, double* diag, double& farmax) const {
+                                                          std::uint64_t ascending, const double* box, double* stamps,
+                                                          double* fluxweight, double* rhs, double* diag,
+                                                          double& farmax) const {
   const int n = p.unknowns();
   const int m = p.nwave;
   const int g = t.g;
@@ -267,14 +303,6 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
   const double* vbox = box + ws.max_box;
   double* ws_i = stamps + team.team_rank() * ws.stamp_px;  // this thread's weighted stamp, rows of stamp_nx
   const int coupling = p.fiber_coupling > 0 ? p.fiber_coupling : 0;
-  // Bit f: the stamp rows of padded fiber f ascend with the bin (always so for DESI PSFs).
-  unsigned rows_ascending = 0;
-  for (int f = 0; f < p.nfiber && f < 32; ++f) {
-    bool ascending = true;
-    for (int w = p.wave_lo + 1; w < p.wave_lo + m; ++w)
-      ascending = ascending && ycorner(f0 + f, w) >= ycorner(f0 + f, w - 1);
-    if (ascending) rows_ascending |= 1u << f;
-  }
   double far = 0.0;
   Kokkos::parallel_reduce(
       Kokkos::TeamThreadRange(team, 0, n),
@@ -317,18 +345,9 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
           const double* spot_f = &spots(f0 + fk, wk0, 0, 0);
           // Partners whose stamp rows meet [ylo, yhi): with rows ascending in wavelength, a binary search for
           // the first and a stop after the last; otherwise every bin is tested.
-          const bool sorted = fk < 32 && ((rows_ascending >> fk) & 1u);
+          const bool sorted = fk < 64 && ((ascending >> fk) & 1u);
           int ck = fk == fl ? c : 0;
-          if (sorted) {
-            int hi = m;
-            while (ck < hi) {
-              const int mid = (ck + hi) / 2;
-              if (ycorner(f0 + fk, wk0 + mid) + stamp_ny <= ylo)
-                ck = mid + 1;
-              else
-                hi = mid;
-            }
-          }
+          if (sorted) ck = first_bin_after(p, f0 + fk, ck, m, ylo - stamp_ny);  // stamps ending below ylo
           for (; ck < m; ++ck) {
             const int yk = ycorner(f0 + fk, wk0 + ck);
             if (sorted && yk >= yhi) break;
@@ -424,37 +443,14 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const 
 // chi2pix = A^T chi^2 / A^T (totivar > 0). pixmask_fraction = A_core^T (w == 0). A patch that was not
 // solved gets its pixmask_fraction and chi2pix 0.
 template <class Member>
-KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, const Patch& p, const double* xflux,
-                                                          double* box, bool solved) const {
+KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, const Patch& p, std::uint64_t ascending,
+                                                          const double* xflux, double* box, bool solved) const {
   const int nx = p.xmax - p.xmin, ny = p.ymax - p.ymin;
   const int nw = p.nwave;
   const int f0 = p.fiber_lo - cache_fiber_begin;
   const double* wbox = box;
   double* chi2 = box + ws.max_box;  // overwrites the pixel values, row by row after use
   double* good = box + 2 * ws.max_box;
-  // Fibers whose stamps' first rows never decrease along the patch's bins (every real trace: bit b for
-  // fiber b, the first 64 fibers): a row meets a contiguous run of their bins, found by bisection.
-  std::uint64_t sorted = 0;
-  if (solved)
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, 0, p.nfiber < 64 ? p.nfiber : 64),
-        [&](const int b, std::uint64_t& bits) {
-          bool up = true;
-          for (int w = 1; w < nw && up; ++w) up = ycorner(f0 + b, p.wave_lo + w) >= ycorner(f0 + b, p.wave_lo + w - 1);
-          if (up) bits |= std::uint64_t(1) << b;
-        },
-        Kokkos::BOr<std::uint64_t>(sorted));
-  // The first bin in [lo, hi) of fiber fj whose stamp starts after row `y` (bins in ascending stamp rows).
-  const auto first_after = [&](int fj, int lo, int hi, int y) {
-    while (lo < hi) {
-      const int mid = lo + (hi - lo) / 2;
-      if (ycorner(fj, p.wave_lo + mid) > y)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-    return lo;
-  };
   // Model row by row (deterministic: each row sums its unknowns in a fixed order, j = b nw + w ascending; the
   // bisection only skips bins whose stamps miss the row).
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, solved ? ny : 0), [&](const int iy) {
@@ -464,9 +460,9 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
     for (int b = 0; b < p.nfiber; ++b) {
       const int fj = f0 + b;
       int wlo = 0, whi = nw;
-      if (b < 64 && ((sorted >> b) & 1)) {
-        wlo = first_after(fj, 0, nw, y - stamp_ny);  // stamps starting at or before y - stamp_ny end above y
-        whi = first_after(fj, wlo, nw, y);
+      if (b < 64 && ((ascending >> b) & 1)) {
+        wlo = first_bin_after(p, fj, 0, nw, y - stamp_ny);  // stamps starting at or before y - stamp_ny end above y
+        whi = first_bin_after(p, fj, wlo, nw, y);
       }
       for (int w = wlo; w < whi; ++w) {
         const int wj = p.wave_lo + w;
