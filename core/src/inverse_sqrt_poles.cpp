@@ -135,9 +135,4 @@ InverseSqrtPoleTable make_inverse_sqrt_poles(double tolerance) {
   return table;
 }
 
-const InverseSqrtPoleTable& inverse_sqrt_poles() {
-  static const InverseSqrtPoleTable table = make_inverse_sqrt_poles(2e-15);
-  return table;
-}
-
 }  // namespace perfex::linalg

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -228,6 +229,21 @@ TEST_CASE("Inverse square root poles reach their tolerance on every ratio", "[li
   }
   CHECK(t.poles(4) <= 10);  // a DESI block (ratio ~8-16) needs about ten
   CHECK(t.max_poles() <= 64);
+}
+
+TEST_CASE("The pole table generated at build time is the one make_inverse_sqrt_poles computes, to the bit",
+          "[linalg][decorrelation]") {
+  const auto& built = perfex::linalg::inverse_sqrt_poles();
+  const auto fresh = perfex::linalg::make_inverse_sqrt_poles(perfex::linalg::InverseSqrtPoleTable::default_tolerance);
+  CHECK(built.tolerance == fresh.tolerance);
+  CHECK(built.first == fresh.first);
+  REQUIRE(built.shift.size() == fresh.shift.size());
+  REQUIRE(built.weight.size() == fresh.weight.size());
+  for (std::size_t j = 0; j < fresh.shift.size(); ++j) {
+    INFO("pole " << j);
+    CHECK(std::memcmp(&built.shift[j], &fresh.shift[j], sizeof(double)) == 0);
+    CHECK(std::memcmp(&built.weight[j], &fresh.weight[j], sizeof(double)) == 0);
+  }
 }
 
 TEST_CASE("Packed Householder tridiagonalisation reconstructs random symmetric matrices on any lanes",
