@@ -611,7 +611,7 @@ void launch_spots(const ExecSpace& exec, const ParamEvaluator& evaluator, const 
     const int n = std::min(chunk, nfiber - f0);
     evaluator.evaluate(params, f0, n);
     kernel.fiber_offset = f0;
-    auto policy = backends::team_policy(exec, n * kernel.nwave);
+    auto policy = backends::spot_team_policy(exec, n * kernel.nwave);
     policy.set_scratch_size(kernel.scratch_level, Kokkos::PerTeam(scratch_bytes));
     Kokkos::parallel_for("perfex::spots::stamps", policy, kernel);
   }

@@ -1,6 +1,6 @@
 # Lane: the GPU launch shapes on the CPU (PERFEX_LAUNCH_SHAPE=gpu, backends/include/perfex/backends/launch_config.hpp)
 # in build-gpu-shape/: the host backends take the CUDA build's team shapes (teams of 32 threads for the patch
-# solver, 128 clamped to the thread pool for the other team kernels), so every team barrier, team split and
+# solver, the decorrelation and the spots, 128 clamped to the thread pool for the other team kernels), so every team barrier, team split and
 # scratch allocation of the GPU path runs on the CPU. The core linear-algebra tests (the tile kernels and the
 # fiber-tile solve at team sizes up to 32, with explicitly split lanes; the decorrelation's block algebra on
 # lanes and teams) and the golden tests (the whole

@@ -37,6 +37,8 @@ struct HostLaunchShape {
   // clamped at run time to the thread pool).
   static constexpr int decorrelate_team_size = 1;
   static constexpr int decorrelate_vector_length = 1;
+  // Spot kernel (core/src/spots.cpp): one team per spot.
+  static constexpr int spot_team_size = 1;
 };
 
 struct GpuLaunchShape {
@@ -52,6 +54,10 @@ struct GpuLaunchShape {
   // Decorrelation: a warp per C_bb block, one lane per thread (the block's rows, columns or poles).
   static constexpr int decorrelate_team_size = 32;
   static constexpr int decorrelate_vector_length = 1;
+  // Spot kernel: a warp per spot. Its stages have 2 to 30 items (edges, degrees, stamp rows), so a team of
+  // 128 left over 3/4 of its threads idle, and at ~250 registers per thread (sm_90) only two such teams fit
+  // on an SM: a warp per spot keeps the same 8 warps per SM busy on 8 spots instead of 2.
+  static constexpr int spot_team_size = 32;
 };
 
 #if defined(PERFEX_LAUNCH_SHAPE_GPU)
@@ -95,6 +101,14 @@ template <class ExecutionSpace>
 Kokkos::TeamPolicy<ExecutionSpace> team_policy(const ExecutionSpace& exec, int league_size) {
   using Config = LaunchConfig<ExecutionSpace>;
   return Kokkos::TeamPolicy<ExecutionSpace>(exec, league_size, fitted_team_size(exec, Config::team_size),
+                                            Config::vector_length);
+}
+
+// The spot kernel's launch: its own team size.
+template <class ExecutionSpace>
+Kokkos::TeamPolicy<ExecutionSpace> spot_team_policy(const ExecutionSpace& exec, int league_size) {
+  using Config = LaunchConfig<ExecutionSpace>;
+  return Kokkos::TeamPolicy<ExecutionSpace>(exec, league_size, fitted_team_size(exec, Config::spot_team_size),
                                             Config::vector_length);
 }
 
