@@ -184,16 +184,51 @@ void FitsFile::check_extents(unsigned long long size, int hdus) {
   update_hdu_name();
 }
 
+namespace {
+
+// The buffer of a file built in memory, zero wherever CFITSIO has not written. CFITSIO looks for a next HDU in
+// the bytes past the last one it wrote; from plain malloc/realloc those bytes are whatever the heap held, in a
+// process that writes several files often the headers of an earlier one, which CFITSIO then took for HDUs of
+// this file (a frame written after others came out with the earlier frame's WAVELENGTH HDU). So the buffer is
+// allocated zeroed and grown by zeroing_realloc, which zeroes what it adds. Its capacity is kept in a header
+// before the bytes CFITSIO sees (realloc does not say how much it had).
+constexpr std::size_t buffer_header = 16;  // keeps the bytes 16-byte aligned, as malloc's
+
+void* zeroed_buffer(std::size_t size) {
+  auto* base = static_cast<char*>(std::calloc(1, buffer_header + size));
+  if (!base) return nullptr;
+  std::memcpy(base, &size, sizeof size);
+  return base + buffer_header;
+}
+
+void* zeroing_realloc(void* data, std::size_t size) {
+  if (!data) return zeroed_buffer(size);
+  char* base = static_cast<char*>(data) - buffer_header;
+  std::size_t old = 0;
+  std::memcpy(&old, base, sizeof old);
+  auto* grown = static_cast<char*>(std::realloc(base, buffer_header + size));
+  if (!grown) return nullptr;
+  if (size > old) std::memset(grown + buffer_header + old, 0, size - old);
+  std::memcpy(grown, &size, sizeof size);
+  return grown + buffer_header;
+}
+
+void free_buffer(void* data) {
+  if (data) std::free(static_cast<char*>(data) - buffer_header);
+}
+
+}  // namespace
+
 FitsFile::FitsFile(AtomicOutput& output) : m_output(&output), m_path(output.path()) {
   m_created = std::make_unique<CreatedBuffer>();
   constexpr std::size_t initial = 2880 * 16;
-  m_created->data = std::malloc(initial);
+  m_created->data = zeroed_buffer(initial);
   if (!m_created->data) throw std::bad_alloc();
   m_created->size = initial;
   int status = 0;
   fitsfile* f = nullptr;
   // Grows by 16 MiB steps (realloc moves pages, it does not copy them).
-  fits_create_memfile(&f, &m_created->data, &m_created->size, std::size_t{1} << 24, std::realloc, &status);
+  fits_create_memfile(&f, &m_created->data, &m_created->size, std::size_t{1} << 24, zeroing_realloc, &status);
   if (status != 0) {
     const std::string text = status_text(status);
     throw_data_error(m_path + ": cannot be created in memory (" + text + ")");
@@ -201,7 +236,7 @@ FitsFile::FitsFile(AtomicOutput& output) : m_output(&output), m_path(output.path
   m_fptr = f;
 }
 
-FitsFile::CreatedBuffer::~CreatedBuffer() { std::free(data); }
+FitsFile::CreatedBuffer::~CreatedBuffer() { free_buffer(data); }
 
 FitsFile::FitsFile(FitsFile&& other) noexcept
     : m_fptr(std::exchange(other.m_fptr, nullptr)),

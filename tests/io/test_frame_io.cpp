@@ -7,6 +7,8 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "frame_fixture.hpp"
 #include "perfex/core/error.hpp"
@@ -115,6 +117,31 @@ TEST_CASE("Frame files round-trip: float64 HDUs exactly, float32 HDUs to float32
   for (std::size_t k = 0; k < order.size(); ++k) {
     f.move_to_index(static_cast<int>(k));
     CHECK(f.current_hdu_name() == order[k]);
+  }
+}
+
+TEST_CASE("Files built in memory one after another never take the heap's old bytes for HDUs", "[io][frame]") {
+  // A long process (extract-exposure, the Python module) writes many files; each is built in a memory buffer
+  // whose bytes past the last HDU written were once the heap's, often a previous file's headers, which
+  // CFITSIO would read as further HDUs of this one. Frames of changing shapes, each read back at once.
+  perfex::test::TempDir tmp;
+  const std::vector<std::pair<int, int>> shapes = {{3, 40}, {2, 12}, {5, 7}, {1, 30}, {4, 9}, {3, 40}, {2, 12}};
+  for (std::size_t k = 0; k < shapes.size(); ++k) {
+    const auto [nspec, nwave] = shapes[k];
+    INFO("frame " << k << ": " << nspec << " x " << nwave);
+    const auto frame = make_frame(10, nspec, nwave);
+    const std::string path = (tmp / ("frame-" + std::to_string(k) + ".fits")).string();
+    perfex::io::FrameWriteOptions options;
+    options.float64 = true;
+    perfex::io::write_frame(path, frame, perfex::io::FibermapSource(), options);
+    const auto back = perfex::io::read_frame(path, true);
+    REQUIRE(back.data.nspec == nspec);
+    REQUIRE(back.data.nwave == nwave);
+    for (int i = 0; i < nspec; ++i)
+      for (int j = 0; j < nwave; ++j) {
+        CHECK(back.data.flux(i, j) == frame.data.flux(i, j));
+        CHECK(back.mask(i, j) == frame.mask(i, j));
+      }
   }
 }
 
