@@ -113,20 +113,6 @@ struct PatchSolver {
   int batch_begin = 0;
   SolvePhase last_phase = SolvePhase::All;
 
-  // Pixel value and weight at full-CCD (y, x); pixels off the image or the CCD, and non-finite or
-  // negative values, count as masked (weight 0).
-  KOKKOS_INLINE_FUNCTION void pixel(int y, int x, double& value, double& weight) const {
-    const int iy = y - origin_y, ix = x - origin_x;
-    value = 0.0;
-    weight = 0.0;
-    if (y < 0 || y >= ccd_ny || x < 0 || x >= ccd_nx || iy < 0 || iy >= image_ny || ix < 0 || ix >= image_nx) return;
-    const double v = image(iy, ix), w = weights(iy, ix);
-    if (math::isfinite(v) && math::isfinite(w) && w > 0.0) {
-      value = v;
-      weight = w;
-    }
-  }
-
   KOKKOS_INLINE_FUNCTION CoreTiles core_tiles(int index) const { return core_tiles_of(group, ridge, index); }
 
   // The first bin in [lo, hi) of the patch's fiber at cache index `fiber` whose stamp starts below row `y`
@@ -253,13 +239,35 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::gather_pixels(const Member& team, const
   const int nx = p.xmax - p.xmin, ny = p.ymax - p.ymin;
   double* wbox = box;
   double* vbox = box + ws.max_box;
+  // The box's columns on both the CCD and the image, [xa, xb) relative to xmin (the same for every row).
+  const int col_lo = origin_x > 0 ? origin_x : 0;
+  const int col_hi = origin_x + image_nx < ccd_nx ? origin_x + image_nx : ccd_nx;
+  const int xa = col_lo > p.xmin ? (col_lo < p.xmax ? col_lo : p.xmax) - p.xmin : 0;
+  const int xb_raw = (col_hi < p.xmax ? col_hi : p.xmax) - p.xmin;
+  const int xb = xb_raw > xa ? xb_raw : xa;
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, ny), [&](const int iy) {
-    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nx), [&](const int ix) {
-      double v, w;
-      pixel(p.ymin + iy, p.xmin + ix, v, w);
-      wbox[iy * nx + ix] = w;
-      vbox[iy * nx + ix] = v;
-    });
+    const int y = p.ymin + iy, row = y - origin_y;
+    const bool on_image = y >= 0 && y < ccd_ny && row >= 0 && row < image_ny;
+    const int lo = on_image ? xa : nx, hi = on_image ? xb : nx;
+    double* wout = wbox + iy * nx;
+    double* vout = vbox + iy * nx;
+    // Off the CCD or the image: weight 0; on it, the pixel unless its value or weight is not finite or the
+    // weight is not positive (branch-free: a vectorised pass over the row).
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, lo), [&](const int ix) { wout[ix] = vout[ix] = 0.0; });
+    if (hi > lo) {
+      // Image column x - origin_x of box column ix: offsets from the arrays' starts, never a pointer before them.
+      const long vrow = static_cast<long>(row) * static_cast<long>(image.stride(0)) + (p.xmin - origin_x);
+      const long wrow = static_cast<long>(row) * static_cast<long>(weights.stride(0)) + (p.xmin - origin_x);
+      const double* value = image.data();
+      const double* weight = weights.data();
+      Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, lo, hi), [&](const int ix) {
+        const double v = value[vrow + ix], w = weight[wrow + ix];
+        const bool use = math::isfinite(v) & math::isfinite(w) & (w > 0.0);
+        wout[ix] = use ? w : 0.0;
+        vout[ix] = use ? v : 0.0;
+      });
+    }
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, hi, nx), [&](const int ix) { wout[ix] = vout[ix] = 0.0; });
   });
   team.team_barrier();
 }
