@@ -277,8 +277,8 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
   out.status = DeviceView<int*>("perfex::extract::status", npatch);
   solver.out = out;
 
-  using Config = backends::LaunchConfig<ExecSpace>;
-  const int batch = npatch < Config::patch_batch ? npatch : Config::patch_batch;
+  const int most = backends::patch_batch_for(exec);
+  const int batch = npatch < most ? npatch : most;
   detail::PatchWorkspace& ws = solver.ws;
   // Every size from the plan: subbundles differ in size (specter's split, partial bundles), the padding
   // grows with the spots.

@@ -20,8 +20,10 @@ struct HostLaunchShape {
   static constexpr int team_size = 1;
   static constexpr int vector_length = 1;
   // Patches solved per launch: bounds the per-slot outputs of the patch solver (the core fibers' C blocks,
-  // ~0.23 MB per DESI patch) while giving every thread many patches to balance.
+  // ~0.23 MB per DESI patch) while giving every thread many patches to balance: 64 per thread, at most 128
+  // (one thread: 14 MB of blocks to first-touch instead of 28; patch_batch_for()).
   static constexpr int patch_batch = 128;
+  static constexpr int patch_batch_per_thread = 64;
   // Wavelengths per work item of a per-(fiber, wavelength) kernel whose inner loops run over them: SIMD
   // lanes on host backends.
   static constexpr int wavelengths_per_item = 8;
@@ -45,6 +47,7 @@ struct GpuLaunchShape {
   static constexpr int team_size = 128;
   static constexpr int vector_length = 1;
   static constexpr int patch_batch = 2048;
+  static constexpr int patch_batch_per_thread = 2048;
   static constexpr int wavelengths_per_item = 1;  // one per thread: per-thread arrays stay in registers
   // The patch solver: 32 threads x 4 lanes (4 warps). Threads take tile rows or unknowns, lanes the
   // contiguous index inside them (coalesced loads); one output per lane item.
@@ -102,6 +105,15 @@ Kokkos::TeamPolicy<ExecutionSpace> team_policy(const ExecutionSpace& exec, int l
   using Config = LaunchConfig<ExecutionSpace>;
   return Kokkos::TeamPolicy<ExecutionSpace>(exec, league_size, fitted_team_size(exec, Config::team_size),
                                             Config::vector_length);
+}
+
+// Patches per launch of the patch solver on `exec`: patch_batch_per_thread for each thread of a host
+// backend's pool, at most patch_batch.
+template <class ExecutionSpace>
+int patch_batch_for(const ExecutionSpace& exec) {
+  using Config = LaunchConfig<ExecutionSpace>;
+  const long per_thread = static_cast<long>(Config::patch_batch_per_thread) * exec.concurrency();
+  return per_thread < Config::patch_batch ? static_cast<int>(per_thread > 0 ? per_thread : 1) : Config::patch_batch;
 }
 
 // The spot kernel's launch: its own team size.
