@@ -36,6 +36,31 @@ struct Card {
   bool overflows = false;
 };
 
+// Whether the card's string value has a doubled quote whose second quote falls at or past index FLEN_VALUE - 1 of
+// the value (the opening quote at 0), where ffpsvc's buffer ends: the values CFITSIO 4.2 overflowed it on. Found in the card itself, as ffpsvc locates the value (after "= " in columns 9-10, else after the first
+// '='), so that the same cards are refused whatever CFITSIO's version does with them (4.7 no longer overflows).
+bool doubled_quote_at_limit(const char* card) {
+  const std::size_t n = strnlen(card, 80);
+  std::size_t pos = 0;
+  if (n > 9 && card[8] == '=' && card[9] == ' ') {
+    pos = 10;
+  } else {
+    const void* eq = std::memchr(card, '=', n);
+    if (!eq) return false;
+    pos = static_cast<std::size_t>(static_cast<const char*>(eq) - card) + 1;
+  }
+  while (pos < n && card[pos] == ' ') ++pos;
+  if (pos >= n || card[pos] != '\'') return false;
+  for (std::size_t i = pos + 1, j = 1; i < n; ++i, ++j) {
+    if (card[i] != '\'') continue;
+    if (i + 1 >= n || card[i + 1] != '\'') return false;  // the closing quote
+    if (j + 1 >= static_cast<std::size_t>(FLEN_VALUE) - 1) return true;
+    ++i;
+    ++j;
+  }
+  return false;
+}
+
 Card read_card(const char* raw) {
   char card[FLEN_CARD] = {0};
   std::memcpy(card, raw, 80);
@@ -48,7 +73,7 @@ Card read_card(const char* raw) {
   out.name = name;
   status = 0;
   out.parsed = ffpsvc(card, token, nullptr, &status) <= 0;
-  out.overflows = strnlen(token, sizeof(token)) >= FLEN_VALUE;
+  out.overflows = strnlen(token, sizeof(token)) >= FLEN_VALUE || doubled_quote_at_limit(card);
   out.token = token;
   return out;
 }
