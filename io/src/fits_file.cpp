@@ -124,11 +124,7 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
 FitsFile FitsFile::create_memory(const std::string& name) {
   FitsFile file;
   file.m_path = name;
-  int status = 0;
-  fitsfile* f = nullptr;
-  fits_create_file(&f, "mem://", &status);
-  if (status != 0) throw_data_error(name + ": cannot create a FITS file in memory (" + status_text(status) + ")");
-  file.m_fptr = f;
+  file.create_in_memory();
   return file;
 }
 
@@ -219,7 +215,9 @@ void free_buffer(void* data) {
 
 }  // namespace
 
-FitsFile::FitsFile(AtomicOutput& output) : m_output(&output), m_path(output.path()) {
+FitsFile::FitsFile(AtomicOutput& output) : m_output(&output), m_path(output.path()) { create_in_memory(); }
+
+void FitsFile::create_in_memory() {
   m_created = std::make_unique<CreatedBuffer>();
   constexpr std::size_t initial = 2880 * 16;
   m_created->data = zeroed_buffer(initial);

@@ -27,8 +27,8 @@ class FitsFile {
   // Opens a FITS file held in memory (used by the fuzzers); `name` is used in messages. Reads a copy, and
   // refuses a file whose HDUs extend past `size` (truncated) before any data is read.
   static FitsFile open_memory(const void* data, std::size_t size, const std::string& name);
-  // Creates an empty FITS file in memory (CFITSIO's mem:// driver, freed when closed); `name` is used in
-  // messages. For composing headers (the FLUX header an HDF5 frame keeps as cards).
+  // Creates an empty FITS file in memory (the zeroed buffer files for AtomicOutput are built in, freed with
+  // this FitsFile); `name` is used in messages. For composing headers (the FLUX header an HDF5 frame keeps as cards).
   static FitsFile create_memory(const std::string& name);
   ~FitsFile();
   FitsFile(FitsFile&& other) noexcept;
@@ -123,6 +123,9 @@ class FitsFile {
   void check_extents(unsigned long long size, int hdus);
   // Walks the FITS file held in `bytes`, then opens it as a CFITSIO memory file kept in m_memory.
   void open_checked_memory(std::vector<char> bytes);
+  // Opens an empty CFITSIO memory file on a buffer kept in m_created, zero wherever CFITSIO has not written
+  // (fits_file.cpp, zeroing_realloc): every file perfex builds in memory.
+  void create_in_memory();
   // The RICE_1 tiles of the current compressed image HDU, replayed by detail::rice_tile_problem.
   void check_rice_tiles();
 
