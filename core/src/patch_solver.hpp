@@ -17,8 +17,8 @@ namespace perfex::detail {
 // Per-slot results in global memory (a slot is one patch of the current batch), read by the decorrelation.
 struct PatchWorkspace {
   DeviceView<double**> cblocks;  // [slot][c * bstride + i * nwave + j]: C_bb(i, j) of core fiber c, or its inverse
-                                 // M_b (PatchSolver::core_tiles), both triangles (read by the decorrelation,
-                                 // core/src/decorrelate.hpp)
+                                 // M_b (PatchSolver::core_tiles), upper triangle j >= i (read by the
+                                 // decorrelation, core/src/decorrelate.hpp; the lower triangle is stale)
   DeviceView<double**> vec;      // [slot][2 * max_n]: fluxweight | xflux
   int max_n = 0;
   int bstride = 0;  // per C_bb block: max_nwave^2
@@ -426,8 +426,9 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::add_prior(const Member& team, const Pat
   team.team_barrier();
 }
 
-// C_bb (or M_b) of the core fibers (diagonal blocks of the core tiles' mtile, in team scratch) into the slot's cblocks,
-// both triangles, for the decorrelation's launch (core/src/decorrelate.hpp).
+// C_bb (or M_b) of the core fibers (diagonal blocks of the core tiles' mtile, in team scratch) into the slot's
+// cblocks for the decorrelation's launch (core/src/decorrelate.hpp): the upper triangle only (row i from
+// column i on), all the decorrelation reads; the lower triangle's stores were strided, one cache line each.
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t,
                                                       double* cb) const {
@@ -438,10 +439,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const 
     const int b = core_b0 + c, s = b / t.g, o = (b % t.g) * m;
     const double* crow = t.mtile(s) + (o + i) * t.ld + o;
     double* out = cb + c * ws.bstride;
-    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, i, m), [&](const int j) {
-      out[i * m + j] = crow[j];
-      out[j * m + i] = crow[j];
-    });
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, i, m), [&](const int j) { out[i * m + j] = crow[j]; });
   });
   team.team_barrier();
 }

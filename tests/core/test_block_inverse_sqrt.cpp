@@ -419,6 +419,31 @@ TEST_CASE("Block inverse square root products match a dense C^-1/2 on any lanes"
   }
 }
 
+// The solver writes only the upper triangle of each core block (PatchSolver::copy_cblocks): whatever lies
+// below the diagonal must not reach the results.
+TEST_CASE("The block is read from its upper triangle only", "[linalg][decorrelation]") {
+  std::mt19937_64 rng(std::random_device{}());
+  const int m = 74;
+  std::vector<double> x(m);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (double& v : x) v = u(rng);
+  const Matrix c = with_spectrum(log_spectrum(m, 20.0, 3.0, rng), rng);
+  Matrix stale = c;
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < i; ++j) stale[i * m + j] = std::nan("");
+  const perfex::linalg::BlockInverseSqrtShape shape{m, 50, 5, 4};
+  for (const auto form : {perfex::linalg::BlockForm::covariance, perfex::linalg::BlockForm::precision})
+    for (int lanes : {1, 4}) {
+      const BlockResult full = run_block(SerialLanes{lanes, false}, shape, c, m, x, 12, 50, 5, form);
+      const BlockResult upper = run_block(SerialLanes{lanes, false}, shape, stale, m, x, 12, 50, 5, form);
+      REQUIRE(full.status == 0);
+      CHECK(upper.status == 0);
+      CHECK(same_bits(full.s, upper.s));
+      CHECK(same_bits(full.qx, upper.qx));
+      CHECK(same_bits(full.qband, upper.qband));
+    }
+}
+
 TEST_CASE("A block that is not positive definite is reported, not decorrelated", "[linalg][decorrelation]") {
   std::mt19937_64 rng(std::random_device{}());
   const int m = 20;

@@ -121,12 +121,12 @@ struct BlockInverseSqrtScratch {
   }
 };
 
-// For the block C (row-major, both triangles, row stride ldc; or P = C^{-1} there, `form`) and the vector x:
-// s[r] = (Q 1)_r for r in
-// [max(0, j0 - nd), min(m, j0 + ncols + nd)), qx[k] = (Q x)_{j0 + k} and qband[t * shape.max_cols + k] =
-// Q(j0 + k - nd + t, j0 + k) (0 outside the block) for k < ncols, t <= 2 nd. Returns 0, or 1 where C is
-// not positive definite to working precision (a non-finite entry, an eigenvalue <= 0, or a condition
-// number above 2^poles.max_log2_ratio); the outputs are then not meaningful.
+// For the block C (row-major, row stride ldc, or P = C^{-1} there: `form`; only the upper triangle, row j from
+// column j on, is read) and the vector x: s[r] = (Q 1)_r for r in [max(0, j0 - nd), min(m, j0 + ncols + nd)),
+// qx[k] = (Q x)_{j0 + k} and qband[t * shape.max_cols + k] = Q(j0 + k - nd + t, j0 + k) (0 outside the
+// block) for k < ncols, t <= 2 nd. Returns 0, or 1 where C is not positive definite to working precision (a
+// non-finite entry, an eigenvalue <= 0, or a condition number above 2^poles.max_log2_ratio); the outputs are
+// then not meaningful.
 template <class Lanes>
 KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const InverseSqrtPolesRef& poles,
                                                    const BlockInverseSqrtShape& shape, const BlockInverseSqrtScratch& w,
