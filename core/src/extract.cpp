@@ -285,8 +285,13 @@ void solve_patch_batches(const ExecSpace& exec, const ImageInput& input, const S
   const int m = plan.max_nwave;
   // (max_core from the patches themselves too: a plan made by hand may leave its max_* summary short).
   int max_core = plan.max_ncore_fiber;
-  for (const Patch& p : plan.patches) max_core = std::max(max_core, p.ncore_fiber);
+  int max_nfiber = 0;
+  for (const Patch& p : plan.patches) {
+    max_core = std::max(max_core, p.ncore_fiber);
+    max_nfiber = std::max(max_nfiber, p.nfiber);
+  }
   ws.max_n = plan.max_unknowns;
+  ws.max_nfiber = max_nfiber;
   ws.bstride = m * m;
   ws.max_box = plan.max_box_pixels;
   ws.stamp_px = spots.stamp_ny * spots.stamp_nx;

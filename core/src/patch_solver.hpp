@@ -21,7 +21,8 @@ struct PatchWorkspace {
                                  // decorrelation, core/src/decorrelate.hpp; the lower triangle is stale)
   DeviceView<double**> vec;      // [slot][2 * max_n]: fluxweight | xflux
   int max_n = 0;
-  int bstride = 0;  // per C_bb block: max_nwave^2
+  int max_nfiber = 0;  // fibers of the largest patch
+  int bstride = 0;     // per C_bb block: max_nwave^2
   // Team scratch (level 1) of one patch, in doubles: see SolverScratch.
   int max_box = 0;
   int stamp_px = 0;
@@ -42,8 +43,12 @@ struct SolverScratch {
   KOKKOS_INLINE_FUNCTION static long work(const PatchWorkspace& ws, int team_size) {
     return diag(ws, team_size) + ws.max_n;
   }
-  KOKKOS_INLINE_FUNCTION static long tiles(const PatchWorkspace& ws, int team_size) {
+  // 5 ints per patch fiber (FarStrips), in doubles' room.
+  KOKKOS_INLINE_FUNCTION static long ints(const PatchWorkspace& ws, int team_size) {
     return work(ws, team_size) + 2L * ws.max_tile_ld;
+  }
+  KOKKOS_INLINE_FUNCTION static long tiles(const PatchWorkspace& ws, int team_size) {
+    return ints(ws, team_size) + 5L * ws.max_nfiber;
   }
   KOKKOS_INLINE_FUNCTION static long total(const PatchWorkspace& ws, int team_size) {
     return tiles(ws, team_size) +
@@ -92,6 +97,29 @@ KOKKOS_INLINE_FUNCTION CoreTiles core_tiles_of(const DeviceView<const int*>& gro
   return g == 1 && r == 0.0 ? CoreTiles::precision : CoreTiles::covariance;
 }
 
+// An unknown's stamp clipped to the patch's box (PatchSolver::weighted_stamp).
+struct StampClip {
+  int xi, yi;    // the stamp's corner
+  int ylo, yhi;  // rows inside the box
+  int xlo, xhi;  // columns inside the box
+};
+
+// Fibers further apart than the tiles hold ("far" pairs: tile distance >= 2) are not summed pair by pair: a
+// bound replaces them. Every far partner k of i (patch fiber fk) has |iCov(i, k)| <= sum_p |w a_i|(p) U_fk(p)
+// with U_fk = sum_k |a_k| (fiber fk's stamps summed, |.| so that it holds for any spot), taken over the
+// columns fk shares with the fibers it is far from ("strips", a few columns for DESI spots). That costs a
+// few percent of the pair sums it replaces and stays within a few times the largest true coupling (all
+// stamps of fk that meet a pixel are summed, not only the best partner's). FarStrips lays the strips out in
+// the box's third plane (free until chi2pix); `fits` is false where they would not fit, and the far pairs are
+// then summed exactly.
+struct FarStrips {
+  int* x0;      // per patch fiber: the strip's first box column
+  int* width;   // its columns (0: no strip)
+  int* offset;  // its first double in `u` (rows of `width`, the box's rows)
+  double* u;
+  bool fits;
+};
+
 struct PatchSolver {
   DeviceView<const Patch*> patches;
   DeviceView<const int*> group;        // [patch of the list]: fibers per tile (empty: 1)
@@ -137,9 +165,23 @@ struct PatchSolver {
   template <class Member>
   KOKKOS_INLINE_FUNCTION std::uint64_t ascending_fibers(const Member& team, const Patch& p) const;
   template <class Member>
+  KOKKOS_INLINE_FUNCTION StampClip weighted_stamp(const Member& team, const Patch& p, int fiber, int wave,
+                                                  const double* wbox, double* ws_i) const;
+  template <class Member, class Emit>
+  KOKKOS_INLINE_FUNCTION void partner_sums(const Member& team, const Patch& p, std::uint64_t ascending,
+                                           const StampClip& k, const double* ws_i, int fk, int ck,
+                                           const Emit& emit) const;
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION FarStrips far_strips(const Member& team, const Patch& p, const FiberTiles& t, double* plane,
+                                              int* ints) const;
+  template <class Member>
   KOKKOS_INLINE_FUNCTION void normal_equations(const Member& team, const Patch& p, const FiberTiles& t,
-                                               std::uint64_t ascending, const double* box, double* stamps,
-                                               double* fluxweight, double* rhs, double* diag, double& farmax) const;
+                                               std::uint64_t ascending, double* box, double* stamps, int* ints,
+                                               double* fluxweight, double* rhs, double* diag, double& farmax,
+                                               bool& far_exact) const;
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION double far_couplings(const Member& team, const Patch& p, const FiberTiles& t,
+                                              std::uint64_t ascending, const double* box, double* stamps) const;
   template <class Member>
   KOKKOS_INLINE_FUNCTION void add_prior(const Member& team, const Patch& p, const FiberTiles& t, double relative_ridge,
                                         const double* fluxweight, double* diag) const;
@@ -168,6 +210,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   double* stamps = scratch + SolverScratch::stamps(ws);
   double* diag = scratch + SolverScratch::diag(ws, team.team_size());
   double* work = scratch + SolverScratch::work(ws, team.team_size());
+  int* ints = reinterpret_cast<int*>(scratch + SolverScratch::ints(ws, team.team_size()));
 
   FiberTiles t;
   t.g = group.extent(0) > 0 ? group(index) : 1;
@@ -186,7 +229,8 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
   gather_pixels(team, p, box);
   const std::uint64_t ascending = ascending_fibers(team, p);
   double farmax = 0.0;
-  normal_equations(team, p, t, ascending, box, stamps, fluxweight, xflux, diag, farmax);
+  bool far_exact = false;
+  normal_equations(team, p, t, ascending, box, stamps, ints, fluxweight, xflux, diag, farmax, far_exact);
   add_prior(team, p, t, relative_ridge, fluxweight, diag);
   if (last_phase < SolvePhase::Factorization) return;
 
@@ -196,6 +240,9 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::operator()(const Member& team) const {
     Kokkos::parallel_reduce(
         Kokkos::TeamThreadRange(team, 0, n), [&](const int i, double& mx) { mx = diag[i] > mx ? diag[i] : mx; },
         Kokkos::Max<double>(maxdiag));
+    // A bound above the threshold: the far pairs summed exactly decide.
+    if (!far_exact && !(farmax <= SolverThresholds::far_coupling * maxdiag))
+      farmax = far_couplings(team, p, t, ascending, box, stamps);
     if (!(farmax <= SolverThresholds::far_coupling * maxdiag)) status = PatchStatus::wide_coupling;
   }
   if (status == PatchStatus::solved &&
@@ -291,16 +338,148 @@ KOKKOS_INLINE_FUNCTION std::uint64_t PatchSolver::ascending_fibers(const Member&
   return ascending;
 }
 
+// Unknown (fiber, wave)'s stamp clipped to the box, and its weighted stamp w a_i in ws_i (rows of stamp_nx,
+// the clip's columns from 0).
+template <class Member>
+KOKKOS_INLINE_FUNCTION StampClip PatchSolver::weighted_stamp(const Member& team, const Patch& p, int fiber, int wave,
+                                                             const double* wbox, double* ws_i) const {
+  StampClip k;
+  k.xi = xcorner(fiber, wave);
+  k.yi = ycorner(fiber, wave);
+  k.ylo = k.yi > p.ymin ? k.yi : p.ymin;
+  k.yhi = k.yi + stamp_ny < p.ymax ? k.yi + stamp_ny : p.ymax;
+  k.xlo = k.xi > p.xmin ? k.xi : p.xmin;
+  k.xhi = k.xi + stamp_nx < p.xmax ? k.xi + stamp_nx : p.xmax;
+  if (k.yhi < k.ylo) k.yhi = k.ylo;
+  if (k.xhi < k.xlo) k.xhi = k.xlo;
+  const int nx = p.xmax - p.xmin;
+  const double* spot_i = &spots(fiber, wave, 0, 0);
+  for (int y = k.ylo; y < k.yhi; ++y) {
+    const double* wrow = wbox + (y - p.ymin) * nx + (k.xlo - p.xmin);
+    const double* srow = spot_i + (y - k.yi) * stamp_nx + (k.xlo - k.xi);
+    double* out = ws_i + (y - k.ylo) * stamp_nx;
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, k.xhi - k.xlo),
+                         [&](const int x) { out[x] = wrow[x] * srow[x]; });
+  }
+  return k;
+}
+
+// iCov(i, k) for the bins k of patch fiber fk (from bin ck on) whose stamps overlap i's clipped stamp, in
+// ascending k: emit(ck, value). Partners whose stamp rows meet [ylo, yhi): with rows ascending in
+// wavelength (`ascending`), a binary search for the first and a stop after the last; otherwise every bin is
+// tested.
+template <class Member, class Emit>
+KOKKOS_INLINE_FUNCTION void PatchSolver::partner_sums(const Member& team, const Patch& p, std::uint64_t ascending,
+                                                      const StampClip& k, const double* ws_i, int fk, int ck,
+                                                      const Emit& emit) const {
+  const int f0 = p.fiber_lo - cache_fiber_begin;
+  const int wk0 = p.wave_lo;
+  const int m = p.nwave;
+  const bool full_row = k.xlo == k.xi && k.xhi - k.xlo == stamp_nx;  // i's weighted rows are whole stamp rows
+  const double* spot_f = &spots(f0 + fk, wk0, 0, 0);
+  const bool sorted = fk < 64 && ((ascending >> fk) & 1u);
+  if (sorted) ck = first_bin_after(p, f0 + fk, ck, m, k.ylo - stamp_ny);  // stamps ending below ylo
+  for (; ck < m; ++ck) {
+    const int yk = ycorner(f0 + fk, wk0 + ck);
+    if (sorted && yk >= k.yhi) break;
+    const int oylo = k.ylo > yk ? k.ylo : yk, oyhi = k.yhi < yk + stamp_ny ? k.yhi : yk + stamp_ny;
+    if (oylo >= oyhi) continue;
+    const int xk = xcorner(f0 + fk, wk0 + ck);
+    const int oxlo = k.xlo > xk ? k.xlo : xk, oxhi = k.xhi < xk + stamp_nx ? k.xhi : xk + stamp_nx;
+    if (oxlo >= oxhi) continue;
+    const double* wk = ws_i + (oylo - k.ylo) * stamp_nx - k.xlo;
+    const double* sk = spot_f + static_cast<long>(ck) * stamp_ny * stamp_nx + (oylo - yk) * stamp_nx - xk;
+    double sum;
+    if (full_row && xk == k.xi) {  // whole rows on both sides: one contiguous run of pixels
+      const double* w0 = wk + k.xlo;
+      const double* s0 = sk + xk;
+      sum = linalg::lane_sum(team, 0, (oyhi - oylo) * stamp_nx, [&](const int j) { return w0[j] * s0[j]; });
+    } else {
+      sum = linalg::lane_sum_rows(team, oyhi - oylo, oxlo, oxhi, [&](const int y, const int x) {
+        return wk[y * stamp_nx + x] * sk[y * stamp_nx + x];
+      });
+    }
+    emit(ck, sum);
+  }
+}
+
+template <class Member>
+KOKKOS_INLINE_FUNCTION FarStrips PatchSolver::far_strips(const Member& team, const Patch& p, const FiberTiles& t,
+                                                         double* plane, int* ints) const {
+  const int f0 = p.fiber_lo - cache_fiber_begin;
+  const int m = p.nwave, ny = p.ymax - p.ymin;
+  const int coupling = p.fiber_coupling > 0 ? p.fiber_coupling : 0;
+  FarStrips st{ints, ints + ws.max_nfiber, ints + 2 * ws.max_nfiber, plane, true};
+  int* span_lo = ints + 3 * ws.max_nfiber;  // each fiber's stamp columns, clipped to the box
+  int* span_hi = ints + 4 * ws.max_nfiber;
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.nfiber), [&](const int b) {
+    int lo = p.xmax, hi = p.xmin;
+    for (int c = 0; c < m; ++c) {
+      const int x = xcorner(f0 + b, p.wave_lo + c);
+      lo = x < lo ? x : lo;
+      hi = x + stamp_nx > hi ? x + stamp_nx : hi;
+    }
+    Kokkos::single(Kokkos::PerThread(team), [&]() {
+      span_lo[b] = lo > p.xmin ? lo : p.xmin;
+      span_hi[b] = hi < p.xmax ? hi : p.xmax;
+    });
+  });
+  team.team_barrier();
+  // The layout, the same on every thread of the team.
+  int offset = 0;
+  for (int fk = 0; fk < p.nfiber; ++fk) {
+    int lo = p.xmax, hi = p.xmin;
+    for (int fl = fk - coupling > 0 ? fk - coupling : 0; fl < fk; ++fl)
+      if (fk / t.g - fl / t.g >= 2) {
+        lo = span_lo[fl] < lo ? span_lo[fl] : lo;
+        hi = span_hi[fl] > hi ? span_hi[fl] : hi;
+      }
+    const int x0 = span_lo[fk] > lo ? span_lo[fk] : lo;
+    const int x1 = span_hi[fk] < hi ? span_hi[fk] : hi;
+    const int width = x1 > x0 ? x1 - x0 : 0;
+    Kokkos::single(Kokkos::PerTeam(team), [&]() {
+      st.x0[fk] = x0;
+      st.width[fk] = width;
+      st.offset[fk] = offset;
+    });
+    offset += width * ny;
+  }
+  st.fits = offset <= ws.max_box;
+  team.team_barrier();
+  if (!st.fits) return st;
+  // U_fk: threads over the fibers, each adding its bins' stamps in ascending order (lanes over the columns).
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.nfiber), [&](const int fk) {
+    const int width = st.width[fk];
+    if (width == 0) return;
+    const int x0 = st.x0[fk], x1 = x0 + width;
+    double* u = st.u + st.offset[fk];
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, ny * width), [&](const int j) { u[j] = 0.0; });
+    for (int c = 0; c < m; ++c) {
+      const int xc = xcorner(f0 + fk, p.wave_lo + c), yc = ycorner(f0 + fk, p.wave_lo + c);
+      const int lo = xc > x0 ? xc : x0, hi = xc + stamp_nx < x1 ? xc + stamp_nx : x1;
+      const int ylo = yc > p.ymin ? yc : p.ymin, yhi = yc + stamp_ny < p.ymax ? yc + stamp_ny : p.ymax;
+      for (int y = ylo; y < yhi; ++y) {
+        const double* srow = &spots(f0 + fk, p.wave_lo + c, y - yc, 0) - xc;
+        double* urow = u + (y - p.ymin) * width - x0;
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, lo, hi),
+                             [&](const int x) { urow[x] += math::fabs(srow[x]); });
+      }
+    }
+  });
+  team.team_barrier();
+  return st;
+}
+
 // iCov = A^T W A on the fiber tiles (upper triangles of D_s, B_s transposed), y = A^T W p, fluxweight = A^T w,
 // diag = iCov's diagonal, accumulated from the sparse spots. Threads take unknowns i; each first weights its
 // stamp (clipped to the box) into its own scratch row, then sums it against every partner k >= i whose stamp
-// overlaps (lanes over the columns of a stamp row). Pairs of fibers further apart than the tiles hold are
-// only measured: farmax = their largest |iCov(i, k)|.
+// overlaps (lanes over the columns of a stamp row) in the tiles' reach. farmax: a bound on the largest
+// |iCov(i, k)| of fibers further apart (FarStrips), or that value itself where the strips do not fit.
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, const Patch& p, const FiberTiles& t,
-                                                          std::uint64_t ascending, const double* box, double* stamps,
-                                                          double* fluxweight, double* rhs, double* diag,
-                                                          double& farmax) const {
+                                                          std::uint64_t ascending, double* box, double* stamps,
+                                                          int* ints, double* fluxweight, double* rhs, double* diag,
+                                                          double& farmax, bool& far_exact) const {
   const int n = p.unknowns();
   const int m = p.nwave;
   const int g = t.g;
@@ -311,30 +490,18 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
   const double* vbox = box + ws.max_box;
   double* ws_i = stamps + team.team_rank() * ws.stamp_px;  // this thread's weighted stamp, rows of stamp_nx
   const int coupling = p.fiber_coupling > 0 ? p.fiber_coupling : 0;
+  const FarStrips strips = far_strips(team, p, t, box + 2 * ws.max_box, ints);
   double far = 0.0;
   Kokkos::parallel_reduce(
       Kokkos::TeamThreadRange(team, 0, n),
       [&](const int i, double& far_i) {
         const int fl = i / m, c = i % m;
-        const int fi = f0 + fl, wi = p.wave_lo + c;
-        const int xi = xcorner(fi, wi), yi = ycorner(fi, wi);
-        // The stamp of i clipped to the box.
-        const int ylo = yi > p.ymin ? yi : p.ymin, yhi = yi + stamp_ny < p.ymax ? yi + stamp_ny : p.ymax;
-        const int xlo = xi > p.xmin ? xi : p.xmin, xhi = xi + stamp_nx < p.xmax ? xi + stamp_nx : p.xmax;
-        const int ny_i = yhi > ylo ? yhi - ylo : 0;
-        const int nx_i = xhi > xlo ? xhi - xlo : 0;
-        const double* spot_i = &spots(fi, wi, 0, 0);
-        for (int y = 0; y < ny_i; ++y) {
-          const double* wrow = wbox + (ylo + y - p.ymin) * nx + (xlo - p.xmin);
-          const double* srow = spot_i + (ylo + y - yi) * stamp_nx + (xlo - xi);
-          double* out = ws_i + y * stamp_nx;
-          Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nx_i),
-                               [&](const int x) { out[x] = wrow[x] * srow[x]; });
-        }
+        const StampClip k = weighted_stamp(team, p, f0 + fl, p.wave_lo + c, wbox, ws_i);
+        const int ny_i = k.yhi - k.ylo, nx_i = k.xhi - k.xlo;
         const double fw = linalg::lane_sum_rows(team, ny_i, 0, nx_i,
                                                 [&](const int y, const int x) { return ws_i[y * stamp_nx + x]; });
         const double yy = linalg::lane_sum_rows(team, ny_i, 0, nx_i, [&](const int y, const int x) {
-          return ws_i[y * stamp_nx + x] * vbox[(ylo + y - p.ymin) * nx + (xlo + x - p.xmin)];
+          return ws_i[y * stamp_nx + x] * vbox[(k.ylo + y - p.ymin) * nx + (k.xlo + x - p.xmin)];
         });
         // Row i of the tiles: D_s from bin i on, and B_s (transposed) when there is a next tile.
         const int s = fl / g, r = (fl % g) * m + c;
@@ -346,36 +513,20 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
         if (brow) Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, nnext), [&](const int j) { brow[j] = 0.0; });
         double dii = 0.0;
         const int fmax = fl + coupling < p.nfiber - 1 ? fl + coupling : p.nfiber - 1;
-        const bool full_row = xlo == xi && nx_i == stamp_nx;  // i's weighted rows are whole stamp rows
         for (int fk = fl; fk <= fmax; ++fk) {
           const int tk = fk / g;
-          const int wk0 = p.wave_lo;
-          const double* spot_f = &spots(f0 + fk, wk0, 0, 0);
-          // Partners whose stamp rows meet [ylo, yhi): with rows ascending in wavelength, a binary search for
-          // the first and a stop after the last; otherwise every bin is tested.
-          const bool sorted = fk < 64 && ((ascending >> fk) & 1u);
-          int ck = fk == fl ? c : 0;
-          if (sorted) ck = first_bin_after(p, f0 + fk, ck, m, ylo - stamp_ny);  // stamps ending below ylo
-          for (; ck < m; ++ck) {
-            const int yk = ycorner(f0 + fk, wk0 + ck);
-            if (sorted && yk >= yhi) break;
-            const int oylo = ylo > yk ? ylo : yk, oyhi = yhi < yk + stamp_ny ? yhi : yk + stamp_ny;
-            if (oylo >= oyhi) continue;
-            const int xk = xcorner(f0 + fk, wk0 + ck);
-            const int oxlo = xlo > xk ? xlo : xk, oxhi = xhi < xk + stamp_nx ? xhi : xk + stamp_nx;
-            if (oxlo >= oxhi) continue;
-            const double* wk = ws_i + (oylo - ylo) * stamp_nx - xlo;
-            const double* sk = spot_f + static_cast<long>(ck) * stamp_ny * stamp_nx + (oylo - yk) * stamp_nx - xk;
-            double sum;
-            if (full_row && xk == xi) {  // whole rows on both sides: one contiguous run of pixels
-              const double* w0 = wk + xlo;
-              const double* s0 = sk + xk;
-              sum = linalg::lane_sum(team, 0, (oyhi - oylo) * stamp_nx, [&](const int t) { return w0[t] * s0[t]; });
-            } else {
-              sum = linalg::lane_sum_rows(team, oyhi - oylo, oxlo, oxhi, [&](const int y, const int x) {
-                return wk[y * stamp_nx + x] * sk[y * stamp_nx + x];
-              });
-            }
+          if (tk > s + 1 && strips.fits) {  // far: bounded from fk's strip
+            const int x0 = strips.x0[fk], x1 = x0 + strips.width[fk];
+            const int lo = k.xlo > x0 ? k.xlo : x0, hi = k.xhi < x1 ? k.xhi : x1;
+            if (hi <= lo || ny_i == 0) continue;
+            const double* u = strips.u + strips.offset[fk] - x0;
+            const double bound = linalg::lane_sum_rows(team, ny_i, lo, hi, [&](const int y, const int x) {
+              return math::fabs(ws_i[y * stamp_nx + x - k.xlo]) * u[(k.ylo + y - p.ymin) * strips.width[fk] + x];
+            });
+            far_i = bound > far_i ? bound : far_i;
+            continue;
+          }
+          partner_sums(team, p, ascending, k, ws_i, fk, fk == fl ? c : 0, [&](const int ck, const double sum) {
             const int rk = (fk % g) * m + ck;
             if (tk == s) {
               Kokkos::single(Kokkos::PerThread(team), [&]() { drow[rk] = sum; });
@@ -386,7 +537,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
               const double a = math::fabs(sum);
               far_i = a > far_i ? a : far_i;
             }
-          }
+          });
         }
         Kokkos::single(Kokkos::PerThread(team), [&]() {
           fluxweight[i] = fw;
@@ -395,8 +546,40 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
         });
       },
       Kokkos::Max<double>(far));
-  farmax = far;
+  // The bound is a sum of non-negative products rounded to nearest: a relative 1e-12 more covers its rounding.
+  farmax = strips.fits ? far * (1.0 + 1e-12) : far;
+  far_exact = !strips.fits;
   team.team_barrier();
+}
+
+// The largest |iCov(i, k)| over the far pairs, summed exactly (after the bound of normal_equations exceeded
+// the threshold). The weighted stamps are formed again.
+template <class Member>
+KOKKOS_INLINE_FUNCTION double PatchSolver::far_couplings(const Member& team, const Patch& p, const FiberTiles& t,
+                                                         std::uint64_t ascending, const double* box,
+                                                         double* stamps) const {
+  const int m = p.nwave;
+  const int f0 = p.fiber_lo - cache_fiber_begin;
+  double* ws_i = stamps + team.team_rank() * ws.stamp_px;
+  const int coupling = p.fiber_coupling > 0 ? p.fiber_coupling : 0;
+  double far = 0.0;
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, 0, p.unknowns()),
+      [&](const int i, double& far_i) {
+        const int fl = i / m, c = i % m;
+        const int fmax = fl + coupling < p.nfiber - 1 ? fl + coupling : p.nfiber - 1;
+        const int first_far = (fl / t.g + 2) * t.g;
+        if (first_far > fmax) return;
+        const StampClip k = weighted_stamp(team, p, f0 + fl, p.wave_lo + c, box, ws_i);
+        for (int fk = first_far; fk <= fmax; ++fk)
+          partner_sums(team, p, ascending, k, ws_i, fk, 0, [&](const int, const double sum) {
+            const double a = math::fabs(sum);
+            far_i = a > far_i ? a : far_i;
+          });
+      },
+      Kokkos::Max<double>(far));
+  team.team_barrier();
+  return far;
 }
 
 // The prior: bins below 1e-4 of the largest fluxweight are pulled to zero flux (alpha = minweight -

@@ -13,6 +13,7 @@
 
 #include "perfex/core/ccd_mask.hpp"
 #include "perfex/core/error.hpp"
+#include "perfex/core/extract.hpp"
 #include "perfex/core/extract_frame.hpp"
 #include "perfex/core/extract_options.hpp"
 #include "perfex/core/frame_mask.hpp"
@@ -190,6 +191,57 @@ TEST_CASE("Frame pipeline: chunks of bundles give the same frame; the model imag
   INFO("model sum " << model_sum << ", on-CCD flux sum " << flux_sum);
   CHECK(model_sum > 0.98 * flux_sum);
   CHECK(model_sum < 1.05 * flux_sum);
+}
+
+// The solver drops couplings of fibers further apart than its tiles (one fiber per tile on the first pass)
+// only below 1e-10 of iCov's largest diagonal entry, deciding from a cheap bound and, where the bound is above
+// that, from the exact sums (PatchSolver::far_strips, far_couplings). With the traces squeezed closer
+// together, fibers two (and three) apart overlap strongly, so every patch must be solved again with tiles of
+// as many fibers as couple; a frame of the same PSF unsqueezed needs no such pass. Seen from outside: only a
+// launch with tiles of several fibers needs more team scratch than the one-fiber tiles (ExtractWorkspace).
+// (A bound that let such couplings through fails the 3/4 case; a broken exact fallback the 0.45 case.)
+TEST_CASE("Fibers that couple beyond the tiles are solved with wider tiles and never dropped", "[core][pipeline]") {
+  auto scratch_after = [](double squeeze) {
+    perfex::SyntheticPsfOptions po;
+    po.camera = "r0";
+    po.seed = 3;
+    perfex::GaussHermitePsf psf = perfex::make_synthetic_psf(po);
+    auto& xt = psf.xtrace;
+    const double x12 = xt.coeff[static_cast<std::size_t>(12) * xt.ncoef];
+    for (int f = 0; f < 25; ++f) {
+      double& x0 = xt.coeff[static_cast<std::size_t>(f) * xt.ncoef];
+      x0 = x12 + squeeze * (x0 - x12);
+    }
+    const double w0 = std::round((0.5 * (psf.wavemin() + psf.wavemax())) / 0.8) * 0.8;
+    const auto grid = perfex::linear_wavelengths(w0, w0 + 0.8 * 149, 0.8);
+    perfex::HostView<double**> photons("photons", 25, grid.size());
+    Kokkos::deep_copy(photons, k_photons);
+    perfex::SimulationOptions so;
+    so.seed = 9;
+    const auto sim = perfex::simulate_frame(perfex::ExecSpace(), psf, grid, photons, so);
+    perfex::HostImage h;
+    h.image = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), sim.image);
+    h.ivar = Kokkos::create_mirror_view_and_copy(perfex::HostSpace(), sim.ivar);
+    h.ccd_ny = psf.npix_y;
+    h.ccd_nx = psf.npix_x;
+    const auto options = frame_options(psf).extraction;
+    const auto spots =
+        perfex::evaluate_spots(perfex::ExecSpace(), psf, 0, 25, perfex::padded_wavelengths(grid, options));
+    perfex::ExtractWorkspace workspace;
+    const auto r = perfex::extract(perfex::ExecSpace(), perfex::upload_image(perfex::ExecSpace(), h), spots, grid, 0,
+                                   25, options, &workspace);
+    CHECK(r.unsolved_bins == 0);
+    return workspace.team_scratch_bytes;
+  };
+  // At 3/4 of the spacing the far stamps share a few columns (the bound decides, and is above the threshold);
+  // at 0.45 they overlap so widely that the bound's strips do not fit in scratch (the exact sums decide).
+  const std::size_t spaced = scratch_after(1.0);
+  for (const double squeeze : {0.75, 0.45}) {
+    const std::size_t squeezed = scratch_after(squeeze);
+    INFO("team scratch per patch: " << spaced << " bytes at the PSF's spacing, " << squeezed << " at " << squeeze
+                                    << " of it");
+    CHECK(squeezed > 2 * spaced);
+  }
 }
 
 TEST_CASE("Frame pipeline in pieces: chunks extracted elsewhere, out of order, give the same bits",
