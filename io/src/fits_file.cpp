@@ -465,6 +465,35 @@ int FitsFile::image_bitpix() {
   return bitpix;
 }
 
+std::optional<FitsFile::PlainPixels> FitsFile::plain_pixels() {
+  if (m_memory || m_created || m_output) return std::nullopt;
+  fitsfile* f = fp(m_fptr);
+  int status = 0, hdutype = 0;
+  fits_get_hdu_type(f, &hdutype, &status);
+  if (status != 0 || hdutype != IMAGE_HDU || fits_is_compressed_image(f, &status)) {
+    fits_clear_errmsg();
+    return std::nullopt;
+  }
+  int bitpix = 0, naxis = 0;
+  fits_get_img_type(f, &bitpix, &status);
+  fits_get_img_dim(f, &naxis, &status);
+  if (status != 0 || (bitpix != FLOAT_IMG && bitpix != DOUBLE_IMG) || naxis < 1) {
+    fits_clear_errmsg();
+    return std::nullopt;
+  }
+  if (read_key_double("BSCALE").value_or(1.0) != 1.0 || read_key_double("BZERO").value_or(0.0) != 0.0)
+    return std::nullopt;
+  long long count = 1;
+  for (long v : image_shape()) count *= v;
+  LONGLONG header = 0, data = 0, end = 0;
+  fits_get_hduaddrll(f, &header, &data, &end, &status);
+  if (status != 0 || end - data < count * (bitpix == FLOAT_IMG ? 4 : 8)) {
+    fits_clear_errmsg();
+    return std::nullopt;
+  }
+  return PlainPixels{m_path, static_cast<long long>(data), bitpix, count};
+}
+
 void FitsFile::check_compressed_image() {
   fitsfile* f = fp(m_fptr);
   int status = 0;

@@ -9,7 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <limits>
+#include <list>
+#include <thread>
 
 #include "perfex/core/ccd_mask.hpp"
 #include "perfex/core/error.hpp"
@@ -18,6 +21,7 @@
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_checksum.hpp"
 #include "perfex/io/header_cards.hpp"
+#include "plain_pixels.hpp"
 
 namespace perfex::io {
 
@@ -174,6 +178,55 @@ Fibermap read_fibermap(FitsFile& f) {
   return fm;
 }
 
+// Threads that run pixel readers; join() waits for all and rethrows the first error. The destructor joins
+// too (an exception on the calling thread must not leave a reader writing into freed views).
+class PixelThreads {
+ public:
+  template <class F>
+  void run(F&& f) {
+    m_errors.emplace_back();
+    std::exception_ptr* error = &m_errors.back();
+    m_threads.emplace_back([f = std::forward<F>(f), error]() mutable {
+      try {
+        f();
+      } catch (...) {
+        *error = std::current_exception();
+      }
+    });
+  }
+  void join() {
+    for (std::thread& t : m_threads)
+      if (t.joinable()) t.join();
+    for (const std::exception_ptr& e : m_errors)
+      if (e) std::rethrow_exception(e);
+  }
+  ~PixelThreads() {
+    for (std::thread& t : m_threads)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  std::list<std::thread> m_threads;
+  std::list<std::exception_ptr> m_errors;  // (a list: run() hands out stable addresses)
+};
+
+// sum over [0, n) of count(begin, end) on contiguous ranges, in up to four threads (the hardware's).
+template <class Count>
+long long parallel_count(long long n, const Count& count) {
+  const unsigned hw = std::thread::hardware_concurrency();
+  const int parts = static_cast<int>(std::max(1u, std::min(4u, hw)));
+  if (parts == 1 || n < (1 << 20)) return count(0, n);
+  std::vector<long long> counts(static_cast<std::size_t>(parts), 0);
+  PixelThreads threads;
+  for (int k = 1; k < parts; ++k)
+    threads.run([&, k] { counts[static_cast<std::size_t>(k)] = count(n * k / parts, n * (k + 1) / parts); });
+  counts[0] = count(0, n / parts);
+  threads.join();
+  long long total = 0;
+  for (long long c : counts) total += c;
+  return total;
+}
+
 template <class T>
 std::vector<T> converted(const HostView<double**>& v) {
   std::vector<T> out(v.size());
@@ -203,7 +256,14 @@ PreprocImage read_preproc(FitsFile& f) {
   out.source = f.path();
 
   // IMAGE: by name, else a 2D primary array (older files leave the primary unnamed).
-  if (f.has_hdu("IMAGE")) {
+  const bool named_image = f.has_hdu("IMAGE");
+  const auto image_hdu = [&] {
+    if (named_image)
+      f.move_to("IMAGE");
+    else
+      f.move_to_index(0);
+  };
+  if (named_image) {
     f.move_to("IMAGE");
   } else {
     f.move_to_index(0);
@@ -231,47 +291,60 @@ PreprocImage read_preproc(FitsFile& f) {
   h.fibermin = f.read_key_int("FIBERMIN");
   h.cards = read_header_cards(f);
 
+  // IMAGE and IVAR of a plain file are read in threads of their own (pread, FitsFile::plain_pixels) while
+  // CFITSIO reads MASK and FIBERMAP on this thread; other files (gzip, tile-compressed or integer images)
+  // through CFITSIO here. Every view is allocated without Kokkos' initialisation kernel, so that the reader
+  // also runs off Kokkos' master thread (extract-exposure reads the next frame in an I/O thread).
+  const std::optional<FitsFile::PlainPixels> plain_image = f.plain_pixels();
   out.image = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::image"), out.npix_y,
                                  out.npix_x);
-  read_image_into(f, TDOUBLE, out.image.data(), npix);
-
   f.move_to("IVAR");
   require_same_shape(f, "IVAR", f.image_shape(), shape);
+  const std::optional<FitsFile::PlainPixels> plain_ivar = f.plain_pixels();
   out.ivar = HostView<double**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::ivar"), out.npix_y,
                                 out.npix_x);
-  read_image_into(f, TDOUBLE, out.ivar.data(), npix);
-
-  // Allocated without Kokkos' initialisation kernel, so that the reader also runs off Kokkos' master thread
-  // (extract-exposure reads the next frame in an I/O thread).
   out.mask = HostView<std::int32_t**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::mask"),
                                       out.npix_y, out.npix_x);
-  if (f.has_hdu("MASK")) {
-    f.move_to("MASK");
-    require_same_shape(f, "MASK", f.image_shape(), shape);
-    read_image_into(f, TINT, out.mask.data(), npix);
-    out.has_mask = true;
-  } else {
-    std::fill_n(out.mask.data(), npix, 0);
+  {
+    PixelThreads readers;
+    if (plain_image) readers.run([&] { detail::read_plain_pixels(*plain_image, "IMAGE", out.image.data()); });
+    if (plain_ivar) readers.run([&] { detail::read_plain_pixels(*plain_ivar, "IVAR", out.ivar.data()); });
+    if (!plain_ivar) read_image_into(f, TDOUBLE, out.ivar.data(), npix);  // (f is at IVAR)
+    if (!plain_image) {
+      image_hdu();
+      read_image_into(f, TDOUBLE, out.image.data(), npix);
+    }
+    if (f.has_hdu("MASK")) {
+      f.move_to("MASK");
+      require_same_shape(f, "MASK", f.image_shape(), shape);
+      read_image_into(f, TINT, out.mask.data(), npix);
+      out.has_mask = true;
+    } else {
+      std::fill_n(out.mask.data(), npix, 0);
+    }
+    if (f.has_hdu("FIBERMAP")) out.fibermap = read_fibermap(f);
+    readers.join();  // rethrows a reader's error
   }
-  if (f.has_hdu("FIBERMAP")) out.fibermap = read_fibermap(f);
 
   // Weights extraction can use: masked pixels get ivar 0; non-finite values, negative ivar and values or ivar
   // beyond what the arithmetic holds (core/pixel_limits.hpp) get ivar 0 and image 0, so nothing downstream
-  // multiplies a NaN or an overflowing value by a zero weight.
+  // multiplies a NaN or an overflowing value by a zero weight. In parallel over rows of pixels.
   double* img = out.image.data();
   double* iv = out.ivar.data();
   const std::int32_t* m = out.mask.data();
-  long long invalid = 0;
-  for (long long p = 0; p < npix; ++p) {
-    if (!usable_pixel(img[p], iv[p])) {
-      ++invalid;
-      img[p] = 0.0;
-      iv[p] = 0.0;
-    } else {
-      iv[p] = ccd_mask::extraction_weight(iv[p], m[p]);
+  out.n_invalid = parallel_count(npix, [&](long long begin, long long end) {
+    long long invalid = 0;
+    for (long long p = begin; p < end; ++p) {
+      if (!usable_pixel(img[p], iv[p])) {
+        ++invalid;
+        img[p] = 0.0;
+        iv[p] = 0.0;
+      } else {
+        iv[p] = ccd_mask::extraction_weight(iv[p], m[p]);
+      }
     }
-  }
-  out.n_invalid = invalid;
+    return invalid;
+  });
   return out;
 }
 

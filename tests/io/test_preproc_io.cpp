@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -168,6 +169,62 @@ TEST_CASE("Preproc reader: masks wider than int16, gzip input, memory input", "[
       REQUIRE(gz.ivar(y, x) == out.ivar(y, x));
       REQUIRE(gz.mask(y, x) == out.mask(y, x));
     }
+}
+
+// A plain file's IMAGE and IVAR are read beside CFITSIO (pread, in threads: io/src/plain_pixels.cpp); the
+// same bytes opened in memory go through CFITSIO. Both must give the same bits: a float32 IMAGE and a float64
+// IVAR of over a million pixels (several read chunks, a partial last one, the validation in threads) with
+// NaN, infinities, subnormals, negative and huge values.
+TEST_CASE("Preproc reader: IMAGE and IVAR read beside CFITSIO give CFITSIO's values to the bit", "[preproc]") {
+  perfex::test::TempDir dir;
+  const auto path = (dir / "big.fits").string();
+  const int ny = 1031, nx = 1033;
+  const int n = ny * nx;
+  std::vector<float> image(static_cast<std::size_t>(n));
+  std::vector<double> ivar(static_cast<std::size_t>(n));
+  for (int k = 0; k < n; ++k) {
+    image[static_cast<std::size_t>(k)] = static_cast<float>(std::sin(0.001 * k) * 1000.0 + 0.125 * (k % 7));
+    ivar[static_cast<std::size_t>(k)] = 1.0 / (3.0 + (k % 1013));
+  }
+  const float special_f[] = {std::numeric_limits<float>::quiet_NaN(),
+                             std::numeric_limits<float>::infinity(),
+                             -std::numeric_limits<float>::infinity(),
+                             std::numeric_limits<float>::denorm_min(),
+                             -0.0f,
+                             std::numeric_limits<float>::max()};
+  const double special_d[] = {std::numeric_limits<double>::quiet_NaN(),
+                              std::numeric_limits<double>::infinity(),
+                              -1.0,
+                              std::numeric_limits<double>::denorm_min(),
+                              1e300,
+                              0.0};
+  for (int j = 0; j < 6; ++j) {
+    image[static_cast<std::size_t>(1 + 524288 * (j % 2) + 97 * j)] = special_f[j];
+    ivar[static_cast<std::size_t>(n - 1 - 131 * j)] = special_d[j];
+  }
+  {
+    FitsFile f(path, FitsFile::Mode::Create);
+    f.write_image("IMAGE", {ny, nx}, image);
+    f.write_image("IVAR", {ny, nx}, ivar);
+    f.close();
+  }
+  {
+    FitsFile f(path, FitsFile::Mode::Read);
+    f.move_to("IMAGE");
+    REQUIRE(f.plain_pixels());  // the path under test
+    f.move_to("IVAR");
+    REQUIRE(f.plain_pixels());
+  }
+  const io::PreprocImage plain = io::read_preproc(path);
+  const std::string bytes = slurp(path);
+  FitsFile mem = FitsFile::open_memory(bytes.data(), bytes.size(), "memory.fits");
+  REQUIRE_FALSE(mem.plain_pixels());
+  const io::PreprocImage cfitsio = io::read_preproc(mem);
+  CHECK(plain.n_invalid == cfitsio.n_invalid);
+  CHECK(plain.n_invalid >= 7);
+  CHECK(std::memcmp(plain.image.data(), cfitsio.image.data(), sizeof(double) * n) == 0);
+  CHECK(std::memcmp(plain.ivar.data(), cfitsio.ivar.data(), sizeof(double) * n) == 0);
+  CHECK(plain.image(0, 1) == cfitsio.image(0, 1));
 }
 
 TEST_CASE("Preproc reader: non-finite pixels and negative ivar get weight 0; MASK is optional", "[preproc]") {

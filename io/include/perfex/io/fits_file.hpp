@@ -73,6 +73,17 @@ class FitsFile {
   // tile's compressed bytes lie inside the HDU's heap, so that CFITSIO never sizes a buffer from a corrupt
   // descriptor; nothing for other HDUs. The image readers call it before reading pixels.
   void check_compressed_image();
+  // Where the current HDU's pixels lie in the file, for a reader that does not go through CFITSIO (two
+  // images of one file read in parallel: CFITSIO's handles of one file are not safe to use concurrently):
+  // only for a plain file on disk (not gzip, not in memory) and an uncompressed, unscaled floating-point
+  // image (BITPIX -32 or -64, BSCALE 1, BZERO 0); nullopt otherwise.
+  struct PlainPixels {
+    std::string path;
+    long long offset = 0;  // of the first pixel, in bytes
+    int bitpix = 0;        // -32 or -64 (big-endian IEEE)
+    long long count = 0;   // pixels
+  };
+  std::optional<PlainPixels> plain_pixels();
   std::vector<double> read_image_double();
   std::vector<float> read_image_float();
   std::vector<std::int32_t> read_image_int32();
