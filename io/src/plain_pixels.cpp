@@ -33,7 +33,8 @@ void read_plain_pixels(const FitsFile::PlainPixels& src, const std::string& hdu,
   static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE single and double precision");
   const std::string where = src.path + "[" + hdu + "]";
   const Descriptor file{::open(src.path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) throw_data_error(where + ": cannot be opened again to read its pixels (" + std::strerror(errno) + ")");
+  if (file.fd < 0)
+    throw_data_error(where + ": cannot be opened again to read its pixels (" + std::strerror(errno) + ")");
   const int width = src.bitpix == -32 ? 4 : 8;
   constexpr long long chunk_pixels = 1 << 19;  // 2-4 MB per read
   std::vector<unsigned char> buffer(static_cast<std::size_t>(chunk_pixels) * width);
@@ -47,7 +48,8 @@ void read_plain_pixels(const FitsFile::PlainPixels& src, const std::string& hdu,
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0)
         throw_data_error(where + ": reading image data failed (" +
-                         (got < 0 ? std::string(std::strerror(errno)) : std::string("the file ends before its pixels do")) +
+                         (got < 0 ? std::string(std::strerror(errno))
+                                  : std::string("the file ends before its pixels do")) +
                          ")");
       done += static_cast<std::size_t>(got);
     }
