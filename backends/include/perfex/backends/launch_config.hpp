@@ -33,6 +33,7 @@ struct HostLaunchShape {
   // transposed copy were measured slower (perf/NOTES.md, step 17).
   static constexpr int solver_team_size = 1;
   static constexpr int solver_vector_length = 1;
+  static constexpr int solver_min_teams_per_sm = 0;  // (no launch bounds: GPUs only)
   static constexpr int tile_item_width = 8;
   // Decorrelation (core/src/decorrelate.hpp): one team per C_bb block. One lane per team on host backends: the
   // block's loops run contiguously and vectorise (a PERFEX_LAUNCH_SHAPE=gpu build uses GpuLaunchShape's,
@@ -53,6 +54,9 @@ struct GpuLaunchShape {
   // contiguous index inside them (coalesced loads); one output per lane item.
   static constexpr int solver_team_size = 32;
   static constexpr int solver_vector_length = 4;
+  // Registers for three teams per SM (Kokkos::LaunchBounds<128, 3>: at most 168 per thread on sm_90): the
+  // far-coupling bound took the kernel from 168 to 184 registers, which would leave room for two.
+  static constexpr int solver_min_teams_per_sm = 3;
   static constexpr int tile_item_width = 1;
   // Decorrelation: a warp per C_bb block, one lane per thread (the block's rows, columns or poles).
   static constexpr int decorrelate_team_size = 32;
@@ -135,11 +139,21 @@ Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>> dynamic_te
 }
 
 // The patch solver's launch: its own team shape, dynamic scheduling.
+// The patch solver's policy: dynamic schedule, and on GPUs launch bounds that keep its register count to
+// LaunchConfig::solver_min_teams_per_sm teams per SM.
 template <class ExecutionSpace>
-Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>> solver_team_policy(const ExecutionSpace& exec,
-                                                                                         int league_size) {
+using SolverTeamPolicy =
+    Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>,
+                       Kokkos::LaunchBounds<(LaunchConfig<ExecutionSpace>::solver_min_teams_per_sm > 0
+                                                 ? LaunchConfig<ExecutionSpace>::solver_team_size *
+                                                       LaunchConfig<ExecutionSpace>::solver_vector_length
+                                                 : 0),
+                                            LaunchConfig<ExecutionSpace>::solver_min_teams_per_sm>>;
+
+template <class ExecutionSpace>
+SolverTeamPolicy<ExecutionSpace> solver_team_policy(const ExecutionSpace& exec, int league_size) {
   using Config = LaunchConfig<ExecutionSpace>;
-  return Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(
+  return SolverTeamPolicy<ExecutionSpace>(
       exec, league_size,
       fitted_team_size<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(exec, Config::solver_team_size),
       Config::solver_vector_length);
