@@ -15,6 +15,8 @@
 #include <optional>
 #include <utility>
 
+#include <sys/stat.h>
+
 #include "fits_header_check.hpp"
 #include "gunzip.hpp"
 #include "perfex/core/error.hpp"
@@ -98,6 +100,10 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
       const std::string text = status_text(status);
       throw_data_error(path + ": cannot be opened as a FITS file (" + text + ")");
     }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0)
+      m_disk_file =
+          std::make_pair(static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
   } else {
     fits_create_diskfile(&f, path.c_str(), &status);
     if (status != 0) {
@@ -466,7 +472,7 @@ int FitsFile::image_bitpix() {
 }
 
 std::optional<FitsFile::PlainPixels> FitsFile::plain_pixels() {
-  if (m_memory || m_created || m_output) return std::nullopt;
+  if (m_memory || m_created || m_output || !m_disk_file) return std::nullopt;
   fitsfile* f = fp(m_fptr);
   int status = 0, hdutype = 0;
   fits_get_hdu_type(f, &hdutype, &status);
@@ -491,7 +497,7 @@ std::optional<FitsFile::PlainPixels> FitsFile::plain_pixels() {
     fits_clear_errmsg();
     return std::nullopt;
   }
-  return PlainPixels{m_path, static_cast<long long>(data), bitpix, count};
+  return PlainPixels{m_path, static_cast<long long>(data), bitpix, count, m_disk_file->first, m_disk_file->second};
 }
 
 void FitsFile::check_compressed_image() {

@@ -2,6 +2,7 @@
 #include "plain_pixels.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +36,10 @@ void read_plain_pixels(const FitsFile::PlainPixels& src, const std::string& hdu,
   const Descriptor file{::open(src.path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0)
     throw_data_error(where + ": cannot be opened again to read its pixels (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0 || static_cast<unsigned long long>(st.st_dev) != src.device ||
+      static_cast<unsigned long long>(st.st_ino) != src.inode)
+    throw_data_error(where + ": the file was replaced while it was being read (open it again)");
   const int width = src.bitpix == -32 ? 4 : 8;
   constexpr long long chunk_pixels = 1 << 19;  // 2-4 MB per read
   std::vector<unsigned char> buffer(static_cast<std::size_t>(chunk_pixels) * width);

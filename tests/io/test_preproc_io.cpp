@@ -227,6 +227,23 @@ TEST_CASE("Preproc reader: IMAGE and IVAR read beside CFITSIO give CFITSIO's val
   CHECK(plain.image(0, 1) == cfitsio.image(0, 1));
 }
 
+// The threaded reader opens the file again by path: a file put in its place after FitsFile opened it is
+// refused (a data error naming the file and HDU), never read as if it were the same.
+TEST_CASE("Preproc reader: a file replaced after it was opened is a data error", "[preproc]") {
+  perfex::test::TempDir dir;
+  const auto path = (dir / "p.fits").string(), other = (dir / "q.fits").string();
+  io::PreprocImage in = make_image(8, 7);
+  in.fibermap.reset();
+  io::write_preproc(path, in, {});
+  io::write_preproc(other, in, {});
+  FitsFile f(path, FitsFile::Mode::Read);
+  std::filesystem::rename(other, path);
+  const std::string message = data_error_message([&] { io::read_preproc(f); });
+  INFO(message);
+  CHECK(message.find(path + "[IMAGE]") != std::string::npos);
+  CHECK(message.find("replaced") != std::string::npos);
+}
+
 TEST_CASE("Preproc reader: non-finite pixels and negative ivar get weight 0; MASK is optional", "[preproc]") {
   perfex::test::TempDir dir;
   const auto path = (dir / "nan.fits").string();

@@ -82,6 +82,8 @@ class FitsFile {
     long long offset = 0;  // of the first pixel, in bytes
     int bitpix = 0;        // -32 or -64 (big-endian IEEE)
     long long count = 0;   // pixels
+    // The file CFITSIO opened (st_dev, st_ino): a reader that opens `path` again checks it is the same file.
+    unsigned long long device = 0, inode = 0;
   };
   std::optional<PlainPixels> plain_pixels();
   std::vector<double> read_image_double();
@@ -159,6 +161,8 @@ class FitsFile {
   std::unique_ptr<MemoryBuffer> m_memory;
   std::unique_ptr<CreatedBuffer> m_created;
   AtomicOutput* m_output = nullptr;
+  std::optional<std::pair<unsigned long long, unsigned long long>>
+      m_disk_file;  // (st_dev, st_ino) when opened from disk
   std::string m_path;
   std::string m_hdu;
 };
