@@ -106,10 +106,10 @@ struct StampClip {
 
 // Fibers further apart than the tiles hold ("far" pairs: tile distance >= 2) are not summed pair by pair: a
 // bound replaces them. Every far partner k of i (patch fiber fk) has |iCov(i, k)| <= sum_p |w a_i|(p) U_fk(p)
-// with U_fk = sum_k |a_k| (fiber fk's stamps summed, |.| so that it holds for any spot), taken over the
-// columns fk shares with the fibers it is far from ("strips", a few columns for DESI spots). That costs a
-// few percent of the pair sums it replaces and stays within a few times the largest true coupling (all
-// stamps of fk that meet a pixel are summed, not only the best partner's). FarStrips lays the strips out in
+// with U_fk(p) = max_k |a_k(p)| (the largest of fk's stamps at pixel p, |.| so that it holds for any spot),
+// taken over the columns fk shares with the fibers it is far from ("strips", a few columns for DESI spots).
+// That costs a few percent of the pair sums it replaces and stays within a few times the largest true
+// coupling (the best partner at each pixel need not be the same one). FarStrips lays the strips out in
 // the box's third plane (free until chi2pix); `fits` is false where they would not fit, and the far pairs are
 // then summed exactly.
 struct FarStrips {
@@ -447,7 +447,7 @@ KOKKOS_INLINE_FUNCTION FarStrips PatchSolver::far_strips(const Member& team, con
   st.fits = offset <= ws.max_box;
   team.team_barrier();
   if (!st.fits) return st;
-  // U_fk: threads over the fibers, each adding its bins' stamps in ascending order (lanes over the columns).
+  // U_fk: threads over the fibers, each taking the largest of its bins' stamps (lanes over the columns).
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.nfiber), [&](const int fk) {
     const int width = st.width[fk];
     if (width == 0) return;
@@ -461,8 +461,10 @@ KOKKOS_INLINE_FUNCTION FarStrips PatchSolver::far_strips(const Member& team, con
       for (int y = ylo; y < yhi; ++y) {
         const double* srow = &spots(f0 + fk, p.wave_lo + c, y - yc, 0) - xc;
         double* urow = u + (y - p.ymin) * width - x0;
-        Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, lo, hi),
-                             [&](const int x) { urow[x] += math::fabs(srow[x]); });
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, lo, hi), [&](const int x) {
+          const double a = math::fabs(srow[x]);
+          urow[x] = a > urow[x] ? a : urow[x];
+        });
       }
     }
   });
@@ -546,7 +548,8 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::normal_equations(const Member& team, co
         });
       },
       Kokkos::Max<double>(far));
-  // The bound is a sum of non-negative products rounded to nearest: a relative 1e-12 more covers its rounding.
+  // The bound is a sum of non-negative products rounded to nearest (the maxima are exact): a relative 1e-12
+  // more covers its rounding.
   farmax = strips.fits ? far * (1.0 + 1e-12) : far;
   far_exact = !strips.fits;
   team.team_barrier();
