@@ -472,7 +472,7 @@ int FitsFile::image_bitpix() {
 }
 
 std::optional<FitsFile::PlainPixels> FitsFile::plain_pixels() {
-  if (m_memory || m_created || m_output || !m_disk_file) return std::nullopt;
+  if (!m_disk_file) return std::nullopt;  // only set for a plain file opened from disk (not gzip, not memory)
   fitsfile* f = fp(m_fptr);
   int status = 0, hdutype = 0;
   fits_get_hdu_type(f, &hdutype, &status);

@@ -263,10 +263,8 @@ PreprocImage read_preproc(FitsFile& f) {
     else
       f.move_to_index(0);
   };
-  if (named_image) {
-    f.move_to("IMAGE");
-  } else {
-    f.move_to_index(0);
+  image_hdu();
+  if (!named_image) {
     // Only an unnamed (or PRIMARY) primary array stands for IMAGE: a primary named IVAR is not the image.
     const std::string primary = f.current_hdu_name();
     const bool unnamed = primary == "HDU 0" || primary == "PRIMARY";
