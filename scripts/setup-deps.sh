@@ -29,6 +29,7 @@ log() { printf '[setup-deps] %s\n' "$*" >&2; }
 
 apt_packages=(
   build-essential cmake ninja-build pkg-config ca-certificates xz-utils dpkg-dev
+  ccache  # scripts/common.sh: the lanes' compiler cache, beside the built dependencies
   libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools python3-h5py libcfitsio-dev zlib1g-dev libopenblas-dev liblapack-dev liblapacke-dev
   libhdf5-openmpi-dev  # parallel HDF5 beside the serial one: the hdf5-parallel lane (PERFEX_HDF5_PARALLEL)
   libcli11-dev libfmt-dev libbenchmark-dev liberfa-dev
