@@ -23,6 +23,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/core/linalg/team_lanes.hpp"
 #include "perfex/core/linalg/tile_cholesky.hpp"
 
@@ -118,8 +119,9 @@ enum class CoreTiles {
 // diag: iCov's diagonal (the pivot test's reference); vec: 2 ld doubles of work space.
 // Returns 0, or 1 + the unknown whose pivot failed (the same on every thread of the team).
 template <class Member>
-KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const FiberTiles& t, const double* diag,
-                                                  double tau, double* x, double* vec, CoreTiles core) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION int team_solve_fiber_tiles(const Member& team, const FiberTiles& t,
+                                                                         const double* diag, double tau, double* x,
+                                                                         double* vec, CoreTiles core) {
   using namespace tiles_detail;
   const int sc = t.first_core_tile, sl = t.last_core_tile, last = t.ntile - 1, ld = t.ld;
   double* x1 = t.work(0);  // T' / U' of the backward step, then the inverse's R^{-1}

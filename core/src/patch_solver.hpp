@@ -4,9 +4,11 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
+
 #include <cstdint>
 
 #include "fiber_tiles.hpp"
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/core/detail/extract_phases.hpp"
 #include "perfex/core/math.hpp"
 #include "perfex/core/patch_plan.hpp"
@@ -157,11 +159,12 @@ struct PatchSolver {
   }
 
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const;
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const;
 
  private:
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void gather_pixels(const Member& team, const Patch& p, double* box) const;
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void gather_pixels(const Member& team, const Patch& p,
+                                                                   double* box) const;
   template <class Member>
   KOKKOS_INLINE_FUNCTION std::uint64_t ascending_fibers(const Member& team, const Patch& p) const;
   template <class Member>
@@ -172,24 +175,28 @@ struct PatchSolver {
                                            const StampClip& k, const double* ws_i, int fk, int ck,
                                            const Emit& emit) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION FarStrips far_strips(const Member& team, const Patch& p, const FiberTiles& t, double* plane,
-                                              int* ints) const;
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION FarStrips far_strips(const Member& team, const Patch& p,
+                                                                     const FiberTiles& t, double* plane,
+                                                                     int* ints) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void normal_equations(const Member& team, const Patch& p, const FiberTiles& t,
-                                               std::uint64_t ascending, double* box, double* stamps, int* ints,
-                                               double* fluxweight, double* rhs, double* diag, double& farmax,
-                                               bool& far_exact) const;
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void normal_equations(const Member& team, const Patch& p,
+                                                                      const FiberTiles& t, std::uint64_t ascending,
+                                                                      double* box, double* stamps, int* ints,
+                                                                      double* fluxweight, double* rhs, double* diag,
+                                                                      double& farmax, bool& far_exact) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION double far_couplings(const Member& team, const Patch& p, const FiberTiles& t,
-                                              std::uint64_t ascending, const double* box, double* stamps) const;
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION double far_couplings(const Member& team, const Patch& p,
+                                                                     const FiberTiles& t, std::uint64_t ascending,
+                                                                     const double* box, double* stamps) const;
   template <class Member>
   KOKKOS_INLINE_FUNCTION void add_prior(const Member& team, const Patch& p, const FiberTiles& t, double relative_ridge,
                                         const double* fluxweight, double* diag) const;
   template <class Member>
   KOKKOS_INLINE_FUNCTION void copy_cblocks(const Member& team, const Patch& p, const FiberTiles& t, double* cb) const;
   template <class Member>
-  KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p, std::uint64_t ascending,
-                                               const double* xflux, double* box, bool solved) const;
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void chi2_and_pixmask(const Member& team, const Patch& p,
+                                                                      std::uint64_t ascending, const double* xflux,
+                                                                      double* box, bool solved) const;
 };
 
 // ---- implementation -------------------------------------------------------------------------------------

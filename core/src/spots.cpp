@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/backends/launch_config.hpp"
 #include "perfex/core/detail/fast_erf.hpp"
 #include "perfex/core/error.hpp"
@@ -104,7 +105,7 @@ struct LegendreKernel {
   int nblock = 0;  // blocks of W wavelengths per fiber
   int ndomain = 0;
 
-  KOKKOS_INLINE_FUNCTION void operator()(const int i) const {
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void operator()(const int i) const {
     const int f = i / nblock;
     const int w0 = (i - f * nblock) * W;
     const int nw = nwave - w0 < W ? nwave - w0 : W;
@@ -380,7 +381,7 @@ struct SpotKernel {
     }
   }
 
-  KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const {
+  PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const {
     const int fw = team.league_rank();
     const int fc = fw / nwave;  // fiber within the chunk
     const int iw = fw - fc * nwave;

@@ -10,7 +10,9 @@
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$perfex_root/scripts/lanes/lsan.supp:print_suppressions=0}
+  # Without the FMA clones (PERFEX_HOST_CLONES, backends/include/perfex/backends/host_isa.hpp): on CI's CPUs the
+  # other lanes run the FMA variant, this one runs every test on the baseline code a CPU without FMA takes.
   PERFEX_BUILD_TYPE=Debug perfex_build build-asan -DPERFEX_SANITIZE=address,undefined -DPERFEX_ENABLE_BENCHMARKS=OFF \
-    -DPERFEX_TEST_SPACES=default
+    -DPERFEX_TEST_SPACES=default -DPERFEX_HOST_CLONES=OFF
   (cd build-asan && ctest --output-on-failure -j "$(nproc)" -E "$asan_slow")
 )

@@ -14,6 +14,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/core/linalg/lanes.hpp"
 #include "perfex/core/linalg/packed_tridiagonal.hpp"
 #include "perfex/core/linalg/tridiagonal_bounds.hpp"
@@ -128,10 +129,10 @@ struct BlockInverseSqrtScratch {
 // non-finite entry, an eigenvalue <= 0, or a condition number above 2^poles.max_log2_ratio); the outputs are
 // then not meaningful.
 template <class Lanes>
-KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(const Lanes& lanes, const InverseSqrtPolesRef& poles,
-                                                   const BlockInverseSqrtShape& shape, const BlockInverseSqrtScratch& w,
-                                                   int m, const double* c, int ldc, const double* x, int j0, int ncols,
-                                                   int nd, BlockForm form = BlockForm::covariance) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION int team_block_inverse_sqrt(
+    const Lanes& lanes, const InverseSqrtPolesRef& poles, const BlockInverseSqrtShape& shape,
+    const BlockInverseSqrtScratch& w, int m, const double* c, int ldc, const double* x, int j0, int ncols, int nd,
+    BlockForm form = BlockForm::covariance) {
   const int ld = ncols + 2;
   // C's lower triangle into packed storage: column j of the lower triangle is row j of C from j on.
   lanes.phase([&](int lane, int nl) {

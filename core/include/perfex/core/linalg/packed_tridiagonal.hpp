@@ -10,6 +10,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/core/linalg/dot.hpp"
 #include "perfex/core/linalg/lanes.hpp"
 #include "perfex/core/math.hpp"
@@ -101,8 +102,8 @@ KOKKOS_INLINE_FUNCTION void reduction_rank2_single(double* KOKKOS_RESTRICT a0, c
 // columns' axpy, and a column owned by this lane adds its dot product with v below the diagonal (the
 // strict upper triangle's contribution to its own row). v's first element and beta come from `r` (lane 0
 // writes them to memory in this same phase). Phase body, after reduction_reflector.
-KOKKOS_INLINE_FUNCTION void reduction_symv(int lane, int nlanes, const double* ap, int m, int k, const Reflector& r,
-                                           const TridiagonalWork& w) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void reduction_symv(int lane, int nlanes, const double* ap, int m, int k,
+                                                                  const Reflector& r, const TridiagonalWork& w) {
   const LaneRange rows = lane_range(lane, nlanes, k + 1, m);
   const double* vmem = ap + packed_column(m, k) - k;  // v[i] = A(i, k), i > k + 1
   const auto v = [&](int i) { return i == k + 1 ? r.v1 : vmem[i]; };
@@ -150,8 +151,8 @@ KOKKOS_INLINE_FUNCTION void reduction_symv(int lane, int nlanes, const double* a
 
 // A22 -= v q^T + q v^T with q = p - (beta/2)(p.v) v, this lane's rows, columns in pairs; then the lane's
 // partial norm of the next column (its rows below the next subdiagonal). Phase body.
-KOKKOS_INLINE_FUNCTION void reduction_rank2(int lane, int nlanes, double* ap, int m, int k, const double* beta,
-                                            const TridiagonalWork& w) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void reduction_rank2(int lane, int nlanes, double* ap, int m, int k,
+                                                                   const double* beta, const TridiagonalWork& w) {
   const LaneRange rows = lane_range(lane, nlanes, k + 1, m);
   const double* v = ap + packed_column(m, k) - k;
   const double* p = w.p;
@@ -187,8 +188,9 @@ KOKKOS_INLINE_FUNCTION void reduction_rank2(int lane, int nlanes, double* ap, in
 // v_k v_k^T acts on rows k+1 ..), so that A = U T U^T with U = H_0 H_1 ... H_{m-3}. Two phases per step
 // (reflector and product, then the rank-2 update).
 template <class Lanes>
-KOKKOS_INLINE_FUNCTION void team_packed_tridiagonalize(const Lanes& lanes, double* ap, int m, double* d, double* e,
-                                                       double* beta, const TridiagonalWork& w) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void team_packed_tridiagonalize(const Lanes& lanes, double* ap, int m,
+                                                                              double* d, double* e, double* beta,
+                                                                              const TridiagonalWork& w) {
   if (m >= 3) lanes.phase([&](int lane, int nl) { reduction_column_partial(lane, nl, ap, m, 0, 1, w); });
   for (int k = 0; k + 2 < m; ++k) {
     lanes.phase([&](int lane, int nl) {
@@ -254,8 +256,8 @@ KOKKOS_INLINE_FUNCTION void householder_panel(const double* KOKKOS_RESTRICT ap, 
 // warp's loads of U's row r are contiguous (GPU coalescing) and the work stays balanced; each column sees
 // the same operations in the same order either way. One phase.
 template <class Lanes>
-KOKKOS_INLINE_FUNCTION void team_householder_columns(const Lanes& lanes, const double* ap, const double* beta, int m,
-                                                     double* u) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void team_householder_columns(const Lanes& lanes, const double* ap,
+                                                                            const double* beta, int m, double* u) {
   constexpr int panel = 8;
   lanes.phase([&](int lane, int nl) {
     if (nl == 1) {

@@ -13,6 +13,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/core/linalg/team_lanes.hpp"
 #include "perfex/core/math.hpp"
 
@@ -101,8 +102,8 @@ KOKKOS_INLINE_FUNCTION void syrk_item(const double* wt, int ldw, int nc, int ap,
 // > tau * diag[j * dstride] (a Schur complement below tau of the unknown's own information, or non-finite) stops
 // the factorisation: returns j + 1, else 0. Every thread of the team returns the same value.
 template <class Member>
-KOKKOS_INLINE_FUNCTION int team_tile_cholesky(const Member& team, double* a, int n, int ld, const double* diag,
-                                              int dstride, double tau) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION int team_tile_cholesky(const Member& team, double* a, int n, int ld,
+                                                                     const double* diag, int dstride, double tau) {
   using namespace tile_detail;
   constexpr int W = LaneTraits<Member>::item_width;
   constexpr int nb = 16;

@@ -7,6 +7,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/core/linalg/lanes.hpp"
 #include "perfex/core/math.hpp"
 
@@ -70,8 +71,10 @@ struct SpectrumBracket {
 
 // work: m doubles (e^2) and 2 scalars; flags: 2 ints per lane.
 template <class Lanes>
-KOKKOS_INLINE_FUNCTION SpectrumBracket team_spectrum_bracket(const Lanes& lanes, const double* d, const double* e,
-                                                             int m, int max_log2_ratio, double* work, int* flags) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION SpectrumBracket team_spectrum_bracket(const Lanes& lanes, const double* d,
+                                                                                    const double* e, int m,
+                                                                                    int max_log2_ratio, double* work,
+                                                                                    int* flags) {
   double* e2 = work;
   double* scalars = work + m;  // Gershgorin bound, pivmin (or -1 where an entry is not finite)
   lanes.phase([&](int lane, int) {

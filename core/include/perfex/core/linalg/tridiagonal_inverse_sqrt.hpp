@@ -7,6 +7,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "perfex/backends/host_isa.hpp"
 #include "perfex/core/linalg/lanes.hpp"
 #include "perfex/core/math.hpp"
 
@@ -80,10 +81,9 @@ KOKKOS_INLINE_FUNCTION void sweep_pole_pair(const double* KOKKOS_RESTRICT b, dou
 // of the bracket [lower, lower 2^r]: scaled here by lower and sqrt(lower). Y and Y2 are work (m x ld each);
 // fac holds 2 m inverse_sqrt_pole_group doubles. Two phases per group of poles.
 template <class Lanes>
-KOKKOS_INLINE_FUNCTION void team_tridiagonal_inverse_sqrt(const Lanes& lanes, const double* d, const double* e, int m,
-                                                          const double* shift, const double* weight, int npoles,
-                                                          double lower, const double* b, double* y, double* y2,
-                                                          double* f, int nc, int ld, double* fac) {
+PERFEX_HOST_ISA_CLONES KOKKOS_INLINE_FUNCTION void team_tridiagonal_inverse_sqrt(
+    const Lanes& lanes, const double* d, const double* e, int m, const double* shift, const double* weight, int npoles,
+    double lower, const double* b, double* y, double* y2, double* f, int nc, int ld, double* fac) {
   constexpr int group = inverse_sqrt_pole_group;
   const double weight_scale = math::sqrt(lower);
   double* fl = fac;              // [i * group + jj]: l_i = e_i / delta_i of pole jj
