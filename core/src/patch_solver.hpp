@@ -644,18 +644,58 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::copy_cblocks(const Member& team, const 
 template <class Member>
 KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, const Patch& p, std::uint64_t ascending,
                                                           const double* xflux, double* box, bool solved) const {
-  const int nx = p.xmax - p.xmin, ny = p.ymax - p.ymin;
+  const int nx = p.xmax - p.xmin;
   const int nw = p.nwave;
   const int f0 = p.fiber_lo - cache_fiber_begin;
   const double* wbox = box;
   double* chi2 = box + ws.max_box;  // overwrites the pixel values, row by row after use
   double* good = box + 2 * ws.max_box;
-  // Model row by row (deterministic: each row sums its unknowns in a fixed order, j = b nw + w ascending; the
-  // bisection only skips bins whose stamps miss the row).
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, solved ? ny : 0), [&](const int iy) {
+  // The model, and chi^2 from it, only where the kept core bins' stamps fall (the sums below read nothing
+  // else): about half of the box, the rest being the halo fibers' and the overlap bins' own pixels.
+  const int core_b0 = p.core_fiber_lo - p.fiber_lo;
+  const int nkept = p.ncore_fiber * p.nkeep;
+  int ylo = 0, yhi = 0, xlo = 0, xhi = 0;
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
+      [&](const int idx, int& lo) {
+        const int y = ycorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep);
+        lo = y < lo ? y : lo;
+      },
+      Kokkos::Min<int>(ylo));
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
+      [&](const int idx, int& hi) {
+        const int y = ycorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep) + stamp_ny;
+        hi = y > hi ? y : hi;
+      },
+      Kokkos::Max<int>(yhi));
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
+      [&](const int idx, int& lo) {
+        const int x = xcorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep);
+        lo = x < lo ? x : lo;
+      },
+      Kokkos::Min<int>(xlo));
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
+      [&](const int idx, int& hi) {
+        const int x = xcorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep) + stamp_nx;
+        hi = x > hi ? x : hi;
+      },
+      Kokkos::Max<int>(xhi));
+  // Rows [iy0, iy1) and columns [ix0, ix1) of the box (empty when nothing is solved or kept: the reductions
+  // then leave their identities, which are not corners).
+  const bool any = solved && nkept > 0;
+  const int iy0 = any ? (ylo > p.ymin ? ylo : p.ymin) - p.ymin : 0;
+  const int iy1 = any ? (yhi < p.ymax ? yhi : p.ymax) - p.ymin : 0;
+  const int ix0 = any ? (xlo > p.xmin ? xlo : p.xmin) - p.xmin : 0;
+  const int ix1 = any ? (xhi < p.xmax ? xhi : p.xmax) - p.xmin : 0;
+  // Model row by row (deterministic: each pixel sums its unknowns in a fixed order, j = b nw + w ascending;
+  // the bisection only skips bins whose stamps miss the row).
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, iy0, iy1 > iy0 ? iy1 : iy0), [&](const int iy) {
     const int y = p.ymin + iy;
     double* model = good + iy * nx;
-    for (int ix = 0; ix < nx; ++ix) model[ix] = 0.0;
+    for (int ix = ix0; ix < ix1; ++ix) model[ix] = 0.0;
     for (int b = 0; b < p.nfiber; ++b) {
       const int fj = f0 + b;
       int wlo = 0, whi = nw;
@@ -668,13 +708,14 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
         const int yj = ycorner(fj, wj);
         if (y < yj || y >= yj + stamp_ny) continue;
         const int xj = xcorner(fj, wj);
-        const int xlo = xj > p.xmin ? xj : p.xmin, xhi = xj + stamp_nx < p.xmax ? xj + stamp_nx : p.xmax;
+        const int xa = xj > p.xmin + ix0 ? xj : p.xmin + ix0;
+        const int xb = xj + stamp_nx < p.xmin + ix1 ? xj + stamp_nx : p.xmin + ix1;
         const double fx = xflux[b * nw + w];
         const double* srow = &spots(fj, wj, y - yj, 0) - xj;
-        for (int x = xlo; x < xhi; ++x) model[x - p.xmin] += srow[x] * fx;
+        for (int x = xa; x < xb; ++x) model[x - p.xmin] += srow[x] * fx;
       }
     }
-    for (int ix = 0; ix < nx; ++ix) {
+    for (int ix = ix0; ix < ix1; ++ix) {
       const double w = wbox[iy * nx + ix];
       const double v = chi2[iy * nx + ix];
       // totivar = 1 / (1/modelivar + 1/w) with 1/modelivar = mv^2, as w / (1 + w mv^2): one division, and
@@ -689,8 +730,7 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
     }
   });
   team.team_barrier();
-  const int core_b0 = p.core_fiber_lo - p.fiber_lo;
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, p.ncore_fiber * p.nkeep), [&](const int idx) {
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, 0, nkept), [&](const int idx) {
     const int c = idx / p.nkeep, k = idx % p.nkeep;
     const int fj = f0 + core_b0 + c, wj = p.wave_lo + p.core_offset + k;
     const int xj = xcorner(fj, wj), yj = ycorner(fj, wj);
