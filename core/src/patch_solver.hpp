@@ -654,35 +654,21 @@ KOKKOS_INLINE_FUNCTION void PatchSolver::chi2_and_pixmask(const Member& team, co
   // else): about half of the box, the rest being the halo fibers' and the overlap bins' own pixels.
   const int core_b0 = p.core_fiber_lo - p.fiber_lo;
   const int nkept = p.ncore_fiber * p.nkeep;
-  int ylo = 0, yhi = 0, xlo = 0, xhi = 0;
-  Kokkos::parallel_reduce(
-      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
-      [&](const int idx, int& lo) {
-        const int y = ycorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep);
-        lo = y < lo ? y : lo;
-      },
-      Kokkos::Min<int>(ylo));
-  Kokkos::parallel_reduce(
-      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
-      [&](const int idx, int& hi) {
-        const int y = ycorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep) + stamp_ny;
-        hi = y > hi ? y : hi;
-      },
-      Kokkos::Max<int>(yhi));
-  Kokkos::parallel_reduce(
-      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
-      [&](const int idx, int& lo) {
-        const int x = xcorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep);
-        lo = x < lo ? x : lo;
-      },
-      Kokkos::Min<int>(xlo));
-  Kokkos::parallel_reduce(
-      Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
-      [&](const int idx, int& hi) {
-        const int x = xcorner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep) + stamp_nx;
-        hi = x > hi ? x : hi;
-      },
-      Kokkos::Max<int>(xhi));
+  // Their corners' extents (min_val .. max_val), one team reduction per axis.
+  const auto corner_extent = [&](const auto& corner) {
+    Kokkos::MinMaxScalar<int> extent;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, 0, solved ? nkept : 0),
+        [&](const int idx, Kokkos::MinMaxScalar<int>& e) {
+          const int v = corner(f0 + core_b0 + idx / p.nkeep, p.wave_lo + p.core_offset + idx % p.nkeep);
+          e.min_val = v < e.min_val ? v : e.min_val;
+          e.max_val = v > e.max_val ? v : e.max_val;
+        },
+        Kokkos::MinMax<int>(extent));
+    return extent;
+  };
+  const Kokkos::MinMaxScalar<int> ys = corner_extent(ycorner), xs = corner_extent(xcorner);
+  const int ylo = ys.min_val, yhi = ys.max_val + stamp_ny, xlo = xs.min_val, xhi = xs.max_val + stamp_nx;
   // Rows [iy0, iy1) and columns [ix0, ix1) of the box (empty when nothing is solved or kept: the reductions
   // then leave their identities, which are not corners).
   const bool any = solved && nkept > 0;
