@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "perfex/core/error.hpp"
 
@@ -132,16 +134,18 @@ int wavelength_padding(const GaussHermitePsf& psf, const std::vector<double>& gr
   // Trace rows on the grid extended by the largest padding and the last core's overhang: y[f][i - first].
   const int first = -(cap + 1), last = nwave + options.nwavestep + cap;
   const int n = last - first + 1;
-  std::vector<double> y(static_cast<std::size_t>(psf.nfiber) * n);
-  for (int f = 0; f < psf.nfiber; ++f)
-    for (int i = first; i <= last; ++i)
-      y[static_cast<std::size_t>(f) * n + (i - first)] = psf.ytrace.evaluate(f, grid[0] + i * dw);
+  // Evaluated when first needed (NaN until then): the checks below read the bins next to the cores' ends,
+  // ~1/10 of them, and a frame's every bin took ~20 ms of the start of perfex extract.
+  std::vector<double> y(static_cast<std::size_t>(psf.nfiber) * n, std::numeric_limits<double>::quiet_NaN());
+  const auto row = [&](int f, int i) {
+    double& v = y[static_cast<std::size_t>(f) * n + (i - first)];
+    if (std::isnan(v)) v = psf.ytrace.evaluate(f, grid[0] + i * dw);
+    return v;
+  };
   // Rows increase with wavelength in DESI's PSFs; a PSF whose rows decrease is handled by flipping them.
   const int mid = psf.nfiber / 2;
-  if (y[static_cast<std::size_t>(mid) * n + (n - 1)] < y[static_cast<std::size_t>(mid) * n]) {
-    for (double& v : y) v = -v;
-  }
-  auto at = [&](int f, int i) { return y[static_cast<std::size_t>(f) * n + (i - first)]; };
+  const double flip = row(mid, last) < row(mid, first) ? -1.0 : 1.0;
+  auto at = [&](int f, int i) { return flip * row(f, i); };
   // A window: the padded fibers of the largest subbundle anywhere in a bundle (partial bundles have no
   // larger ones), so every patch's fibers lie in some window.
   const int window = options.fibers_per_subbundle() + 2;
