@@ -95,15 +95,21 @@ FitsFile::FitsFile(const std::string& path, Mode mode) : m_path(path) {
     }
     // A leading '!' or brackets would be interpreted by CFITSIO's extended file-name syntax; open the
     // path as a plain file name.
+    // The file's identity is taken before and after CFITSIO opens it: only when both agree is it the file
+    // CFITSIO holds (plain_pixels' readers check it); a file replaced meanwhile leaves m_disk_file unset, and
+    // its pixels are then read through CFITSIO alone.
+    const auto identity = [&]() -> std::optional<std::pair<unsigned long long, unsigned long long>> {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+      return std::make_pair(static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
+    };
+    const auto before = identity();
     fits_open_diskfile(&f, path.c_str(), READONLY, &status);
     if (status != 0) {
       const std::string text = status_text(status);
       throw_data_error(path + ": cannot be opened as a FITS file (" + text + ")");
     }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0)
-      m_disk_file =
-          std::make_pair(static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
+    if (before && before == identity()) m_disk_file = before;
   } else {
     fits_create_diskfile(&f, path.c_str(), &status);
     if (status != 0) {
