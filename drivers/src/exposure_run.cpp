@@ -24,6 +24,7 @@
 #include "perfex/drivers/errors.hpp"
 #include "perfex/drivers/extraction_job.hpp"
 #include "perfex/io/frame_hdf5.hpp"
+#include "perfex/io/helper_threads.hpp"
 
 namespace perfex::drivers {
 
@@ -189,6 +190,7 @@ class ExposureRun {
       std::future<void> io;  // after `next`: destroyed (joined) first, also when the extraction throws
       if (root)
         io = std::async(std::launch::async, [this, &next, k] {
+          io::run_on_process_cpus();  // not on the core OpenMP bound this thread to (helper_threads.hpp)
           write_pending();
           if (k + 1 < m_mine.size()) next = prepare_frame(frame_args(m_mine[k + 1]));
         });

@@ -9,10 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <limits>
-#include <list>
-#include <thread>
 
 #include "perfex/core/ccd_mask.hpp"
 #include "perfex/core/error.hpp"
@@ -21,6 +18,7 @@
 #include "perfex/io/atomic_output.hpp"
 #include "perfex/io/fits_checksum.hpp"
 #include "perfex/io/header_cards.hpp"
+#include "perfex/io/helper_threads.hpp"
 #include "plain_pixels.hpp"
 
 namespace perfex::io {
@@ -178,46 +176,13 @@ Fibermap read_fibermap(FitsFile& f) {
   return fm;
 }
 
-// Threads that run pixel readers; join() waits for all and rethrows the first error. The destructor joins
-// too (an exception on the calling thread must not leave a reader writing into freed views).
-class PixelThreads {
- public:
-  template <class F>
-  void run(F&& f) {
-    m_errors.emplace_back();
-    std::exception_ptr* error = &m_errors.back();
-    m_threads.emplace_back([f = std::forward<F>(f), error]() mutable {
-      try {
-        f();
-      } catch (...) {
-        *error = std::current_exception();
-      }
-    });
-  }
-  void join() {
-    for (std::thread& t : m_threads)
-      if (t.joinable()) t.join();
-    for (const std::exception_ptr& e : m_errors)
-      if (e) std::rethrow_exception(e);
-  }
-  ~PixelThreads() {
-    for (std::thread& t : m_threads)
-      if (t.joinable()) t.join();
-  }
-
- private:
-  std::list<std::thread> m_threads;
-  std::list<std::exception_ptr> m_errors;  // (a list: run() hands out stable addresses)
-};
-
-// sum over [0, n) of count(begin, end) on contiguous ranges, in up to four threads (the hardware's).
+// sum over [0, n) of count(begin, end) on contiguous ranges, in up to four threads (the process's CPUs).
 template <class Count>
 long long parallel_count(long long n, const Count& count) {
-  const unsigned hw = std::thread::hardware_concurrency();
-  const int parts = static_cast<int>(std::max(1u, std::min(4u, hw)));
+  const int parts = static_cast<int>(std::min(4u, process_cpu_count()));
   if (parts == 1 || n < (1 << 20)) return count(0, n);
   std::vector<long long> counts(static_cast<std::size_t>(parts), 0);
-  PixelThreads threads;
+  HelperThreads threads;
   for (int k = 1; k < parts; ++k)
     threads.run([&, k] { counts[static_cast<std::size_t>(k)] = count(n * k / parts, n * (k + 1) / parts); });
   counts[0] = count(0, n / parts);
@@ -304,7 +269,7 @@ PreprocImage read_preproc(FitsFile& f) {
   out.mask = HostView<std::int32_t**>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "perfex::preproc::mask"),
                                       out.npix_y, out.npix_x);
   {
-    PixelThreads readers;
+    HelperThreads readers;
     if (plain_image) readers.run([&] { detail::read_plain_pixels(*plain_image, "IMAGE", out.image.data()); });
     if (plain_ivar) readers.run([&] { detail::read_plain_pixels(*plain_ivar, "IVAR", out.ivar.data()); });
     if (!plain_ivar) read_image_into(f, TDOUBLE, out.ivar.data(), npix);  // (f is at IVAR)
