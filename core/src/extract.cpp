@@ -117,6 +117,7 @@ using DecorrelatePolicy = Kokkos::TeamPolicy<ExecSpace, Kokkos::Schedule<Kokkos:
 // level 0 where it fits (near_level), the rest in level 1.
 DecorrelatePolicy decorrelate_policy(const ExecSpace& exec, int league, const detail::Decorrelator& d) {
   DecorrelatePolicy policy(exec, league, d.shape.lanes, backends::LaunchConfig<ExecSpace>::decorrelate_vector_length);
+  policy.set_chunk_size(1);  // blocks of ~0.3 ms on a CPU thread: see solver_team_policy
   if (d.near_level == 0)
     return policy.set_scratch_size(0, Kokkos::PerTeam(d.near_bytes()))
         .set_scratch_size(1, Kokkos::PerTeam(d.far_bytes()));

@@ -150,13 +150,18 @@ using SolverTeamPolicy =
                                                  : 0),
                                             LaunchConfig<ExecutionSpace>::solver_min_teams_per_sm>>;
 
+// Teams are taken one at a time: Kokkos' host backends otherwise hand out chunks of 2 to 8 teams for a
+// launch's 128 patches on 2 threads, and a patch takes milliseconds on a CPU thread, so the threads finished
+// each launch up to a chunk apart (the last one working alone).
 template <class ExecutionSpace>
 SolverTeamPolicy<ExecutionSpace> solver_team_policy(const ExecutionSpace& exec, int league_size) {
   using Config = LaunchConfig<ExecutionSpace>;
-  return SolverTeamPolicy<ExecutionSpace>(
+  SolverTeamPolicy<ExecutionSpace> policy(
       exec, league_size,
       fitted_team_size<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(exec, Config::solver_team_size),
       Config::solver_vector_length);
+  policy.set_chunk_size(1);
+  return policy;
 }
 
 }  // namespace perfex::backends
