@@ -613,19 +613,24 @@ std::vector<T> read_image_as(FitsFile& f, int datatype) {
 }
 
 template <class T>
-void write_image_as(FitsFile& f, const std::string& extname, const std::vector<long>& dims, const std::vector<T>& data,
-                    int bitpix, int datatype) {
-  if (static_cast<long long>(data.size()) != element_count(dims))
+void write_image_as(FitsFile& f, const std::string& extname, const std::vector<long>& dims, const T* data,
+                    std::size_t count, int bitpix, int datatype) {
+  if (static_cast<long long>(count) != element_count(dims))
     throw std::logic_error("write_image: data size does not match the dimensions");
   std::vector<long> naxes(dims.rbegin(), dims.rend());
   int status = 0;
   fits_create_img(fp(f.raw()), bitpix, static_cast<int>(naxes.size()), naxes.data(), &status);
   f.check(status, "creating image HDU " + extname);
   if (!extname.empty()) f.write_key("EXTNAME", extname);
-  if (!data.empty()) {
-    fits_write_img(fp(f.raw()), datatype, 1, static_cast<LONGLONG>(data.size()), const_cast<T*>(data.data()), &status);
+  if (count > 0) {
+    fits_write_img(fp(f.raw()), datatype, 1, static_cast<LONGLONG>(count), const_cast<T*>(data), &status);
     f.check(status, "writing image HDU " + extname);
   }
+}
+template <class T>
+void write_image_as(FitsFile& f, const std::string& extname, const std::vector<long>& dims, const std::vector<T>& data,
+                    int bitpix, int datatype) {
+  write_image_as(f, extname, dims, data.data(), data.size(), bitpix, datatype);
 }
 }  // namespace
 
@@ -635,6 +640,11 @@ std::vector<std::int32_t> FitsFile::read_image_int32() { return read_image_as<st
 
 void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<double>& data) {
   write_image_as(*this, extname, dims, data, DOUBLE_IMG, TDOUBLE);
+  m_hdu = extname;
+}
+void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims, const double* data,
+                           std::size_t count, bool as_float32) {
+  write_image_as(*this, extname, dims, data, count, as_float32 ? FLOAT_IMG : DOUBLE_IMG, TDOUBLE);
   m_hdu = extname;
 }
 void FitsFile::write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<float>& data) {

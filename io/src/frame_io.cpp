@@ -39,6 +39,15 @@ std::vector<T> flatten(const View& v) {
   return out;
 }
 
+// A contiguous (LayoutRight) host view of doubles as an image HDU of float32 or float64 pixels, converted by
+// CFITSIO as it writes (no float copy of the array: ~50 MB for a frame's RESOLUTION).
+template <class View>
+void write_doubles(FitsFile& f, const std::string& extname, const std::vector<long>& dims, const View& v,
+                   bool as_float32) {
+  if (!v.span_is_contiguous()) throw std::logic_error("write_frame: " + extname + " is not contiguous");
+  f.write_image(extname, dims, v.data(), v.span(), as_float32);
+}
+
 // Strings longer than a card holds (paths) use the CONTINUE convention.
 void write_long_string(FitsFile& f, const std::string& key, const std::string& value, const std::string& comment) {
   update_long_string(f, key, value, comment);
@@ -190,30 +199,30 @@ void write_frame(const std::string& path, const Frame& input, const FibermapSour
   AtomicOutput out(path, options.overwrite);
   {
     FitsFile f(out);
-    f.write_image("FLUX", {ns, nw}, flatten<float>(d.flux));
+    write_doubles(f, "FLUX", {ns, nw}, d.flux, true);
     detail::write_flux_header(f, frame);
-    f.write_image("IVAR", {ns, nw}, flatten<float>(d.ivar));
+    write_doubles(f, "IVAR", {ns, nw}, d.ivar, true);
     f.write_key("BUNIT", "Angstrom2/electron2", "inverse variance of FLUX");
     f.write_image("MASK", {ns, nw}, flatten<std::uint32_t>(frame.mask));
     f.write_comment("specmask bits (desispec.maskbits.specmask): SOMEBADPIX 0, ALLBADPIX 1, BAD2DFIT 7");
     f.write_image("WAVELENGTH", {nw}, d.wavelengths);
     f.write_key("BUNIT", "Angstrom", "vacuum wavelength");
-    f.write_image("RESOLUTION", {ns, nd, nw}, flatten<float>(d.resolution));
+    write_doubles(f, "RESOLUTION", {ns, nd, nw}, d.resolution, true);
     f.write_key("NDIAG", d.ndiag, "RESOLUTION[i, d, j] = R_i[j - NDIAG + d, j]");
     write_fibermap_hdu(f, fibermap, ns);
-    f.write_image("CHI2PIX", {ns, nw}, flatten<float>(d.chi2pix));
+    write_doubles(f, "CHI2PIX", {ns, nw}, d.chi2pix, true);
     if (frame.scores) write_raw_table(f, *frame.scores, 0, frame.scores->nrows, "SCORES");
     if (options.float64) {
-      f.write_image("FLUX64", {ns, nw}, flatten<double>(d.flux));
+      write_doubles(f, "FLUX64", {ns, nw}, d.flux, false);
       f.write_key("BUNIT", "electron/Angstrom", "FLUX in float64");
-      f.write_image("IVAR64", {ns, nw}, flatten<double>(d.ivar));
+      write_doubles(f, "IVAR64", {ns, nw}, d.ivar, false);
       f.write_key("BUNIT", "Angstrom2/electron2", "IVAR in float64");
-      f.write_image("RESOLUTION64", {ns, nd, nw}, flatten<double>(d.resolution));
-      f.write_image("CHI2PIX64", {ns, nw}, flatten<double>(d.chi2pix));
+      write_doubles(f, "RESOLUTION64", {ns, nd, nw}, d.resolution, false);
+      write_doubles(f, "CHI2PIX64", {ns, nw}, d.chi2pix, false);
       if (d.pixmask_fraction.extent(0) != static_cast<std::size_t>(ns) ||
           d.pixmask_fraction.extent(1) != static_cast<std::size_t>(nw))
         throw_usage_error("write_frame: --float64 needs the pixmask_fraction of every bin");
-      f.write_image("PIXMASK_FRACTION", {ns, nw}, flatten<double>(d.pixmask_fraction));
+      write_doubles(f, "PIXMASK_FRACTION", {ns, nw}, d.pixmask_fraction, false);
       f.write_comment("PSF-weighted fraction of masked pixels of each bin");
     }
     write_checksums(f);

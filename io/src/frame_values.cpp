@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstddef>
 #include <vector>
 
 #include "perfex/core/frame_mask.hpp"
 #include "perfex/io/frame_scores_table.hpp"
+#include "perfex/io/helper_threads.hpp"
 
 namespace perfex::io::detail {
 
@@ -31,16 +33,31 @@ std::optional<Frame> writable_frame(const Frame& frame) {
   const int ns = d.nspec, nw = d.nwave, nd = 2 * d.ndiag + 1;
   const bool with_fraction = d.pixmask_fraction.extent(0) == static_cast<std::size_t>(ns) &&
                              d.pixmask_fraction.extent(1) == static_cast<std::size_t>(nw);
+  // The scan in parts of consecutive spectra on helper threads; each part's flags (for its rows) are kept only
+  // where it found a bin it cannot write.
+  std::vector<std::vector<char>> part_bad(4);
+  std::vector<long long> part_first(4, 0);
+  run_in_parts(static_cast<long long>(ns) * nw * (nd + 4), 1 << 20, 4, [&](int part, int parts) {
+    const auto [first, last] = part_range(ns, part, parts);
+    std::vector<char>& bad = part_bad[static_cast<std::size_t>(part)];
+    part_first[static_cast<std::size_t>(part)] = first;
+    for (int i = static_cast<int>(first); i < static_cast<int>(last); ++i)
+      for (int j = 0; j < nw; ++j) {
+        bool ok = writable(d.flux(i, j)) && writable(d.ivar(i, j)) && writable(d.chi2pix(i, j)) &&
+                  (!with_fraction || writable(d.pixmask_fraction(i, j)));
+        for (int k = 0; k < nd && ok; ++k) ok = writable(d.resolution(i, k, j));
+        if (ok) continue;
+        if (bad.empty()) bad.assign(static_cast<std::size_t>(last - first) * nw, 0);
+        bad[static_cast<std::size_t>(i - first) * nw + j] = 1;
+      }
+  });
   std::vector<char> bad;
-  for (int i = 0; i < ns; ++i)
-    for (int j = 0; j < nw; ++j) {
-      bool ok = writable(d.flux(i, j)) && writable(d.ivar(i, j)) && writable(d.chi2pix(i, j)) &&
-                (!with_fraction || writable(d.pixmask_fraction(i, j)));
-      for (int k = 0; k < nd && ok; ++k) ok = writable(d.resolution(i, k, j));
-      if (ok) continue;
-      if (bad.empty()) bad.assign(static_cast<std::size_t>(ns) * nw, 0);
-      bad[static_cast<std::size_t>(i) * nw + j] = 1;
-    }
+  for (std::size_t part = 0; part < part_bad.size(); ++part) {
+    if (part_bad[part].empty()) continue;
+    if (bad.empty()) bad.assign(static_cast<std::size_t>(ns) * nw, 0);
+    std::copy(part_bad[part].begin(), part_bad[part].end(),
+              bad.begin() + static_cast<std::ptrdiff_t>(part_first[part]) * nw);
+  }
   if (bad.empty()) return std::nullopt;
 
   Frame out = frame;  // views are shared: the arrays to change are copied

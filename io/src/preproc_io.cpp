@@ -179,14 +179,11 @@ Fibermap read_fibermap(FitsFile& f) {
 // sum over [0, n) of count(begin, end) on contiguous ranges, in up to four threads (the process's CPUs).
 template <class Count>
 long long parallel_count(long long n, const Count& count) {
-  const int parts = static_cast<int>(std::min(4u, process_cpu_count()));
-  if (parts == 1 || n < (1 << 20)) return count(0, n);
-  std::vector<long long> counts(static_cast<std::size_t>(parts), 0);
-  HelperThreads threads;
-  for (int k = 1; k < parts; ++k)
-    threads.run([&, k] { counts[static_cast<std::size_t>(k)] = count(n * k / parts, n * (k + 1) / parts); });
-  counts[0] = count(0, n / parts);
-  threads.join();
+  std::vector<long long> counts(4, 0);
+  run_in_parts(n, 1 << 20, 4, [&](int k, int parts) {
+    const auto [begin, end] = part_range(n, k, parts);
+    counts[static_cast<std::size_t>(k)] = count(begin, end);
+  });
   long long total = 0;
   for (long long c : counts) total += c;
   return total;
@@ -302,8 +299,8 @@ PreprocImage read_preproc(FitsFile& f) {
         ++invalid;
         img[p] = 0.0;
         iv[p] = 0.0;
-      } else {
-        iv[p] = ccd_mask::extraction_weight(iv[p], m[p]);
+      } else if (ccd_mask::excludes(m[p])) {  // (stored only where it changes: half the pass's memory traffic)
+        iv[p] = 0.0;
       }
     }
     return invalid;

@@ -224,6 +224,22 @@ TEST_CASE("SCORES: desispec's compute_frame_scores for a raw frame", "[core][sco
   CHECK(s->columns[2].values[0] == (2 * 3 / std::sqrt(1.5) + 3 * 5 / std::sqrt(950.0)) / 2);
   CHECK(s->columns[2].values[1] == (0.0 + 4 * 6 / std::sqrt(950.0)) / 2);  // negative ivar counts as 0
 
+  SECTION("a frame large enough to be scored in parts: the same values as in one pass") {
+    perfex::io::Frame big = perfex::test::make_test_frame(0, 311, 1201);
+    big.data.wavelengths = perfex::linear_wavelengths(6000.0, 6000.0 + 0.8 * 1200, 0.8);
+    const auto table = perfex::io::frame_scores_table(big);  // 373 k bins: split over the helper threads
+    REQUIRE(table);
+    perfex::HostView<double**> f32("f32", 311, 1201), i32("i32", 311, 1201);
+    for (int i = 0; i < 311; ++i)
+      for (int j = 0; j < 1201; ++j) {
+        f32(i, j) = static_cast<float>(big.data.flux(i, j));
+        i32(i, j) = static_cast<float>(big.data.ivar(i, j));
+      }
+    const auto whole = perfex::raw_frame_scores(big.data.wavelengths, f32, i32);
+    REQUIRE(whole);
+    CHECK(table->rows == perfex::io::scores_table(*whole).rows);
+    CHECK(table->nrows == 311);
+  }
   SECTION("bands from the mean wavelength") {
     CHECK(perfex::frame_score_band({3600.0, 5800.0}).band == 'b');
     CHECK(perfex::frame_score_band({7600.0, 7601.0}).band == 'z');

@@ -3,7 +3,9 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <atomic>
 #include <stdexcept>
+#include <vector>
 
 #include "perfex/io/helper_threads.hpp"
 
@@ -61,4 +63,33 @@ TEST_CASE("helper threads hand the first error to join() and all finish first", 
   helpers.run([&finished] { finished = 1; });
   CHECK_THROWS_WITH(helpers.join(), Catch::Matchers::Equals("reader failed"));
   CHECK(finished == 1);
+}
+
+TEST_CASE("run_in_parts covers the work once in ordered ranges, alone below its threshold, and rethrows",
+          "[io][threads]") {
+  const long long n = 1000003;
+  for (const long long worth_it : {1LL, n + 1}) {
+    std::vector<int> seen(static_cast<std::size_t>(n), 0);
+    std::atomic<int> calls{0};
+    int nparts_seen = 0;
+    perfex::io::run_in_parts(n, worth_it, 4, [&](int k, int parts) {
+      ++calls;
+      if (k == 0) nparts_seen = parts;
+      const auto [begin, end] = perfex::io::part_range(n, k, parts);
+      for (long long e = begin; e < end; ++e) ++seen[static_cast<std::size_t>(e)];
+    });
+    for (int v : seen) REQUIRE(v == 1);
+    CHECK(calls == nparts_seen);
+    if (worth_it > n)
+      CHECK(nparts_seen == 1);
+    else
+      CHECK(nparts_seen == static_cast<int>(std::min(4u, perfex::io::process_cpu_count())));
+  }
+  CHECK(perfex::io::part_range(10, 0, 3) == std::pair<long long, long long>{0, 3});
+  CHECK(perfex::io::part_range(10, 2, 3) == std::pair<long long, long long>{6, 10});
+  CHECK_THROWS_WITH(perfex::io::run_in_parts(n, 1, 4,
+                                             [](int k, int parts) {
+                                               if (k == parts - 1) throw std::runtime_error("last part failed");
+                                             }),
+                    Catch::Matchers::Equals("last part failed"));
 }

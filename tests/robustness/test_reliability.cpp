@@ -320,6 +320,64 @@ TEST_CASE("gunzip: a stream cut anywhere is an error, members and plain files ar
   CHECK(perfex::io::detail::gunzip(file.string()).empty());
 }
 
+TEST_CASE("Frames scanned in parts: every unwritable bin masked, in every part, and no other",
+          "[reliability][values]") {
+  // 241 x 400 bins of 11 diagonals: the scan runs in parts on helper threads (io/helper_threads.hpp).
+  const int ns = 241, nw = 400, nd = 11;
+  perfex::io::Frame frame;
+  auto& d = frame.data;
+  d.nspec = ns;
+  d.nwave = nw;
+  d.ndiag = 5;
+  d.wavelengths = perfex::linear_wavelengths(6000.0, 6000.0 + 0.8 * (nw - 1), 0.8);
+  d.flux = perfex::ResultView<double**>("flux", ns, nw);
+  d.ivar = perfex::ResultView<double**>("ivar", ns, nw);
+  d.chi2pix = perfex::ResultView<double**>("chi2pix", ns, nw);
+  d.pixmask_fraction = perfex::ResultView<double**>("pixmask", ns, nw);
+  d.resolution = perfex::ResultView<double***>("resolution", ns, nd, nw);
+  frame.mask = perfex::ResultView<std::uint32_t**>("mask", ns, nw);
+  for (int i = 0; i < ns; ++i)
+    for (int j = 0; j < nw; ++j) {
+      d.flux(i, j) = 10.0 + j;
+      d.ivar(i, j) = 0.5;
+      d.chi2pix(i, j) = 1.0;
+      d.resolution(i, 5, j) = 1.0;
+    }
+  // One bad bin near each end of every quarter of the spectra, each by a different array.
+  const std::vector<std::pair<int, int>> bad = {{0, 0}, {59, 399}, {60, 7}, {120, 200}, {121, 1}, {180, 0}, {240, 399}};
+  for (std::size_t b = 0; b < bad.size(); ++b) {
+    const auto [i, j] = bad[b];
+    switch (b % 5) {
+      case 0:
+        d.flux(i, j) = std::numeric_limits<double>::quiet_NaN();
+        break;
+      case 1:
+        d.ivar(i, j) = HUGE_VAL;
+        break;
+      case 2:
+        d.chi2pix(i, j) = -1e300;
+        break;
+      case 3:
+        d.pixmask_fraction(i, j) = std::numeric_limits<double>::quiet_NaN();
+        break;
+      default:
+        d.resolution(i, 10, j) = 1e39;
+        break;
+    }
+  }
+  const std::optional<perfex::io::Frame> masked = perfex::io::detail::writable_frame(frame);
+  REQUIRE(masked);
+  long flagged = 0;
+  for (int i = 0; i < ns; ++i)
+    for (int j = 0; j < nw; ++j) flagged += (masked->mask(i, j) & perfex::specmask::bad2dfit) != 0;
+  CHECK(flagged == static_cast<long>(bad.size()));
+  for (const auto& [i, j] : bad) {
+    CHECK((masked->mask(i, j) & perfex::specmask::bad2dfit) != 0);
+    CHECK(masked->data.ivar(i, j) == 0.0);
+    CHECK(masked->data.flux(i, j) == 0.0);
+  }
+}
+
 TEST_CASE("Frames: bins float32 cannot hold are masked (IVAR 0, BAD2DFIT), never written as inf or NaN",
           "[reliability][values]") {
   perfex::io::Frame frame;

@@ -20,10 +20,13 @@ constexpr std::int32_t badamp = 1 << 9;
 // Pixels with any of these bits get weight 0 in extraction: bits 0..7 and 9 (BAD .. HIGHVAR, BADAMP).
 constexpr std::int32_t extract = 0xFF | badamp;
 
-// The extraction's weight of a pixel with inverse variance `ivar` and mask `bits`: 0 when the mask
-// excludes it (the one rule io's preproc reader and core's upload_image apply).
+// Whether mask `bits` exclude a pixel from the extraction (the one rule io's preproc reader and core's
+// upload_image apply).
+KOKKOS_INLINE_FUNCTION constexpr bool excludes(std::int32_t bits) { return (bits & extract) != 0; }
+
+// The extraction's weight of a pixel with inverse variance `ivar` and mask `bits`: 0 when the mask excludes it.
 KOKKOS_INLINE_FUNCTION constexpr double extraction_weight(double ivar, std::int32_t bits) {
-  return (bits & extract) != 0 ? 0.0 : ivar;
+  return excludes(bits) ? 0.0 : ivar;
 }
 
 }  // namespace perfex::ccd_mask

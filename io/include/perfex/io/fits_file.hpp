@@ -95,6 +95,12 @@ class FitsFile {
   void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<std::int32_t>& data);
   void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<std::uint32_t>& data);
   void write_image(const std::string& extname, const std::vector<long>& dims, const std::vector<std::int16_t>& data);
+  // The same from `count` doubles at `data` (row-major), stored as float32 (`as_float32`, each value rounded
+  // to nearest as a C++ cast does) or float64 pixels: CFITSIO converts them chunk by chunk as it writes, with
+  // no copy of the array. Values beyond float32's range would become infinities: the caller keeps them in
+  // range (write_frame masks such bins first).
+  void write_image(const std::string& extname, const std::vector<long>& dims, const double* data, std::size_t count,
+                   bool as_float32);
 
   // --- binary tables of the current HDU
   long table_rows();

@@ -5,6 +5,7 @@
 // process was given when it started (by the launcher: taskset, srun's binding, a cgroup), not on one core.
 #pragma once
 
+#include <algorithm>
 #include <exception>
 #include <list>
 #include <thread>
@@ -57,5 +58,34 @@ class HelperThreads {
   std::list<std::thread> m_threads;
   std::list<std::exception_ptr> m_errors;  // (a list: run() hands out stable addresses)
 };
+
+// Runs part(k, parts) for k in [0, parts): parts 1.. on helper threads, part 0 on the calling thread, with
+// parts = min(most, process_cpu_count()) (1 when `work` is below `worth_it`: a thread costs ~50 us). For
+// passes over large arrays off Kokkos' launches (readers, writers, the frame's tail), which must not launch
+// kernels: extract-exposure runs them in an I/O thread, and Kokkos' host backends launch from their master
+// thread only. Rethrows the first error once every part has finished.
+template <class Part>
+void run_in_parts(long long work, long long worth_it, unsigned most, const Part& part) {
+  const int parts = work < worth_it ? 1 : static_cast<int>(std::max(1u, std::min(most, process_cpu_count())));
+  if (parts == 1) {
+    part(0, 1);
+    return;
+  }
+  HelperThreads helpers;
+  for (int k = 1; k < parts; ++k) helpers.run([&part, k, parts] { part(k, parts); });
+  std::exception_ptr error;
+  try {
+    part(0, parts);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  helpers.join();
+  if (error) std::rethrow_exception(error);
+}
+
+// [begin, end) of part k of `parts` equal ranges of [0, n).
+inline std::pair<long long, long long> part_range(long long n, int k, int parts) {
+  return {n * k / parts, n * (k + 1) / parts};
+}
 
 }  // namespace perfex::io
