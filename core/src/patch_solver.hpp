@@ -465,14 +465,20 @@ KOKKOS_INLINE_FUNCTION FarStrips PatchSolver::far_strips(const Member& team, con
       const int xc = xcorner(f0 + fk, p.wave_lo + c), yc = ycorner(f0 + fk, p.wave_lo + c);
       const int lo = xc > x0 ? xc : x0, hi = xc + stamp_nx < x1 ? xc + stamp_nx : x1;
       const int ylo = yc > p.ymin ? yc : p.ymin, yhi = yc + stamp_ny < p.ymax ? yc + stamp_ny : p.ymax;
-      for (int y = ylo; y < yhi; ++y) {
-        const double* srow = &spots(f0 + fk, p.wave_lo + c, y - yc, 0) - xc;
-        double* urow = u + (y - p.ymin) * width - x0;
-        Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, lo, hi), [&](const int x) {
-          const double a = math::fabs(srow[x]);
-          urow[x] = a > urow[x] ? a : urow[x];
-        });
-      }
+      if (hi <= lo || yhi <= ylo) continue;  // (most bins of a fiber reach the strip; a few do not)
+      // Lanes over the columns, each down its column: one double at a time, so that the next bin's loads of
+      // the same strip pixels (its stamp shifted by a column or a row) are forwarded from these stores. Rows
+      // of vector stores made every later load that straddled two of them stall (~80% of this phase).
+      const double* s0 = &spots(f0 + fk, p.wave_lo + c, ylo - yc, 0) + (lo - xc);
+      double* u0 = u + (ylo - p.ymin) * width + (lo - x0);
+      const int rows = yhi - ylo;
+      Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 0, hi - lo), [&](const int x) {
+        for (int y = 0; y < rows; ++y) {
+          const double a = math::fabs(s0[y * stamp_nx + x]);
+          double& v = u0[y * width + x];
+          v = a > v ? a : v;
+        }
+      });
     }
   });
   team.team_barrier();
