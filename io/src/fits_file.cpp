@@ -250,6 +250,14 @@ void FitsFile::create_in_memory() {
 
 FitsFile::CreatedBuffer::~CreatedBuffer() { free_buffer(data); }
 
+std::optional<std::pair<const unsigned char*, std::size_t>> FitsFile::flushed_memory() {
+  if (!m_created || !m_fptr) return std::nullopt;
+  int status = 0;
+  fits_flush_buffer(fp(m_fptr), 0, &status);
+  check(status, "flushing the file built in memory");
+  return std::make_pair(static_cast<const unsigned char*>(m_created->data), m_created->size);
+}
+
 FitsFile::FitsFile(FitsFile&& other) noexcept
     : m_fptr(std::exchange(other.m_fptr, nullptr)),
       m_memory(std::move(other.m_memory)),

@@ -126,6 +126,10 @@ class FitsFile {
 
   // Raw CFITSIO pointer for operations not wrapped here (table copies); status handling is the caller's.
   void* raw() { return m_fptr; }
+  // A file being built in memory (FitsFile(AtomicOutput&)): CFITSIO's buffers written into it, then its bytes
+  // (the address is valid until the next write) and the buffer's size, zero past what CFITSIO wrote. nullopt for
+  // other files.
+  std::optional<std::pair<const unsigned char*, std::size_t>> flushed_memory();
   // Throws a perfex::Error for a CFITSIO status, with `what` naming the operation/keyword.
   [[noreturn]] void fail(int status, const std::string& what) const;
   void check(int status, const std::string& what) const {
