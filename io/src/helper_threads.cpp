@@ -1,7 +1,13 @@
 // The CPUs helper threads run on (helper_threads.hpp).
 #include "perfex/io/helper_threads.hpp"
 
+#include <cerrno>
+#include <system_error>
+#include <thread>
+#include <utility>
+
 #if defined(__linux__)
+#include <pthread.h>
 #include <sched.h>
 
 #include <vector>
@@ -55,6 +61,57 @@ void run_on_process_cpus() {
   if (p.known) sched_setaffinity(0, sizeof(p.cpus), &p.cpus);
 #endif
 }
+
+namespace detail {
+
+struct HelperThread::State {
+  std::function<void()> body;
+  bool running = false;
+#if defined(__linux__)
+  pthread_t id{};
+  static void* start(void* state) {
+    static_cast<State*>(state)->body();
+    return nullptr;
+  }
+#else
+  std::thread thread;
+#endif
+};
+
+HelperThread::HelperThread(std::function<void()> body) : m_state(std::make_unique<State>()) {
+  m_state->body = std::move(body);
+#if defined(__linux__)
+  const ProcessCpus& p = process_cpus();
+  int rc = EINVAL;
+  if (p.known) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setaffinity_np(&attr, sizeof(p.cpus), &p.cpus);
+    rc = pthread_create(&m_state->id, &attr, &State::start, m_state.get());
+    pthread_attr_destroy(&attr);
+  }
+  // Without a known affinity, or when it is refused (a CPU taken away since): the creator's.
+  if (rc != 0) rc = pthread_create(&m_state->id, nullptr, &State::start, m_state.get());
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start a helper thread");
+#else
+  m_state->thread = std::thread(m_state->body);
+#endif
+  m_state->running = true;
+}
+
+void HelperThread::join() {
+  if (!m_state || !m_state->running) return;
+#if defined(__linux__)
+  pthread_join(m_state->id, nullptr);
+#else
+  m_state->thread.join();
+#endif
+  m_state->running = false;
+}
+
+HelperThread::~HelperThread() { join(); }
+
+}  // namespace detail
 
 unsigned process_cpu_count() {
 #if defined(__linux__)

@@ -30,7 +30,8 @@ struct Descriptor {
 
 }  // namespace
 
-void read_plain_pixels(const FitsFile::PlainPixels& src, const std::string& hdu, double* dst) {
+void read_plain_pixels(const FitsFile::PlainPixels& src, const std::string& hdu, double* dst, long long begin,
+                       long long count) {
   static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE single and double precision");
   const std::string where = src.path + "[" + hdu + "]";
   const Descriptor file{::open(src.path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -43,8 +44,9 @@ void read_plain_pixels(const FitsFile::PlainPixels& src, const std::string& hdu,
   const int width = src.bitpix == -32 ? 4 : 8;
   constexpr long long chunk_pixels = 1 << 19;  // 2-4 MB per read
   std::vector<unsigned char> buffer(static_cast<std::size_t>(chunk_pixels) * width);
-  for (long long first = 0; first < src.count; first += chunk_pixels) {
-    const long long n = src.count - first < chunk_pixels ? src.count - first : chunk_pixels;
+  const long long end = begin + count < src.count ? begin + count : src.count;
+  for (long long first = begin; first < end; first += chunk_pixels) {
+    const long long n = end - first < chunk_pixels ? end - first : chunk_pixels;
     const std::size_t bytes = static_cast<std::size_t>(n) * width;
     std::size_t done = 0;
     while (done < bytes) {

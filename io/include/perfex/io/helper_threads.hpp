@@ -7,8 +7,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <list>
-#include <thread>
+#include <memory>
 #include <utility>
 
 namespace perfex::io {
@@ -20,6 +21,24 @@ void run_on_process_cpus();
 // The number of CPUs the process was given at start (>= 1; std::thread::hardware_concurrency() where that
 // affinity could not be read): how many helpers can run at once.
 unsigned process_cpu_count();
+
+namespace detail {
+// A thread created with the process's CPUs as its affinity, so that the kernel places it on an idle one when
+// it starts. (Set by the thread itself, the affinity did not move it: it stayed on its creator's core, beside
+// the creator, until a load balance, ~40 ms for the pixel screen.) The destructor joins.
+class HelperThread {
+ public:
+  explicit HelperThread(std::function<void()> body);  // body must not throw
+  HelperThread(const HelperThread&) = delete;
+  HelperThread& operator=(const HelperThread&) = delete;
+  ~HelperThread();
+  void join();
+
+ private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
+}  // namespace detail
 
 // Helper threads on the process's CPUs; join() waits for all and rethrows the first error. The destructor
 // joins too (an exception on the calling thread must not leave a helper writing into freed memory).
@@ -36,7 +55,6 @@ class HelperThreads {
     std::exception_ptr* error = &m_errors.back();
     m_threads.emplace_back([f = std::forward<F>(f), error]() mutable {
       try {
-        run_on_process_cpus();
         f();
       } catch (...) {
         *error = std::current_exception();
@@ -52,10 +70,9 @@ class HelperThreads {
 
  private:
   void wait() {
-    for (std::thread& t : m_threads)
-      if (t.joinable()) t.join();
+    for (detail::HelperThread& t : m_threads) t.join();
   }
-  std::list<std::thread> m_threads;
+  std::list<detail::HelperThread> m_threads;
   std::list<std::exception_ptr> m_errors;  // (a list: run() hands out stable addresses)
 };
 
