@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -187,15 +186,16 @@ class ExposureRun {
       }
       const auto frame_t0 = Clock::now();
       PreparedFrame next;
-      std::future<void> io;  // after `next`: destroyed (joined) first, also when the extraction throws
+      // On the process's CPUs, not on the core OpenMP binds this thread to (helper_threads.hpp). After `next`:
+      // destroyed (joined) first, also when the extraction throws.
+      io::HelperThreads io_thread;
       if (root)
-        io = std::async(std::launch::async, [this, &next, k] {
-          io::run_on_process_cpus();  // not on the core OpenMP bound this thread to (helper_threads.hpp)
+        io_thread.run([this, &next, k] {
           write_pending();
           if (k + 1 < m_mine.size()) next = prepare_frame(frame_args(m_mine[k + 1]));
         });
       FrameOutcome out = extract_on_group(m_group, root ? &current : nullptr, m_args.extract.verbose);
-      if (io.valid()) io.get();  // a bug in the I/O thread ends the job, as in the calling thread
+      io_thread.join();  // a bug in the I/O thread ends the job, as in the calling thread
       finish_frame(k, out, current, frame_t0);
       if (root) current = std::move(next);
     }

@@ -101,14 +101,13 @@ void write_checksums(FitsFile& f) {
   for (int i = 0; i < n; ++i) {
     f.move_to_index(i);
     int status = 0;
-    fits_set_hdustruc(fp(f), &status);  // END and the header's fill rewritten (as fits_write_chksum does)
     LONGLONG head = 0, data = 0, end = 0;
     fits_get_hduaddrll(fp(f), &head, &data, &end, &status);
     f.check(status, "locating the HDU for its checksums");
     auto bytes = *f.flushed_memory();
     const std::uint64_t datasum = ones_sum(bytes.first, bytes.second, data, end);
     write_placeholders(f, std::to_string(datasum));
-    fits_set_hdustruc(fp(f), &status);
+    fits_set_hdustruc(fp(f), &status);  // END and the header's fill rewritten (as fits_write_chksum does)
     f.check(status, "writing CHECKSUM and DATASUM");
     bytes = *f.flushed_memory();
     const std::uint64_t sum = fold(datasum + ones_sum(bytes.first, bytes.second, head, data));

@@ -36,11 +36,11 @@ std::optional<Frame> writable_frame(const Frame& frame) {
   // The scan in parts of consecutive spectra on helper threads; each part's flags (for its rows) are kept only
   // where it found a bin it cannot write.
   std::vector<std::vector<char>> part_bad(4);
-  std::vector<long long> part_first(4, 0);
+  int nparts = 1;
   run_in_parts(static_cast<long long>(ns) * nw * (nd + 4), 1 << 20, 4, [&](int part, int parts) {
     const auto [first, last] = part_range(ns, part, parts);
     std::vector<char>& bad = part_bad[static_cast<std::size_t>(part)];
-    part_first[static_cast<std::size_t>(part)] = first;
+    if (part == 0) nparts = parts;
     for (int i = static_cast<int>(first); i < static_cast<int>(last); ++i)
       for (int j = 0; j < nw; ++j) {
         bool ok = writable(d.flux(i, j)) && writable(d.ivar(i, j)) && writable(d.chi2pix(i, j)) &&
@@ -52,11 +52,12 @@ std::optional<Frame> writable_frame(const Frame& frame) {
       }
   });
   std::vector<char> bad;
-  for (std::size_t part = 0; part < part_bad.size(); ++part) {
-    if (part_bad[part].empty()) continue;
+  for (int part = 0; part < nparts; ++part) {
+    const std::vector<char>& flags = part_bad[static_cast<std::size_t>(part)];
+    if (flags.empty()) continue;
     if (bad.empty()) bad.assign(static_cast<std::size_t>(ns) * nw, 0);
-    std::copy(part_bad[part].begin(), part_bad[part].end(),
-              bad.begin() + static_cast<std::ptrdiff_t>(part_first[part]) * nw);
+    const long long first = part_range(ns, part, nparts).first;
+    std::copy(flags.begin(), flags.end(), bad.begin() + static_cast<std::ptrdiff_t>(first * nw));
   }
   if (bad.empty()) return std::nullopt;
 

@@ -54,14 +54,6 @@ const ProcessCpus& g_loaded_with = process_cpus();
 
 }  // namespace
 
-void run_on_process_cpus() {
-#if defined(__linux__)
-  const ProcessCpus& p = process_cpus();
-  // Best effort: a refusal (a CPU taken away since) leaves the thread where it was.
-  if (p.known) sched_setaffinity(0, sizeof(p.cpus), &p.cpus);
-#endif
-}
-
 namespace detail {
 
 struct HelperThread::State {

@@ -14,10 +14,6 @@
 
 namespace perfex::io {
 
-// Sets the calling thread's CPU affinity to the process's at start, before Kokkos or OpenMP bound any of its
-// threads. No effect where that affinity could not be read (or the platform has none).
-void run_on_process_cpus();
-
 // The number of CPUs the process was given at start (>= 1; std::thread::hardware_concurrency() where that
 // affinity could not be read): how many helpers can run at once.
 unsigned process_cpu_count();
